@@ -1,0 +1,21 @@
+// Files written so that a crash leaves either the old file or the complete
+// new one: write to a temp file in the same folder, fsync, rename, fsync dir.
+#ifndef DREAMSHOT_CORE_ATOMIC_FILE_H_
+#define DREAMSHOT_CORE_ATOMIC_FILE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace dreamshot::core {
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes);
+// Copies `source` to `path` with the same guarantee.
+absl::Status CopyFileAtomically(const std::string& source, const std::string& path);
+// mkdir -p.
+absl::Status MakeDirectories(const std::string& path);
+
+}  // namespace dreamshot::core
+
+#endif  // DREAMSHOT_CORE_ATOMIC_FILE_H_

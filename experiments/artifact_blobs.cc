@@ -1,0 +1,49 @@
+#include "experiments/artifact_blobs.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/atomic_file.h"
+#include "core/sha256.h"
+#include "core/status_macros.h"
+
+namespace dreamshot::experiments {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+std::string ArtifactBlobs::PathFor(const std::string& sha256) const {
+  return absl::StrCat(root_, "/", sha256.substr(0, 2), "/", sha256);
+}
+
+absl::StatusOr<StoredBlob> ArtifactBlobs::PutBytes(absl::string_view bytes) {
+  StoredBlob blob{core::Sha256Hex(bytes), static_cast<int64_t>(bytes.size()), ""};
+  const std::string path = PathFor(blob.sha256);
+  if (!Exists(path)) {
+    RETURN_IF_ERROR(core::MakeDirectories(absl::StrCat(root_, "/", blob.sha256.substr(0, 2))));
+    RETURN_IF_ERROR(core::WriteFileAtomically(path, bytes));
+  }
+  blob.uri = absl::StrCat("file://", path);
+  return blob;
+}
+
+absl::StatusOr<StoredBlob> ArtifactBlobs::PutFile(const std::string& source_path) {
+  struct stat st;
+  if (::stat(source_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::NotFoundError(absl::StrCat("no such file on the server: ", source_path));
+  }
+  ASSIGN_OR_RETURN(std::string sha, core::Sha256HexOfFile(source_path));
+  const std::string path = PathFor(sha);
+  if (!Exists(path)) {
+    RETURN_IF_ERROR(core::MakeDirectories(absl::StrCat(root_, "/", sha.substr(0, 2))));
+    RETURN_IF_ERROR(core::CopyFileAtomically(source_path, path));
+  }
+  return StoredBlob{sha, static_cast<int64_t>(st.st_size), absl::StrCat("file://", path)};
+}
+
+}  // namespace dreamshot::experiments

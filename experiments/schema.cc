@@ -1,0 +1,196 @@
+#include "experiments/schema.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "experiments/numeric_text.h"
+
+namespace dreamshot::experiments {
+namespace {
+
+struct Migration {
+  int version;
+  const char* description;
+  std::function<void(SQLite::Database&)> apply;
+};
+
+// Version 1: the core tables.
+void CreateCoreTables(SQLite::Database& db) {
+  db.exec(R"sql(
+    CREATE TABLE experiments (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      description TEXT NOT NULL DEFAULT '',
+      created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE experiment_tags (
+      experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (experiment_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE runs (
+      id INTEGER PRIMARY KEY,
+      experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+      name TEXT NOT NULL DEFAULT '',
+      status TEXT NOT NULL
+        CHECK (status IN ('queued', 'running', 'finished', 'failed', 'cancelled')),
+      start_ms INTEGER,
+      end_ms INTEGER,
+      parent_run_id INTEGER REFERENCES runs(id),
+      notes TEXT NOT NULL DEFAULT '',
+      config_type TEXT NOT NULL DEFAULT '',
+      config_json TEXT NOT NULL DEFAULT '',
+      created_ms INTEGER NOT NULL
+    );
+    CREATE INDEX runs_by_experiment ON runs (experiment_id, start_ms);
+    CREATE INDEX runs_by_status ON runs (status);
+    CREATE TABLE run_tags (
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (run_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE params (
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (run_id, key)
+    ) WITHOUT ROWID;
+    -- value NULL stands for NaN (SQLite cannot store NaN).
+    CREATE TABLE metrics (
+      seq INTEGER PRIMARY KEY,
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      step INTEGER NOT NULL,
+      value REAL,
+      wall_ms INTEGER NOT NULL
+    );
+    CREATE INDEX metrics_by_run_key_step ON metrics (run_id, key, step);
+    CREATE TABLE artifacts (
+      id INTEGER PRIMARY KEY,
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      kind TEXT NOT NULL,
+      path TEXT NOT NULL,
+      sha256 TEXT NOT NULL,
+      size_bytes INTEGER NOT NULL,
+      uri TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      UNIQUE (run_id, path)
+    );
+  )sql");
+}
+
+// Version 2: fast search. Numeric param values for numeric filters, a
+// latest-value table so metric filters/ordering do not scan histories, and
+// idempotency keys for retried metric batches.
+void AddSearchTables(SQLite::Database& db) {
+  db.exec("ALTER TABLE params ADD COLUMN value_num REAL");
+  {
+    SQLite::Statement select(db, "SELECT run_id, key, value FROM params");
+    SQLite::Statement update(db, "UPDATE params SET value_num = ? WHERE run_id = ? AND key = ?");
+    while (select.executeStep()) {
+      std::optional<double> number = ParseNumericText(select.getColumn(2).getString());
+      if (!number) continue;
+      update.bind(1, *number);
+      update.bind(2, select.getColumn(0).getInt64());
+      update.bind(3, select.getColumn(1).getString());
+      update.exec();
+      update.reset();
+    }
+  }
+  db.exec(R"sql(
+    CREATE INDEX params_by_key_number ON params (key, value_num);
+    CREATE TABLE latest_metrics (
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      step INTEGER NOT NULL,
+      value REAL,
+      wall_ms INTEGER NOT NULL,
+      min_value REAL,
+      max_value REAL,
+      count INTEGER NOT NULL,
+      PRIMARY KEY (run_id, key)
+    ) WITHOUT ROWID;
+    INSERT INTO latest_metrics (run_id, key, step, value, wall_ms, min_value, max_value, count)
+      SELECT m.run_id, m.key, m.step, m.value, m.wall_ms, a.min_value, a.max_value, a.count
+      FROM metrics m
+      JOIN (SELECT run_id, key, MAX(seq) AS last_seq, MIN(value) AS min_value,
+                   MAX(value) AS max_value, COUNT(*) AS count, MAX(step) AS max_step
+            FROM metrics GROUP BY run_id, key) a
+        ON m.run_id = a.run_id AND m.key = a.key
+      WHERE m.seq = (SELECT MAX(seq) FROM metrics x
+                     WHERE x.run_id = a.run_id AND x.key = a.key AND x.step = a.max_step);
+    CREATE TABLE applied_requests (
+      request_id TEXT PRIMARY KEY,
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+  )sql");
+}
+
+const std::vector<Migration>& Migrations() {
+  static const auto* migrations = new std::vector<Migration>{
+      {1, "core tables", CreateCoreTables},
+      {2, "search tables: numeric params, latest metrics, request ids", AddSearchTables},
+  };
+  return *migrations;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+absl::StatusOr<int> ReadSchemaVersion(SQLite::Database& db, const std::string& path) {
+  try {
+    const int app_id = db.execAndGet("PRAGMA application_id").getInt();
+    const int version = db.execAndGet("PRAGMA user_version").getInt();
+    if (app_id == kApplicationId) return version;
+    const int tables = db.execAndGet("SELECT COUNT(*) FROM sqlite_master").getInt();
+    if (app_id == 0 && version == 0 && tables == 0) return 0;  // a new, empty file
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is a SQLite database but not a DreamShot experiment store (application_id ",
+        app_id, ", ", tables, " schema objects); refusing to modify it"));
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a DreamShot experiment store: ", e.what()));
+  }
+}
+
+absl::Status MigrateTo(SQLite::Database& db, const std::string& path, int target) {
+  absl::StatusOr<int> current = ReadSchemaVersion(db, path);
+  if (!current.ok()) return current.status();
+  if (*current > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " has schema version ", *current, ", newer than this build supports (",
+        LatestSchemaVersion(), "); upgrade dreamshot"));
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= *current || m.version > target) continue;
+    try {
+      SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+      // Re-check under the write lock: another process may have migrated.
+      if (db.execAndGet("PRAGMA user_version").getInt() >= m.version) continue;
+      m.apply(db);
+      db.exec(absl::StrCat("PRAGMA application_id = ", kApplicationId));
+      db.exec(absl::StrCat("PRAGMA user_version = ", m.version));
+      transaction.commit();
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("migrating ", path, " to schema version ",
+                                              m.version, " (", m.description,
+                                              ") failed: ", e.what()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MigrateToLatest(SQLite::Database& db, const std::string& path) {
+  return MigrateTo(db, path, LatestSchemaVersion());
+}
+
+}  // namespace dreamshot::experiments

@@ -1,0 +1,96 @@
+// The experiment store: experiments, runs, params, tags, metric time series
+// and artifact records in one SQLite file. Thread-safe; every multi-row write
+// is one transaction; every query is a prepared statement.
+#ifndef DREAMSHOT_EXPERIMENTS_STORE_H_
+#define DREAMSHOT_EXPERIMENTS_STORE_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "experiments/database.h"
+#include "experiments/types.h"
+
+namespace dreamshot::experiments {
+
+inline constexpr size_t kMaxMetricPointsPerBatch = 100000;
+inline constexpr size_t kMaxKeyLength = 250;
+inline constexpr size_t kMaxValueLength = 6000;
+inline constexpr int kMaxPageSize = 1000;
+
+struct LogMetricsResult {
+  int64_t accepted = 0;
+  bool duplicate_request = false;
+};
+
+class ExperimentStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<ExperimentStore>> Open(const std::string& path);
+
+  const std::string& path() const { return db_->path(); }
+
+  // Experiments. Names are unique (ALREADY_EXISTS).
+  absl::StatusOr<Experiment> CreateExperiment(const std::string& name,
+                                              const std::string& description, const Tags& tags);
+  absl::StatusOr<Experiment> GetExperiment(int64_t id);
+  absl::StatusOr<Experiment> GetExperimentByName(const std::string& name);
+  absl::StatusOr<std::vector<Experiment>> ListExperiments();
+
+  // Runs.
+  absl::StatusOr<Run> CreateRun(const NewRun& run);
+  absl::StatusOr<Run> GetRun(int64_t id);
+  // Status moves forward only: queued -> running -> finished/failed/cancelled.
+  absl::StatusOr<Run> UpdateRun(int64_t id, const RunUpdate& update);
+  absl::StatusOr<Run> SetTags(int64_t id, const Tags& set, const std::vector<std::string>& remove);
+  // Params are write-once: logging a key again with another value is an error.
+  absl::Status LogParams(int64_t id, const Params& params);
+  // Marks every queued/running run failed (with `reason` in its notes); for a
+  // server that owns the store and finds runs a dead predecessor left behind.
+  absl::StatusOr<int64_t> FailInterruptedRuns(const std::string& reason);
+
+  // Metrics. A batch is all-or-nothing; `request_id` (optional) makes a
+  // retried batch a no-op.
+  absl::StatusOr<LogMetricsResult> LogMetrics(int64_t run_id, std::vector<MetricPoint> points,
+                                              const std::string& request_id = "");
+  absl::StatusOr<std::vector<MetricPoint>> GetMetricHistory(int64_t run_id, const std::string& key);
+  // Points logged after sequence number `after_seq`, in logging order.
+  absl::StatusOr<std::vector<StoredMetricPoint>> MetricsSince(int64_t run_id, int64_t after_seq,
+                                                              const std::vector<std::string>& keys,
+                                                              int limit);
+  // Highest sequence number logged so far for the run (0 if none).
+  absl::StatusOr<int64_t> LastMetricSeq(int64_t run_id);
+  // Blocks until this process logs metrics or changes a run, or `timeout`
+  // passes. Writers in other processes are seen by polling after the timeout.
+  void WaitForChange(uint64_t seen_version, std::chrono::milliseconds timeout);
+  uint64_t ChangeVersion();
+
+  // Artifact records (the bytes are kept by ArtifactBlobs).
+  absl::StatusOr<Artifact> AddArtifact(const Artifact& artifact);
+  absl::StatusOr<std::vector<Artifact>> ListArtifacts(int64_t run_id);
+
+  // Search (filter syntax in experiments/filter.h), paginated.
+  absl::StatusOr<RunPage> SearchRuns(const RunQuery& query);
+  // Every run matching (up to `limit`, else RESOURCE_EXHAUSTED).
+  absl::StatusOr<std::vector<Run>> SearchAllRuns(const RunQuery& query, int limit);
+  // The runs with these ids, in this order (NOT_FOUND names a missing id).
+  absl::StatusOr<std::vector<Run>> GetRuns(const std::vector<int64_t>& ids);
+
+ private:
+  explicit ExperimentStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  void NotifyChange();
+
+  std::unique_ptr<Database> db_;
+  std::mutex change_mu_;
+  std::condition_variable change_cv_;
+  uint64_t change_version_ = 0;
+};
+
+}  // namespace dreamshot::experiments
+
+#endif  // DREAMSHOT_EXPERIMENTS_STORE_H_

@@ -1,0 +1,92 @@
+// dreamshotd: hosts the DreamShot gRPC services on one port.
+#include <glog/logging.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/strip.h"
+#include "services/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address:port to listen on (port 0: any free port)");
+ABSL_FLAG(std::string, data_dir, "",
+          "folder for the experiment store and artifacts (default: $DREAMSHOT_DATA or ./dreamshot-data)");
+ABSL_FLAG(std::string, store, "", "experiment store file (default: <data_dir>/experiments.db)");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file holding a bearer token that every RPC must present (default: no authentication)");
+ABSL_FLAG(int, max_message_mb, 64, "largest request or response, in MiB");
+ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (for scripts)");
+
+namespace {
+
+dreamshot::services::DreamshotServer* g_server = nullptr;
+
+void HandleSignal(int) {
+  // Shutdown must not run inside the signal handler.
+  std::thread([] { g_server->Shutdown(); }).detach();
+}
+
+std::string ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    LOG(ERROR) << "cannot read --auth_token_file " << path;
+    std::exit(2);
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(buffer.str()));
+  if (token.empty()) {
+    LOG(ERROR) << "--auth_token_file " << path << " is empty";
+    std::exit(2);
+  }
+  return token;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("dreamshotd: the DreamShot gRPC server (see README.md)");
+  absl::ParseCommandLine(argc, argv);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+
+  dreamshot::services::ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (options.data_dir.empty()) {
+    const char* env = std::getenv("DREAMSHOT_DATA");
+    options.data_dir = env && *env ? env : "dreamshot-data";
+  }
+  options.store_path = absl::GetFlag(FLAGS_store);
+  if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
+    options.auth_token = ReadToken(absl::GetFlag(FLAGS_auth_token_file));
+  }
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+
+  auto server = dreamshot::services::DreamshotServer::Start(options);
+  if (!server.ok()) {
+    LOG(ERROR) << "dreamshotd cannot start: " << server.status();
+    return 1;
+  }
+  g_server = server->get();
+  std::signal(SIGINT, HandleSignal);
+  std::signal(SIGTERM, HandleSignal);
+  if ((*server)->recovered_runs() > 0) {
+    LOG(WARNING) << "marked " << (*server)->recovered_runs()
+                 << " run(s) failed that a previous server left active";
+  }
+  LOG(INFO) << "dreamshotd serving on port " << (*server)->port() << " with store "
+            << (*server)->store_path() << (options.auth_token.empty() ? "" : " (bearer token required)");
+  if (!absl::GetFlag(FLAGS_port_file).empty()) {
+    std::ofstream(absl::GetFlag(FLAGS_port_file)) << (*server)->port() << "\n";
+  }
+  (*server)->Wait();
+  LOG(INFO) << "dreamshotd stopped";
+  return 0;
+}

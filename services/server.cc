@@ -1,0 +1,76 @@
+#include "services/server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "core/atomic_file.h"
+#include "core/file_lock.h"
+#include "core/status_macros.h"
+#include "experiments/artifact_blobs.h"
+#include "experiments/store.h"
+#include "services/experiment_service.h"
+#include "services/rpc_guard.h"
+
+namespace dreamshot::services {
+namespace {
+
+absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot resolve ", path));
+  }
+  return std::string(resolved);
+}
+
+}  // namespace
+
+DreamshotServer::DreamshotServer() = default;
+
+DreamshotServer::~DreamshotServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const ServerOptions& options) {
+  auto server = std::unique_ptr<DreamshotServer>(new DreamshotServer());
+  RETURN_IF_ERROR(core::MakeDirectories(options.data_dir));
+  ASSIGN_OR_RETURN(const std::string data_dir, AbsolutePath(options.data_dir));
+  server->store_path_ = options.store_path.empty() ? data_dir + "/experiments.db" : options.store_path;
+  ASSIGN_OR_RETURN(server->lock_, core::FileLock::Acquire(server->store_path_ + ".lock"));
+  ASSIGN_OR_RETURN(server->store_, experiments::ExperimentStore::Open(server->store_path_));
+  // We hold the store's lock, so nobody else is driving these runs.
+  ASSIGN_OR_RETURN(server->recovered_runs_,
+                   server->store_->FailInterruptedRuns(
+                       "marked failed: the server stopped while this run was active"));
+  server->blobs_ = std::make_unique<experiments::ArtifactBlobs>(data_dir + "/artifacts");
+  server->guard_ = std::make_unique<RpcGuard>(options.auth_token);
+  server->experiment_service_ = std::make_unique<ExperimentServiceImpl>(
+      server->store_.get(), server->blobs_.get(), server->guard_.get());
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.RegisterService(server->experiment_service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
+                                               " (address in use or invalid?)"));
+  }
+  return server;
+}
+
+void DreamshotServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void DreamshotServer::Shutdown() {
+  if (!server_) return;
+  // In-flight unary calls get a moment; watches are cancelled.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace dreamshot::services

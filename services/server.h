@@ -1,0 +1,66 @@
+// Wires the store and the services into one gRPC server. dreamshotd's main
+// and the in-process service tests both start servers through this.
+#ifndef DREAMSHOT_SERVICES_SERVER_H_
+#define DREAMSHOT_SERVICES_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace dreamshot::core {
+class FileLock;
+}
+
+namespace dreamshot::experiments {
+class ArtifactBlobs;
+class ExperimentStore;
+}  // namespace dreamshot::experiments
+
+namespace dreamshot::services {
+
+class ExperimentServiceImpl;
+class RpcGuard;
+
+struct ServerOptions {
+  std::string listen_address = "127.0.0.1:50051";  // port 0 picks a free port
+  std::string data_dir = "dreamshot-data";         // holds experiments.db and artifacts/
+  std::string store_path;                          // default: <data_dir>/experiments.db
+  std::string auth_token;                          // empty: no authentication
+  int max_message_bytes = 64 << 20;
+};
+
+class DreamshotServer {
+ public:
+  // Opens (and locks) the store, fails runs a dead server left running, and
+  // starts listening.
+  static absl::StatusOr<std::unique_ptr<DreamshotServer>> Start(const ServerOptions& options);
+  ~DreamshotServer();
+
+  int port() const { return port_; }
+  const std::string& store_path() const { return store_path_; }
+  int64_t recovered_runs() const { return recovered_runs_; }
+  void Wait();
+  void Shutdown();
+
+ private:
+  DreamshotServer();
+
+  std::string store_path_;
+  int port_ = 0;
+  int64_t recovered_runs_ = 0;
+  std::unique_ptr<core::FileLock> lock_;
+  std::unique_ptr<experiments::ExperimentStore> store_;
+  std::unique_ptr<experiments::ArtifactBlobs> blobs_;
+  std::unique_ptr<RpcGuard> guard_;
+  std::unique_ptr<ExperimentServiceImpl> experiment_service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace dreamshot::services
+
+#endif  // DREAMSHOT_SERVICES_SERVER_H_
