@@ -1,0 +1,60 @@
+#include "cli/command.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace dreamshot::cli {
+
+absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("cannot print ", message.GetTypeName(),
+                                            " as JSON: ", status.ToString()));
+  }
+  out << json << "\n";
+  return absl::OkStatus();
+}
+
+std::string StatusName(v1::RunStatus status) {
+  if (status == v1::RUN_STATUS_UNSPECIFIED) return "-";
+  return absl::AsciiStrToLower(v1::RunStatus_Name(status));
+}
+
+absl::StatusOr<v1::RunStatus> ParseRunStatus(const std::string& text, const std::string& what) {
+  v1::RunStatus status;
+  if (!v1::RunStatus_Parse(absl::AsciiStrToUpper(text), &status) || status == v1::RUN_STATUS_UNSPECIFIED) {
+    return UsageError(absl::StrCat(what, " must be one of queued, running, finished, failed, cancelled; got '",
+                                   text, "'"));
+  }
+  return status;
+}
+
+absl::StatusOr<int64_t> ParseRunId(const std::string& text) { return ParseId(text, "run id"); }
+
+absl::StatusOr<v1::Experiment> ResolveExperiment(Client& client, const std::string& name_or_id) {
+  v1::Experiment experiment;
+  int64_t id = 0;
+  if (absl::SimpleAtoi(name_or_id, &id) && id > 0) {
+    v1::GetExperimentRequest by_id;
+    by_id.set_id(id);
+    absl::Status status = client.Call(&Client::Stub::GetExperiment, by_id, &experiment);
+    if (status.code() != absl::StatusCode::kNotFound) {
+      if (!status.ok()) return status;
+      return experiment;
+    }
+  }
+  v1::GetExperimentRequest by_name;
+  by_name.set_name(name_or_id);
+  absl::Status status = client.Call(&Client::Stub::GetExperiment, by_name, &experiment);
+  if (!status.ok()) return status;
+  return experiment;
+}
+
+}  // namespace dreamshot::cli

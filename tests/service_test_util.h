@@ -1,0 +1,47 @@
+// Starts an in-process dreamshotd on a free loopback port with a fresh data
+// directory, and makes stubs for it.
+#ifndef DREAMSHOT_TESTS_SERVICE_TEST_UTIL_H_
+#define DREAMSHOT_TESTS_SERVICE_TEST_UTIL_H_
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "services/server.h"
+
+namespace dreamshot::testing {
+
+inline std::string FreshDataDir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  const std::string dir = std::string(::testing::TempDir()) + "/" + name + "-" +
+                          std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return dir;
+}
+
+inline std::unique_ptr<services::DreamshotServer> StartServer(const std::string& data_dir,
+                                                              const std::string& token = "") {
+  services::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = data_dir;
+  options.auth_token = token;
+  options.max_message_bytes = 4 << 20;
+  auto server = services::DreamshotServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+inline std::shared_ptr<grpc::Channel> ChannelTo(const services::DreamshotServer& server) {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server.port()),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace dreamshot::testing
+
+#endif  // DREAMSHOT_TESTS_SERVICE_TEST_UTIL_H_
