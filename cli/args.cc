@@ -173,8 +173,7 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(const std::vector<std::string
           return UsageError(absl::StrCat("unknown flag --", name,
                                          out.group.empty() ? "" : " (command flags go after the verb)"));
         }
-        return UsageError(absl::StrCat("unknown flag --", name, " for '", CommandName(*out.command),
-                                       "' (see dreamshot ", CommandName(*out.command), " --help)"));
+        return UsageError(absl::StrCat("unknown flag --", name, " for '", CommandName(*out.command), "'"));
       }
       const bool takes_value = global ? global->value_name != nullptr : !flag->value_name.empty();
       std::string value;
@@ -210,7 +209,7 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(const std::vector<std::string
       if (verbless) {
         out.command = verbless;
       } else if (verbs.empty()) {
-        return UsageError(absl::StrCat("unknown command '", word, "' (see dreamshot --help)"));
+        return UsageError(absl::StrCat("unknown command '", word, "'"));
       }
       continue;
     }
@@ -229,7 +228,7 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(const std::vector<std::string
 
   out.global.help = out.global.help || help;
   if (out.global.help) return out;
-  if (out.group.empty()) return UsageError("no command given (see dreamshot --help)");
+  if (out.group.empty()) return UsageError("no command given");
   if (!out.command) {
     return UsageError(absl::StrCat("'", out.group, "' needs a verb: ",
                                    absl::StrJoin(VerbsOf(out.group, commands), ", ")));

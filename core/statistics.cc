@@ -52,32 +52,46 @@ double LogBeta(double a, double b) {
          StirlingCorrection(s);
 }
 
-// Evaluates K = 1 / (1 + d1 / (1 + d2 / (1 + ...))) with the modified Lentz
-// method, where I_x(a, b) = x^a (1-x)^b / (a B(a, b)) * K and
+// The continued fraction of the incomplete beta function,
+//   I_x(a, b) = x^a y^b / (a B(a, b)) * 1 / (1 + d1 / (1 + d2 / (1 + ...))),
 //   d_{2m+1} = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1)),
-//   d_{2m}   =  m (b - m) x / ((a + 2m - 1)(a + 2m)).
-// Converges quickly for x < (a + 1) / (a + b + 2).
-double IncompleteBetaFraction(double a, double b, double x) {
+//   d_{2m}   =  m (b - m) x / ((a + 2m - 1)(a + 2m)),
+// converges quickly for x < (a + 1) / (a + b + 2). This evaluates its even
+// contraction
+//   1 / (D_0 + N_1 / (D_1 + N_2 / (D_2 + ...))),
+//   D_0 = 1 + d_1,  D_m = 1 + d_{2m} + d_{2m+1},  N_m = -d_{2m-1} d_{2m},
+// with the modified Lentz method. The point of the contraction: when x is
+// close to 1 (large a, e.g. Student t with many degrees of freedom) the
+// terms 1 + d_j cancel, and evaluating them from a rounded x loses about
+// a * epsilon relative accuracy. Expanded, the denominators are
+//   D_0 = (1 - b + (a + b) y) / (a + 1),
+//   D_m = x (1 + P_m) + y,  1 + P_m = ((2m + 1 - b) a + 2m^2 + b - 1)
+//                                      / ((a + 2m - 1)(a + 2m + 1)),
+// (P_m = (d_{2m} + d_{2m+1}) / x), which involve y = 1 - x directly.
+double IncompleteBetaFraction(double a, double b, double x, double y) {
   constexpr double kTiny = 1e-300;
   constexpr double kTolerance = DBL_EPSILON;
   // The number of terms needed grows like sqrt(max(a, b)) near the switch
   // point; the cap only guards against non-termination.
   const int max_terms =
       1000 + static_cast<int>(std::min(1e8, 50.0 * std::sqrt(std::max(a, b))));
-  double f = 1.0;  // b0
+  double f = (1.0 - b + (a + b) * y) / (a + 1.0);  // D_0
+  if (std::fabs(f) < kTiny) f = kTiny;
   double c = f;
   double d = 0.0;
-  for (int j = 1; j <= max_terms; ++j) {
-    const int m = j / 2;
-    double coefficient;
-    if (j % 2 == 1) {
-      coefficient = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
-    } else {
-      coefficient = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
-    }
-    d = 1.0 + coefficient * d;
+  for (int m = 1; m <= max_terms; ++m) {
+    const double dm = static_cast<double>(m);
+    const double d_odd = -(a + dm - 1.0) * (a + b + dm - 1.0) * x /
+                         ((a + 2.0 * dm - 2.0) * (a + 2.0 * dm - 1.0));  // d_{2m-1}
+    const double d_even =
+        dm * (b - dm) * x / ((a + 2.0 * dm - 1.0) * (a + 2.0 * dm));  // d_{2m}
+    const double numerator = -d_odd * d_even;
+    const double one_plus_p = ((2.0 * dm + 1.0 - b) * a + 2.0 * dm * dm + b - 1.0) /
+                              ((a + 2.0 * dm - 1.0) * (a + 2.0 * dm + 1.0));
+    const double denominator = x * one_plus_p + y;
+    d = denominator + numerator * d;
     if (std::fabs(d) < kTiny) d = kTiny;
-    c = 1.0 + coefficient / c;
+    c = denominator + numerator / c;
     if (std::fabs(c) < kTiny) c = kTiny;
     d = 1.0 / d;
     const double delta = c * d;
@@ -87,41 +101,69 @@ double IncompleteBetaFraction(double a, double b, double x) {
   return 1.0 / f;
 }
 
-// I_x(a, b) and its complement 1 - I_x(a, b) = I_y(b, a), given both x and
-// y = 1 - x accurately (callers often know the smaller one to full relative
-// precision). Whichever of the two is evaluated directly by the continued
-// fraction is accurate in relative terms; the other is 1 minus it.
+// I_x(a, b) and its complement 1 - I_x(a, b) = I_y(b, a). The caller passes
+// x, y = 1 - x and their logarithms, each as accurately as it knows them:
+// callers often know the smaller of x and y to full relative precision, and
+// log x even where x itself underflows (Student t far tails with tiny dof).
+// Whichever of the pair is evaluated directly by the continued fraction is
+// accurate in relative terms; the other is 1 minus it.
+struct BetaArgument {
+  double x;
+  double y;
+  double log_x;
+  double log_y;
+};
 struct BetaPair {
   double lower;  // I_x(a, b)
   double upper;  // 1 - I_x(a, b)
 };
-BetaPair IncompleteBeta(double a, double b, double x, double y) {
-  if (x <= 0.0) return {0.0, 1.0};
-  if (y <= 0.0) return {1.0, 0.0};
-  const double log_x = x <= y ? std::log(x) : std::log1p(-y);
-  const double log_y = x <= y ? std::log1p(-x) : std::log(y);
-  const double log_front = a * log_x + b * log_y - LogBeta(a, b);
-  if (x < (a + 1.0) / (a + b + 2.0)) {
-    const double v = std::exp(log_front) / a * IncompleteBetaFraction(a, b, x);
+BetaPair IncompleteBeta(double a, double b, const BetaArgument& arg) {
+  if (arg.log_x == -kInf) return {0.0, 1.0};
+  if (arg.log_y == -kInf) return {1.0, 0.0};
+  const double log_front = a * arg.log_x + b * arg.log_y - LogBeta(a, b);
+  if (arg.x < (a + 1.0) / (a + b + 2.0)) {
+    const double v = std::exp(log_front) / a * IncompleteBetaFraction(a, b, arg.x, arg.y);
     return {v, 1.0 - v};
   }
-  const double v = std::exp(log_front) / b * IncompleteBetaFraction(b, a, y);
+  const double v = std::exp(log_front) / b * IncompleteBetaFraction(b, a, arg.y, arg.x);
   return {1.0 - v, v};
 }
 
-// For t != 0: x = dof / (dof + t^2) and y = t^2 / (dof + t^2), without
-// overflow and with the smaller of the two accurate to full precision.
-void StudentTBetaArguments(double t, double dof, double* x, double* y) {
-  const double at = std::fabs(t);
-  if (at > std::sqrt(dof)) {
-    const double r = (dof / at) / at;  // < 1
-    *x = r / (1.0 + r);
-    *y = 1.0 / (1.0 + r);
+// BetaArgument for a given x and y = 1 - x, either of which may be the
+// accurately known one.
+BetaArgument FromXAndY(double x, double y) {
+  BetaArgument arg{x, y, 0.0, 0.0};
+  if (x <= y) {
+    arg.log_x = std::log(x);
+    arg.log_y = std::log1p(-x);
   } else {
-    const double r = (at / dof) * at;  // <= 1
-    *x = 1.0 / (1.0 + r);
-    *y = r / (1.0 + r);
+    arg.log_x = std::log1p(-y);
+    arg.log_y = std::log(y);
   }
+  return arg;
+}
+
+// For t != 0 (finite): x = dof / (dof + t^2) and y = t^2 / (dof + t^2),
+// without overflow, with the smaller of the two accurate to full precision,
+// and their logarithms accurate even where x or y underflows.
+BetaArgument StudentTBetaArgument(double t, double dof) {
+  const double at = std::fabs(t);
+  const double log_t2_over_dof = 2.0 * std::log(at) - std::log(dof);
+  BetaArgument arg;
+  if (at > std::sqrt(dof)) {
+    const double r = (dof / at) / at;  // dof / t^2 < 1, may underflow
+    arg.x = r / (1.0 + r);
+    arg.y = 1.0 / (1.0 + r);
+    arg.log_x = -log_t2_over_dof - std::log1p(r);
+    arg.log_y = -std::log1p(r);
+  } else {
+    const double r = (at / dof) * at;  // t^2 / dof <= 1, may underflow
+    arg.x = 1.0 / (1.0 + r);
+    arg.y = r / (1.0 + r);
+    arg.log_x = -std::log1p(r);
+    arg.log_y = log_t2_over_dof - std::log1p(r);
+  }
+  return arg;
 }
 
 // log of the Student t density at t (finite), given log B(dof/2, 1/2).
@@ -237,12 +279,14 @@ class CompensatedSum {
 double BinomialCdf(int64_t k, int64_t n, double p, double q) {
   if (k < 0) return 0.0;
   if (k >= n) return 1.0;
-  return IncompleteBeta(static_cast<double>(n - k), static_cast<double>(k + 1), q, p).lower;
+  return IncompleteBeta(static_cast<double>(n - k), static_cast<double>(k + 1), FromXAndY(q, p))
+      .lower;
 }
 double BinomialSurvivalAtLeast(int64_t k, int64_t n, double p, double q) {
   if (k <= 0) return 1.0;
   if (k > n) return 0.0;
-  return IncompleteBeta(static_cast<double>(k), static_cast<double>(n - k + 1), p, q).lower;
+  return IncompleteBeta(static_cast<double>(k), static_cast<double>(n - k + 1), FromXAndY(p, q))
+      .lower;
 }
 
 }  // namespace
@@ -252,7 +296,7 @@ double RegularizedIncompleteBeta(double a, double b, double x) {
       x > 1.0 || std::isinf(a) || std::isinf(b)) {
     return kNaN;
   }
-  return IncompleteBeta(a, b, x, 1.0 - x).lower;
+  return IncompleteBeta(a, b, FromXAndY(x, 1.0 - x)).lower;
 }
 
 double StudentTCdf(double t, double dof) {
@@ -260,11 +304,8 @@ double StudentTCdf(double t, double dof) {
   if (std::isinf(dof)) return NormalCdf(t);
   if (t == 0.0) return 0.5;
   if (std::isinf(t)) return t < 0.0 ? 0.0 : 1.0;
-  double x;
-  double y;
-  StudentTBetaArguments(t, dof, &x, &y);
   // P(|T| > |t|) = I_x(dof/2, 1/2).
-  const BetaPair pair = IncompleteBeta(0.5 * dof, 0.5, x, y);
+  const BetaPair pair = IncompleteBeta(0.5 * dof, 0.5, StudentTBetaArgument(t, dof));
   return t < 0.0 ? 0.5 * pair.lower : 0.5 + 0.5 * pair.upper;
 }
 

@@ -1,6 +1,10 @@
 #include "experiments/artifact_blobs.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "core/atomic_file.h"
@@ -37,13 +41,26 @@ absl::StatusOr<StoredBlob> ArtifactBlobs::PutFile(const std::string& source_path
   if (::stat(source_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return absl::NotFoundError(absl::StrCat("no such file on the server: ", source_path));
   }
-  ASSIGN_OR_RETURN(std::string sha, core::Sha256HexOfFile(source_path));
-  const std::string path = PathFor(sha);
-  if (!Exists(path)) {
-    RETURN_IF_ERROR(core::MakeDirectories(absl::StrCat(root_, "/", sha.substr(0, 2))));
-    RETURN_IF_ERROR(core::CopyFileAtomically(source_path, path));
+  // Copy first, then hash the copy: the stored bytes are exactly the hashed
+  // bytes even if the source changes meanwhile.
+  RETURN_IF_ERROR(core::MakeDirectories(root_));
+  std::random_device rd;
+  const std::string staging = absl::StrCat(root_, "/.staging-", ::getpid(), "-", rd());
+  RETURN_IF_ERROR(core::CopyFileAtomically(source_path, staging));
+  absl::StatusOr<std::string> sha = core::Sha256HexOfFile(staging);
+  if (::stat(staging.c_str(), &st) != 0) sha = absl::InternalError(absl::StrCat("lost ", staging));
+  absl::Status placed = sha.status();
+  if (placed.ok()) {
+    placed = core::MakeDirectories(absl::StrCat(root_, "/", sha->substr(0, 2)));
   }
-  return StoredBlob{sha, static_cast<int64_t>(st.st_size), absl::StrCat("file://", path)};
+  if (placed.ok() && ::rename(staging.c_str(), PathFor(*sha).c_str()) != 0) {
+    placed = absl::InternalError(absl::StrCat("cannot move ", staging, " to ", PathFor(*sha)));
+  }
+  if (!placed.ok()) {
+    ::unlink(staging.c_str());
+    return placed;
+  }
+  return StoredBlob{*sha, static_cast<int64_t>(st.st_size), absl::StrCat("file://", PathFor(*sha))};
 }
 
 }  // namespace dreamshot::experiments

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/statistics.h"
+#include "experiments/numeric_text.h"
 
 namespace dreamshot::experiments {
 namespace {
@@ -17,6 +19,23 @@ bool IsIgnored(const std::string& key, const AggregateOptions& options) {
   if (options.ignore_params.empty()) return key == "seed" || absl::EndsWith(key, ".seed");
   return std::find(options.ignore_params.begin(), options.ignore_params.end(), key) !=
          options.ignore_params.end();
+}
+
+// Orders param values as a person reads a sweep: numbers by value (4 < 16),
+// then text.
+bool ValueLess(const std::string& a, const std::string& b) {
+  const std::optional<double> x = ParseNumericText(a), y = ParseNumericText(b);
+  if (x && y) return *x < *y || (*x == *y && a < b);
+  if (x || y) return x.has_value();
+  return a < b;
+}
+
+bool ParamsLess(const Params& a, const Params& b) {
+  return std::lexicographical_compare(
+      a.begin(), a.end(), b.begin(), b.end(), [](const auto& l, const auto& r) {
+        if (l.first != r.first) return l.first < r.first;
+        return ValueLess(l.second, r.second);
+      });
 }
 
 }  // namespace
@@ -59,7 +78,7 @@ absl::StatusOr<std::vector<RunGroupAggregate>> AggregateRuns(const std::vector<R
         absl::StrCat("confidence must be in (0, 1), got ", options.confidence));
   }
   // Group key: the non-ignored params (ordered map, so equal sets compare equal).
-  std::map<Params, std::vector<const Run*>> groups;
+  std::map<Params, std::vector<const Run*>, bool (*)(const Params&, const Params&)> groups(ParamsLess);
   for (const Run& run : runs) {
     Params shared;
     for (const auto& [key, value] : run.params) {

@@ -47,11 +47,11 @@ TEST(AggregateRunsTest, GroupsBySeedlessParamsWithStudentTInterval) {
   auto groups = AggregateRuns(runs, {});
   ASSERT_TRUE(groups.ok()) << groups.status();
   ASSERT_EQ(groups->size(), 2u);
-  const RunGroupAggregate& rank16 = (*groups)[0];  // "16" < "8" as text
+  const RunGroupAggregate& rank16 = (*groups)[1];  // numbers order by value: 8 < 16
   EXPECT_EQ(rank16.shared_params.at("lora_rank"), "16");
   EXPECT_EQ(rank16.metrics[0].n, 1);
   EXPECT_TRUE(std::isnan(rank16.metrics[0].ci_low));
-  const RunGroupAggregate& rank8 = (*groups)[1];
+  const RunGroupAggregate& rank8 = (*groups)[0];
   EXPECT_EQ(rank8.run_ids, (std::vector<int64_t>{1, 2, 3}));
   ASSERT_EQ(rank8.metrics.size(), 1u);
   const MetricAggregate& m = rank8.metrics[0];

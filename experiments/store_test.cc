@@ -253,6 +253,12 @@ TEST_F(StoreTest, ArtifactsAreContentAddressedAndUniquePerPath) {
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].size_bytes, 5);
   EXPECT_EQ(blobs.PutFile("/no/such/file").status().code(), absl::StatusCode::kNotFound);
+  const std::string source = TempPath("source.bin");
+  std::ofstream(source) << "hello";
+  auto from_file = blobs.PutFile(source);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->sha256, blob->sha256);  // same content, same blob
+  EXPECT_EQ(from_file->size_bytes, 5);
 }
 
 TEST_F(StoreTest, StoreSurvivesReopen) {

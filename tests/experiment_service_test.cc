@@ -315,7 +315,7 @@ TEST_F(ExperimentServiceTest, SearchCompareAndAggregate) {
   v1::AggregateRunsResponse groups;
   ASSERT_TRUE(stub_->AggregateRuns(&agg_ctx, aggregate, &groups).ok());
   ASSERT_EQ(groups.groups_size(), 2);
-  const v1::RunGroup& g16 = groups.groups(0);
+  const v1::RunGroup& g16 = groups.groups(1);  // groups ordered 8 < 16
   EXPECT_EQ(g16.params(0).value(), "16");
   EXPECT_EQ(g16.run_ids_size(), 3);
   EXPECT_NEAR(g16.metrics(0).mean(), 0.331, 1e-12);

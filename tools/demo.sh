@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Starts dreamshotd on the default data directory (./dreamshot-data, or
+# $DREAMSHOT_DATA), logs a demo run like a short LoRA fine-tune would, prints
+# it back, and stops the server. Assumes the binaries are built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=bazel-bin
+data=${DREAMSHOT_DATA:-$PWD/dreamshot-data}
+mkdir -p "$data"
+port_file=$(mktemp)
+rm -f "$port_file"
+
+"$bin/services/dreamshotd" --listen=127.0.0.1:0 --port_file="$port_file" --data_dir="$data" \
+  2> "$data/dreamshotd.log" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$port_file"' EXIT
+for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
+[ -s "$port_file" ] || { echo "dreamshotd did not start; see $data/dreamshotd.log" >&2; exit 1; }
+export DREAMSHOT_SERVER=127.0.0.1:$(cat "$port_file")
+ds() { "$bin/cli/dreamshot" "$@"; }
+
+echo "== dreamshotd serving $data/experiments.db on $DREAMSHOT_SERVER"
+ds experiments create quickstart --description "DreamShot quick-start demo runs" >/dev/null 2>&1 \
+  || true  # exists from an earlier quick start: add another run to it
+seed=$(( $(ds runs list --experiment quickstart --json | python3 -c \
+  'import json,sys; print(len(json.load(sys.stdin).get("runs", [])))') ))
+run=$(ds runs create --experiment quickstart --name "close-shot-r8-seed$seed" \
+  --param lora_rank=8 --param learning_rate=1e-4 --param shot_type=close \
+  --param seed="$seed" --param max_train_steps=400 --tag stage=demo)
+echo "== created run $run"
+
+# A loss curve as a 400-step LoRA DreamBooth run logs it, sent as one CSV batch.
+csv=$(mktemp)
+python3 - "$seed" > "$csv" <<'PY'
+import math, random, sys
+random.seed(int(sys.argv[1]))
+print("key,step,value")
+for step in range(0, 400, 5):
+    print(f"loss,{step},{0.12 + 0.08 * math.exp(-step / 120) + random.gauss(0, 0.01):.5f}")
+    print(f"loss_prior,{step},{0.10 + 0.02 * random.random():.5f}")
+PY
+ds metrics log "$run" --csv "$csv"
+rm -f "$csv"
+ds metrics log "$run" --step 400 clip_t=0.3269 dino=0.4989
+ds runs end "$run" --status finished
+
+echo "== dreamshot runs show $run"
+ds runs show "$run"
+echo
+echo "== dreamshot runs list --experiment quickstart --order-by 'metrics.dino desc'"
+ds runs list --experiment quickstart --order-by "metrics.dino desc"
+echo
+echo "== dreamshot metrics history $run loss --max-points 8"
+ds metrics history "$run" loss --max-points 8

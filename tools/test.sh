@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test (bazel test //...) and ends with "N passed, N failed",
+# counting individual test cases. Exit status: Bazel's.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh || exit 1
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+bazel test //... --test_summary=short "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+python3 tools/count_tests.py "$log" || rc=1
+exit "$rc"
