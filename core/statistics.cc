@@ -32,6 +32,21 @@ double StirlingCorrection(double x) {
                     r2 * (1.0 / 1260 - r2 * (1.0 / 1680 - r2 * (1.0 / 1188)))));
 }
 
+// log(1 + u) - u for u >= -1, without cancellation for small |u|.
+double Log1pMinusX(double u) {
+  if (std::fabs(u) >= 0.25) return std::log1p(u) - u;
+  // -u^2/2 + u^3/3 - u^4/4 + ...; |u| < 1/4 needs at most ~30 terms.
+  double sum = 0.0;
+  double power = u * u;  // u^k
+  for (int k = 2; k < 60; ++k) {
+    const double term = (k % 2 == 0 ? -power : power) / k;
+    sum += term;
+    if (std::fabs(term) <= 0.5 * DBL_EPSILON * std::fabs(sum)) break;
+    power *= u;
+  }
+  return sum;
+}
+
 // log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b), a, b > 0.
 // Subtracting lgamma values directly loses absolute accuracy ~1e-16 *
 // lgamma(a + b) when the arguments are large (e.g. t with 1e6 degrees of
@@ -63,11 +78,12 @@ double LogBeta(double a, double b) {
 // with the modified Lentz method. The point of the contraction: when x is
 // close to 1 (large a, e.g. Student t with many degrees of freedom) the
 // terms 1 + d_j cancel, and evaluating them from a rounded x loses about
-// a * epsilon relative accuracy. Expanded, the denominators are
+// a * epsilon relative accuracy. Expanded in terms of y, the denominators are
 //   D_0 = (1 - b + (a + b) y) / (a + 1),
 //   D_m = x (1 + P_m) + y,  1 + P_m = ((2m + 1 - b) a + 2m^2 + b - 1)
 //                                      / ((a + 2m - 1)(a + 2m + 1)),
-// (P_m = (d_{2m} + d_{2m+1}) / x), which involve y = 1 - x directly.
+// (P_m = (d_{2m} + d_{2m+1}) / x), which involve y = 1 - x directly; these
+// forms are used when y is the smaller, accurately known argument.
 double IncompleteBetaFraction(double a, double b, double x, double y) {
   constexpr double kTiny = 1e-300;
   constexpr double kTolerance = DBL_EPSILON;
@@ -75,7 +91,10 @@ double IncompleteBetaFraction(double a, double b, double x, double y) {
   // point; the cap only guards against non-termination.
   const int max_terms =
       1000 + static_cast<int>(std::min(1e8, 50.0 * std::sqrt(std::max(a, b))));
-  double f = (1.0 - b + (a + b) * y) / (a + 1.0);  // D_0
+  // D_0 and D_m in whichever form does not subtract large, rounded terms:
+  // x-forms when x is the small (accurately known) one, else y-forms.
+  const bool x_small = x <= y;
+  double f = (x_small ? a + 1.0 - (a + b) * x : 1.0 - b + (a + b) * y) / (a + 1.0);  // D_0
   if (std::fabs(f) < kTiny) f = kTiny;
   double c = f;
   double d = 0.0;
@@ -86,9 +105,16 @@ double IncompleteBetaFraction(double a, double b, double x, double y) {
     const double d_even =
         dm * (b - dm) * x / ((a + 2.0 * dm - 1.0) * (a + 2.0 * dm));  // d_{2m}
     const double numerator = -d_odd * d_even;
-    const double one_plus_p = ((2.0 * dm + 1.0 - b) * a + 2.0 * dm * dm + b - 1.0) /
-                              ((a + 2.0 * dm - 1.0) * (a + 2.0 * dm + 1.0));
-    const double denominator = x * one_plus_p + y;
+    double denominator;
+    if (x_small) {
+      const double d_next = -(a + dm) * (a + b + dm) * x /
+                            ((a + 2.0 * dm) * (a + 2.0 * dm + 1.0));  // d_{2m+1}
+      denominator = 1.0 + d_even + d_next;
+    } else {
+      const double one_plus_p = ((2.0 * dm + 1.0 - b) * a + 2.0 * dm * dm + b - 1.0) /
+                                ((a + 2.0 * dm - 1.0) * (a + 2.0 * dm + 1.0));
+      denominator = x * one_plus_p + y;
+    }
     d = denominator + numerator * d;
     if (std::fabs(d) < kTiny) d = kTiny;
     c = denominator + numerator / c;
@@ -113,6 +139,24 @@ struct BetaArgument {
   double log_x;
   double log_y;
 };
+// log(x^a y^b / B(a, b)), the prefactor of the continued fraction.
+// For large a and b the terms a log x, b log y and log B(a, b) are huge and
+// cancel to a moderate result; there the large parts are cancelled
+// analytically: with s = a + b and e = x s - a = x b - y a,
+//   log front = a L(e / a) + b L(-e / b) + log(ab / (2 pi s)) / 2
+//               - [c(a) + c(b) - c(s)],   L(u) = log(1 + u) - u,
+// where c is the Stirling correction.
+double LogBetaFront(double a, double b, const BetaArgument& arg) {
+  if (a < kStirlingMin || b < kStirlingMin) {
+    return a * arg.log_x + b * arg.log_y - LogBeta(a, b);
+  }
+  const double s = a + b;
+  const double e = arg.x * b - arg.y * a;
+  return a * Log1pMinusX(e / a) + b * Log1pMinusX(-e / b) +
+         0.5 * (std::log(a) + std::log(b) - std::log(s)) - kLogSqrt2Pi -
+         (StirlingCorrection(a) + StirlingCorrection(b) - StirlingCorrection(s));
+}
+
 struct BetaPair {
   double lower;  // I_x(a, b)
   double upper;  // 1 - I_x(a, b)
@@ -120,7 +164,7 @@ struct BetaPair {
 BetaPair IncompleteBeta(double a, double b, const BetaArgument& arg) {
   if (arg.log_x == -kInf) return {0.0, 1.0};
   if (arg.log_y == -kInf) return {1.0, 0.0};
-  const double log_front = a * arg.log_x + b * arg.log_y - LogBeta(a, b);
+  const double log_front = LogBetaFront(a, b, arg);
   if (arg.x < (a + 1.0) / (a + b + 2.0)) {
     const double v = std::exp(log_front) / a * IncompleteBetaFraction(a, b, arg.x, arg.y);
     return {v, 1.0 - v};
