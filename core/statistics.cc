@@ -152,7 +152,17 @@ double LogBetaFront(double a, double b, const BetaArgument& arg) {
   }
   const double s = a + b;
   const double e = arg.x * b - arg.y * a;
-  return a * Log1pMinusX(e / a) + b * Log1pMinusX(-e / b) +
+  const double u = e / a;   // x s / a - 1
+  const double v = -e / b;  // y s / b - 1
+  // Near 0 the series; elsewhere log(1 + u) from the accurate log x, since
+  // 1 + u rebuilt from e would have lost relative precision when small.
+  const double term_a = std::fabs(u) < 0.25
+                            ? a * Log1pMinusX(u)
+                            : a * (arg.log_x + std::log1p(b / a)) - e;
+  const double term_b = std::fabs(v) < 0.25
+                            ? b * Log1pMinusX(v)
+                            : b * (arg.log_y + std::log1p(a / b)) + e;
+  return term_a + term_b +
          0.5 * (std::log(a) + std::log(b) - std::log(s)) - kLogSqrt2Pi -
          (StirlingCorrection(a) + StirlingCorrection(b) - StirlingCorrection(s));
 }

@@ -38,7 +38,7 @@ absl::Status InTransaction(SQLite::Database& db, const std::string& path, const 
   }
   if (!status.ok()) {
     try {
-      if (!db.getHandle() || !sqlite3_get_autocommit(db.getHandle())) db.exec("ROLLBACK");
+      if (!sqlite3_get_autocommit(db.getHandle())) db.exec("ROLLBACK");  // still in a transaction
     } catch (const std::exception&) {
       // The original error is the one worth reporting.
     }
