@@ -9,12 +9,15 @@ namespace dreamshot::experiments {
 namespace {
 
 // Start index of interior bucket `i` (0 <= i <= buckets): the interior
-// indices [1, n - 1) are split as [Start(i), Start(i + 1)). Integer arithmetic
-// (128-bit, so i * (n - 2) cannot overflow) makes the partition exact; every
-// bucket is non-empty because n - 2 > buckets.
+// indices [1, n - 1) are split as [Start(i), Start(i + 1)) with
+// Start(i) = 1 + floor(i (n - 2) / buckets). Integer arithmetic makes the
+// partition exact; with n - 2 = q buckets + r it is computed as
+// i q + floor(i r / buckets), where i r < buckets^2 cannot overflow for any
+// realistic point count. Every bucket is non-empty because n - 2 > buckets.
 size_t BucketStart(size_t i, size_t n, size_t buckets) {
-  const unsigned __int128 scaled = static_cast<unsigned __int128>(i) * (n - 2);
-  return 1 + static_cast<size_t>(scaled / buckets);
+  const size_t q = (n - 2) / buckets;
+  const size_t r = (n - 2) % buckets;
+  return 1 + i * q + (i * r) / buckets;
 }
 
 }  // namespace

@@ -112,7 +112,9 @@ TEST(DownsampleLttbTest, LinearSeriesStaysLinearAndSpread) {
     const int64_t index = out[i].wall_ms;
     EXPECT_EQ(out[i].value, 2.0 * static_cast<double>(index) + 1.0);
     EXPECT_EQ(out[i].step, 1'000'000'000'000 + 3 * index);
-    if (i > 0) EXPECT_LE(static_cast<double>(index - out[i - 1].wall_ms), 2 * bucket + 1);
+    if (i > 0) {
+      EXPECT_LE(static_cast<double>(index - out[i - 1].wall_ms), 2 * bucket + 1);
+    }
   }
 }
 
