@@ -3,9 +3,11 @@
 // runs), the Student t and normal distributions, the regularized incomplete
 // beta function and the exact two-sided binomial test (sign tests).
 //
-// Everything here is self-contained double-precision numerics; the special
-// functions are accurate to roughly 1e-13 relative or better over their
-// domains (quantiles to ~1e-12 relative), see statistics_test.cc.
+// Everything here is self-contained double-precision numerics. Checked against
+// 50-digit references (statistics_test.cc and a randomized sweep): typically
+// ~1e-15 relative, worst seen ~3e-13 (incomplete beta with b << 1 and x near
+// 1, or results near the underflow limit); Student t quantiles ~1e-13
+// relative, also for non-integer, tiny (0.01) and huge (1e8) dof.
 #ifndef DREAMSHOT_CORE_STATISTICS_H_
 #define DREAMSHOT_CORE_STATISTICS_H_
 
@@ -45,9 +47,10 @@ absl::StatusOr<Summary> Summarize(absl::Span<const double> values,
                                   double confidence = 0.95);
 
 // Regularized incomplete beta function I_x(a, b) = B(x; a, b) / B(a, b), for
-// a > 0, b > 0, 0 <= x <= 1; NaN for arguments outside that domain. Computed
-// from its continued fraction (modified Lentz), using the symmetry
-// I_x(a, b) = 1 - I_{1-x}(b, a) in whichever direction converges fast.
+// finite a > 0, b > 0 and 0 <= x <= 1; NaN for arguments outside that domain.
+// Computed from the even contraction of its continued fraction (modified
+// Lentz), using the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) in whichever
+// direction converges fast; large a, b are handled without cancellation.
 double RegularizedIncompleteBeta(double a, double b, double x);
 
 // Cumulative distribution function of Student's t with `dof` > 0 degrees of
