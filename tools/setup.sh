@@ -14,6 +14,10 @@ packages=(
   libtorch-dev libopenblas0-openmp
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # text: Unicode (CLIP tokenizer), gzip, JSON
+  libicu-dev zlib1g-dev nlohmann-json3-dev
+  # fuzzing with libFuzzer (tools/fuzz_safetensors.sh)
+  clang libclang-rt-14-dev
 )
 
 missing=()

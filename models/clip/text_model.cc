@@ -1,0 +1,231 @@
+#include "models/clip/text_model.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+namespace dreamshot::models::clip {
+namespace {
+
+absl::StatusOr<torch::Tensor (*)(const torch::Tensor&)> Activation(const std::string& name) {
+  if (name == "quick_gelu") {
+    return +[](const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); };
+  }
+  if (name == "gelu") return +[](const torch::Tensor& x) { return torch::gelu(x); };
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") {
+    return +[](const torch::Tensor& x) { return torch::gelu(x, "tanh"); };
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unsupported hidden_act '", name,
+                                                 "' (quick_gelu, gelu, gelu_new, gelu_pytorch_tanh)"));
+}
+
+struct ClipTextEmbeddingsImpl : torch::nn::Module {
+  ClipTextEmbeddingsImpl(const ClipTextConfig& c) {
+    token_embedding = register_module("token_embedding", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+    position_embedding =
+        register_module("position_embedding", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
+    position_ids = register_buffer("position_ids", torch::arange(c.max_position_embeddings).unsqueeze(0));
+  }
+  torch::Tensor forward(const torch::Tensor& input_ids) {
+    const int64_t length = input_ids.size(1);
+    // [B, L, H] + [1, L, H]
+    return token_embedding(input_ids) + position_embedding(position_ids.narrow(1, 0, length));
+  }
+  torch::nn::Embedding token_embedding{nullptr};
+  torch::nn::Embedding position_embedding{nullptr};
+  torch::Tensor position_ids;
+};
+TORCH_MODULE(ClipTextEmbeddings);
+
+struct ClipAttentionImpl : torch::nn::Module {
+  ClipAttentionImpl(const ClipTextConfig& c) : heads(c.num_attention_heads), head_dim(c.hidden_size / heads) {
+    k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+    v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+    q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+    out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  }
+  // x: [B, L, H]; causal_mask: [L, L] with -inf above the diagonal.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
+    const int64_t b = x.size(0), l = x.size(1);
+    auto split = [&](const torch::Tensor& t) { return t.view({b, l, heads, head_dim}).transpose(1, 2); };
+    // Upstream scales the queries before the product.
+    torch::Tensor q = split(q_proj(x) * std::pow(static_cast<double>(head_dim), -0.5));  // [B, h, L, d]
+    torch::Tensor k = split(k_proj(x));
+    torch::Tensor v = split(v_proj(x));
+    torch::Tensor weights = torch::matmul(q, k.transpose(-1, -2)) + causal_mask;  // [B, h, L, L]
+    torch::Tensor attn = torch::matmul(torch::softmax(weights, -1), v);          // [B, h, L, d]
+    return out_proj(attn.transpose(1, 2).reshape({b, l, heads * head_dim}));
+  }
+  int64_t heads, head_dim;
+  torch::nn::Linear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
+};
+TORCH_MODULE(ClipAttention);
+
+struct ClipMlpImpl : torch::nn::Module {
+  ClipMlpImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) : activation(act) {
+    fc1 = register_module("fc1", torch::nn::Linear(c.hidden_size, c.intermediate_size));
+    fc2 = register_module("fc2", torch::nn::Linear(c.intermediate_size, c.hidden_size));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return fc2(activation(fc1(x))); }
+  torch::Tensor (*activation)(const torch::Tensor&);
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(ClipMlp);
+
+torch::nn::LayerNorm MakeLayerNorm(const ClipTextConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+
+struct ClipEncoderLayerImpl : torch::nn::Module {
+  ClipEncoderLayerImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
+    self_attn = register_module("self_attn", ClipAttention(c));
+    layer_norm1 = register_module("layer_norm1", MakeLayerNorm(c));
+    mlp = register_module("mlp", ClipMlp(c, act));
+    layer_norm2 = register_module("layer_norm2", MakeLayerNorm(c));
+  }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
+    torch::Tensor h = x + self_attn(layer_norm1(x), causal_mask);
+    return h + mlp(layer_norm2(h));
+  }
+  ClipAttention self_attn{nullptr};
+  torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
+  ClipMlp mlp{nullptr};
+};
+TORCH_MODULE(ClipEncoderLayer);
+
+struct ClipEncoderImpl : torch::nn::Module {
+  ClipEncoderImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(ClipEncoderLayer(c, act));
+  }
+  torch::nn::ModuleList layers{nullptr};
+};
+TORCH_MODULE(ClipEncoder);
+
+struct ClipTextTransformerImpl : torch::nn::Module {
+  ClipTextTransformerImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
+    embeddings = register_module("embeddings", ClipTextEmbeddings(c));
+    encoder = register_module("encoder", ClipEncoder(c, act));
+    final_layer_norm = register_module("final_layer_norm", MakeLayerNorm(c));
+  }
+  ClipTextEmbeddings embeddings{nullptr};
+  ClipEncoder encoder{nullptr};
+  torch::nn::LayerNorm final_layer_norm{nullptr};
+};
+TORCH_MODULE(ClipTextTransformer);
+
+// The top module only adds the "text_model." prefix of upstream names.
+struct ClipTextRootImpl : torch::nn::Module {
+  ClipTextRootImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
+    text_model = register_module("text_model", ClipTextTransformer(c, act));
+  }
+  ClipTextTransformer text_model{nullptr};
+};
+TORCH_MODULE(ClipTextRoot);
+
+}  // namespace
+
+struct ClipTextModel::Impl {
+  ClipTextRoot root{nullptr};
+};
+
+absl::StatusOr<ClipTextConfig> ClipTextConfig::FromJson(const core::JsonConfig& json) {
+  ClipTextConfig c;
+  ASSIGN_OR_RETURN(c.vocab_size, json.Int("vocab_size", c.vocab_size));
+  ASSIGN_OR_RETURN(c.hidden_size, json.Int("hidden_size"));
+  ASSIGN_OR_RETURN(c.intermediate_size, json.Int("intermediate_size"));
+  ASSIGN_OR_RETURN(c.num_hidden_layers, json.Int("num_hidden_layers"));
+  ASSIGN_OR_RETURN(c.num_attention_heads, json.Int("num_attention_heads"));
+  ASSIGN_OR_RETURN(c.max_position_embeddings, json.Int("max_position_embeddings", c.max_position_embeddings));
+  ASSIGN_OR_RETURN(c.hidden_act, json.String("hidden_act", c.hidden_act));
+  ASSIGN_OR_RETURN(c.layer_norm_eps, json.Double("layer_norm_eps", c.layer_norm_eps));
+  ASSIGN_OR_RETURN(c.eos_token_id, json.Int("eos_token_id", c.eos_token_id));
+  if (c.hidden_size <= 0 || c.num_attention_heads <= 0 || c.hidden_size % c.num_attention_heads != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(json.source(), ": hidden_size ", c.hidden_size,
+                                                   " is not divisible by num_attention_heads ",
+                                                   c.num_attention_heads));
+  }
+  RETURN_IF_ERROR(Activation(c.hidden_act).status());
+  return c;
+}
+
+ClipTextModel::ClipTextModel(ClipTextConfig config, core::DeviceSpec spec, std::unique_ptr<Impl> impl)
+    : config_(std::move(config)), spec_(spec), impl_(std::move(impl)) {}
+ClipTextModel::~ClipTextModel() = default;
+
+absl::StatusOr<std::unique_ptr<ClipTextModel>> ClipTextModel::Create(const ClipTextConfig& config,
+                                                                     const core::DeviceSpec& spec) {
+  ASSIGN_OR_RETURN(auto act, Activation(config.hidden_act));
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->root = ClipTextRoot(config, act);
+    impl->root->to(spec.device, spec.dtype);
+    // Position ids are indices: they stay int64 whatever the weights' dtype.
+    auto& emb = impl->root->text_model->embeddings;
+    emb->position_ids = emb->position_ids.to(torch::kLong);
+    impl->root->eval();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("cannot build the CLIP text model on ", spec.ToString(), ": ",
+                                            e.what_without_backtrace()));
+  }
+  return std::unique_ptr<ClipTextModel>(new ClipTextModel(config, spec, std::move(impl)));
+}
+
+torch::nn::Module& ClipTextModel::module() { return *impl_->root; }
+
+absl::Status ClipTextModel::LoadWeights(const TensorMap& tensors, const std::string& source) {
+  LoadOptions options;
+  // transformers >= 4.31 no longer saves position_ids; older files have it.
+  options.optional_keys = {"text_model.embeddings.position_ids"};
+  try {
+    return LoadStateDict(*impl_->root, tensors, source, options);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("loading ", source, ": ", e.what_without_backtrace()));
+  }
+}
+
+absl::StatusOr<ClipTextOutput> ClipTextModel::Forward(const at::Tensor& input_ids, bool output_hidden_states) {
+  if (input_ids.dim() != 2 || input_ids.scalar_type() != torch::kLong) {
+    return absl::InvalidArgumentError("input_ids must be an int64 tensor of shape [batch, length]");
+  }
+  if (input_ids.size(1) > config_.max_position_embeddings || input_ids.size(1) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("input_ids length ", input_ids.size(1), " is not in [1, ",
+                                                   config_.max_position_embeddings, "]"));
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    auto& tm = impl_->root->text_model;
+    const torch::Tensor ids = input_ids.to(spec_.device);
+    if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= config_.vocab_size)) {
+      return absl::InvalidArgumentError(absl::StrCat("input_ids hold token ids outside [0, ", config_.vocab_size, ")"));
+    }
+    ClipTextOutput out;
+    torch::Tensor h = tm->embeddings(ids);  // [B, L, H]
+    const int64_t l = ids.size(1);
+    const torch::Tensor causal_mask =
+        torch::full({l, l}, -std::numeric_limits<float>::infinity(), h.options()).triu(1);  // [L, L]
+    if (output_hidden_states) out.hidden_states.push_back(h);
+    for (const auto& layer : *tm->encoder->layers) {
+      h = layer->as<ClipEncoderLayerImpl>()->forward(h, causal_mask);
+      if (output_hidden_states) out.hidden_states.push_back(h);
+    }
+    out.last_hidden_state = tm->final_layer_norm(h);
+    torch::Tensor eos_positions;
+    if (config_.eos_token_id == 2) {
+      eos_positions = ids.argmax(-1);
+    } else {
+      // First end-of-text token; argmax over the match mask returns the first hit.
+      eos_positions = ids.eq(config_.eos_token_id).to(torch::kInt).argmax(-1);
+    }
+    out.pooler_output = out.last_hidden_state.index(
+        {torch::arange(ids.size(0), ids.options()), eos_positions});  // [B, H]
+    return out;
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("CLIP text model forward failed: ", e.what_without_backtrace()));
+  }
+}
+
+}  // namespace dreamshot::models::clip

@@ -1,0 +1,101 @@
+#include "models/clip/text_model.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/component_weights.h"
+#include "core/testdata_paths.h"
+
+namespace dreamshot::models::clip {
+namespace {
+
+using ::testing::HasSubstr;
+
+ClipTextConfig TinyConfig() {
+  ClipTextConfig c;
+  c.vocab_size = 100;
+  c.hidden_size = 8;
+  c.intermediate_size = 12;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.max_position_embeddings = 10;
+  c.eos_token_id = 99;
+  return c;
+}
+
+TEST(ClipTextModelTest, ParameterNamesAreTheUpstreamKeys) {
+  auto model = ClipTextModel::Create(TinyConfig(), {});
+  ASSERT_TRUE(model.ok());
+  std::vector<std::string> names;
+  for (const auto& p : (*model)->module().named_parameters()) names.push_back(p.key());
+  EXPECT_THAT(names, ::testing::Contains("text_model.encoder.layers.1.self_attn.q_proj.weight"));
+  EXPECT_THAT(names, ::testing::Contains("text_model.final_layer_norm.bias"));
+  EXPECT_THAT(names, ::testing::Contains("text_model.embeddings.token_embedding.weight"));
+}
+
+TEST(ClipTextModelTest, LoadReportsMissingUnexpectedAndMisshapenTensors) {
+  auto model = ClipTextModel::Create(TinyConfig(), {});
+  ASSERT_TRUE(model.ok());
+  TensorMap tensors;
+  for (const auto& p : (*model)->module().named_parameters()) tensors[p.key()] = p.value().detach().clone();
+  tensors.erase("text_model.final_layer_norm.weight");
+  tensors["text_model.extra.weight"] = torch::zeros({1});
+  tensors["text_model.encoder.layers.0.mlp.fc1.weight"] = torch::zeros({3, 3});
+  absl::Status s = (*model)->LoadWeights(tensors, "weights.safetensors");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("weights.safetensors does not fit the model"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("1 missing: text_model.final_layer_norm.weight"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("1 unexpected: text_model.extra.weight"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("fc1.weight [3, 3] vs expected [12, 8]"));
+}
+
+TEST(ClipTextModelTest, ForwardValidatesInputsAndPoolsAtEos) {
+  auto model = ClipTextModel::Create(TinyConfig(), {});
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ((*model)->Forward(torch::zeros({1, 11}, torch::kLong)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*model)->Forward(torch::zeros({1, 4})).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*model)->Forward(torch::full({1, 4}, 100, torch::kLong)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  torch::Tensor ids = torch::tensor({98, 5, 99, 99, 99}, torch::kLong).view({1, 5});
+  auto out = (*model)->Forward(ids, /*output_hidden_states=*/true);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->hidden_states.size(), 3u);  // embeddings + 2 layers
+  EXPECT_TRUE(torch::equal(out->pooler_output[0], out->last_hidden_state[0][2]));  // first eos
+  // Causal: the first position does not see later tokens.
+  torch::Tensor other = ids.clone();
+  other.index_put_({0, 1}, 7);
+  auto changed = (*model)->Forward(other);
+  EXPECT_TRUE(torch::allclose(changed->last_hidden_state[0][0], out->last_hidden_state[0][0]));
+  EXPECT_FALSE(torch::allclose(changed->last_hidden_state[0][1], out->last_hidden_state[0][1]));
+}
+
+TEST(ClipTextModelTest, ConfigFromUpstreamJson) {
+  auto json = core::JsonConfig::FromFile(core::ReferencePath("tiny_sd/text_encoder/config.json"));
+  ASSERT_TRUE(json.ok()) << json.status();
+  auto config = ClipTextConfig::FromJson(*json);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->hidden_size, 16);
+  EXPECT_EQ(config->num_hidden_layers, 5);
+  EXPECT_EQ(config->eos_token_id, 49407);
+  auto bad = core::JsonConfig::FromString(R"({"hidden_size": 10, "intermediate_size": 4,
+      "num_hidden_layers": 1, "num_attention_heads": 3})", "bad.json");
+  EXPECT_THAT(std::string(ClipTextConfig::FromJson(*bad).status().message()), HasSubstr("not divisible"));
+  auto act = core::JsonConfig::FromString(R"({"hidden_size": 4, "intermediate_size": 4,
+      "num_hidden_layers": 1, "num_attention_heads": 2, "hidden_act": "swish"})", "act.json");
+  EXPECT_THAT(std::string(ClipTextConfig::FromJson(*act).status().message()), HasSubstr("unsupported hidden_act"));
+}
+
+TEST(ClipTextModelTest, HalfPrecisionRunsOnCpuModelInFloat16Weights) {
+  core::DeviceSpec spec;
+  spec.dtype = c10::kBFloat16;
+  auto model = ClipTextModel::Create(TinyConfig(), spec);
+  ASSERT_TRUE(model.ok());
+  auto out = (*model)->Forward(torch::tensor({98, 5, 99}, torch::kLong).view({1, 3}));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->last_hidden_state.scalar_type(), torch::kBFloat16);
+}
+
+}  // namespace
+}  // namespace dreamshot::models::clip

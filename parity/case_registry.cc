@@ -1,0 +1,42 @@
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "parity/case_kinds.h"
+#include "parity/case_runner.h"
+
+namespace dreamshot::parity {
+namespace {
+
+struct KindEntry {
+  const char* name;  // the case name in cases.json, which is its kind
+  CaseRunnerFn run;
+};
+
+// Later issues add their kinds here (schedulers, UNet, VAE, pipelines, ...).
+constexpr KindEntry kKinds[] = {
+    {"clip_tokenizer", &RunClipTokenizerCase},
+    {"clip_text_model", &RunClipTextModelCase},
+};
+
+}  // namespace
+
+CaseRunnerFn FindRunner(const std::string& case_name) {
+  for (const KindEntry& k : kKinds) {
+    if (case_name == k.name) return k.run;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::vector<ParityCase>> ReadCases(const std::string& reference_dir) {
+  ASSIGN_OR_RETURN(core::JsonConfig index, core::JsonConfig::FromFile(reference_dir + "/cases.json"));
+  ASSIGN_OR_RETURN(std::vector<core::JsonConfig> specs, index.ObjectList("cases"));
+  std::vector<ParityCase> cases;
+  for (core::JsonConfig& spec : specs) {
+    ASSIGN_OR_RETURN(std::string name, spec.String("name"));
+    cases.push_back({name, reference_dir, std::move(spec)});
+  }
+  return cases;
+}
+
+}  // namespace dreamshot::parity

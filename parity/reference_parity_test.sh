@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs dreamshot_parity on the shared reference folder and requires every
+# implemented case to pass (the runner exits 1 on any FAIL).
+set -euo pipefail
+runner=parity/dreamshot_parity
+ref=${DREAMSHOT_REFERENCE_DIR:-$(dirname "$(realpath WORKSPACE)")/../shared/reference}
+[ -f "$ref/cases.json" ] || { echo "reference folder not found: $ref" >&2; exit 1; }
+out=$("$runner" "$ref")
+echo "$out"
+for kind in clip_tokenizer clip_text_model; do
+  grep -q "^PASS $kind " <<<"$out" || { echo "expected PASS for $kind" >&2; exit 1; }
+done
+# A folder without cases.json is an error, not a silent pass.
+if "$runner" "$TEST_TMPDIR" >/dev/null 2>&1; then echo "runner accepted an empty folder" >&2; exit 1; fi
