@@ -1,6 +1,11 @@
 #include "core/device.h"
 
+#include <ATen/Parallel.h>
+#include <sched.h>
 #include <torch/cuda.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -77,6 +82,20 @@ std::string DtypeName(c10::ScalarType dtype) {
     default:
       return c10::toString(dtype);
   }
+}
+
+int InitCpuThreads(int threads) {
+  if (threads <= 0) {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    if (env != nullptr && absl::SimpleAtoi(env, &threads) && threads > 0) {
+      // honour the user's setting
+    } else {
+      cpu_set_t set;
+      threads = ::sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    }
+  }
+  at::set_num_threads(std::max(threads, 1));
+  return at::get_num_threads();
 }
 
 }  // namespace dreamshot::core

@@ -28,5 +28,10 @@ TEST(DeviceTest, CudaIsRefusedClearlyWithoutAGpu) {
   EXPECT_NE(std::string(cuda.status().message()).find("CUDA is not available"), std::string::npos);
 }
 
+TEST(DeviceTest, InitCpuThreadsSetsTheCount) {
+  EXPECT_EQ(InitCpuThreads(1), 1);
+  EXPECT_GE(InitCpuThreads(), 1);
+}
+
 }  // namespace
 }  // namespace dreamshot::core

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dreamshot_parity: %s\n", std::string(cases.status().message()).c_str());
     return 2;
   }
+  dreamshot::core::InitCpuThreads();
   dreamshot::parity::RunOptions options{*spec};
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& c : *cases) {
