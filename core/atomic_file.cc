@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -28,7 +29,8 @@ std::string DirName(const std::string& path) {
 
 absl::Status WriteAll(int fd, const char* data, size_t n, const std::string& path) {
   while (n > 0) {
-    const ssize_t written = ::write(fd, data, n);
+    // Linux writes at most ~2 GiB per call.
+    const ssize_t written = ::write(fd, data, std::min<size_t>(n, size_t{1} << 30));
     if (written < 0) {
       if (errno == EINTR) continue;
       return Errno("cannot write", path);
@@ -67,6 +69,13 @@ absl::Status ReplaceAtomically(const std::string& path,
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes) {
   return ReplaceAtomically(path, [&](int fd, const std::string& temp) {
     return WriteAll(fd, bytes.data(), bytes.size(), temp);
+  });
+}
+
+absl::Status WriteFileAtomicallyStreamed(const std::string& path,
+                                         const std::function<absl::Status(const ChunkWriter& write)>& fill) {
+  return ReplaceAtomically(path, [&](int fd, const std::string& temp) {
+    return fill([&](absl::string_view chunk) { return WriteAll(fd, chunk.data(), chunk.size(), temp); });
   });
 }
 

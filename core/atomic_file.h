@@ -3,6 +3,7 @@
 #ifndef DREAMSHOT_CORE_ATOMIC_FILE_H_
 #define DREAMSHOT_CORE_ATOMIC_FILE_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -11,6 +12,13 @@
 namespace dreamshot::core {
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes);
+
+// Writes `path` atomically from pieces, without holding the whole content in
+// memory: `fill` calls `write(chunk)` as often as it likes; any error from
+// either leaves the old file (or none) in place.
+using ChunkWriter = std::function<absl::Status(absl::string_view chunk)>;
+absl::Status WriteFileAtomicallyStreamed(const std::string& path,
+                                         const std::function<absl::Status(const ChunkWriter& write)>& fill);
 // Copies `source` to `path` with the same guarantee.
 absl::Status CopyFileAtomically(const std::string& source, const std::string& path);
 // mkdir -p.

@@ -19,6 +19,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/atomic_file.h"
 #include "core/device.h"
 
 namespace dreamshot::core {
@@ -62,25 +63,6 @@ auto CatchTorch(absl::string_view context, F&& f) -> decltype(f()) {
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat(context, ": ", e.what()));
   }
-}
-
-absl::Status WriteAll(int fd, const char* data, size_t n, const std::string& path) {
-  while (n > 0) {
-    const ssize_t written = ::write(fd, data, std::min<size_t>(n, size_t{1} << 30));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return Errno("cannot write", path);
-    }
-    data += written;
-    n -= static_cast<size_t>(written);
-  }
-  return absl::OkStatus();
-}
-
-std::string DirName(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace
@@ -277,28 +259,14 @@ absl::Status WriteSafetensors(const std::string& path, const std::vector<std::pa
   for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((uint64_t{header.size()} >> (8 * i)) & 0xff);
 
   // Streamed (no second in-memory copy of the data), then renamed into place.
-  std::random_device rd;
-  const std::string temp = absl::StrCat(path, ".tmp-", ::getpid(), "-", rd());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", temp);
-  absl::Status status = WriteAll(fd, length, sizeof(length), temp);
-  if (status.ok()) status = WriteAll(fd, header.data(), header.size(), temp);
-  for (size_t i = 0; i < items.size() && status.ok(); ++i) {
-    status = WriteAll(fd, static_cast<const char*>(items[i].data.data_ptr()), items[i].data.nbytes(), temp);
-  }
-  if (status.ok() && ::fsync(fd) != 0) status = Errno("cannot fsync", temp);
-  if (::close(fd) != 0 && status.ok()) status = Errno("cannot close", temp);
-  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) status = Errno("cannot rename to", path);
-  if (!status.ok()) {
-    ::unlink(temp.c_str());
+  return WriteFileAtomicallyStreamed(path, [&](const ChunkWriter& write) -> absl::Status {
+    absl::Status status = write(absl::string_view(length, sizeof(length)));
+    if (status.ok()) status = write(header);
+    for (size_t i = 0; i < items.size() && status.ok(); ++i) {
+      status = write(absl::string_view(static_cast<const char*>(items[i].data.data_ptr()), items[i].data.nbytes()));
+    }
     return status;
-  }
-  const int dir = ::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);  // makes the rename durable; best effort
-    ::close(dir);
-  }
-  return absl::OkStatus();
+  });
 }
 
 }  // namespace dreamshot::core
