@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
-#include <random>
 #include <set>
 #include <tuple>
 
