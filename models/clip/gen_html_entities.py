@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates html_entities.inc: the entity table ftfy 6.x decodes.
+"""Generates html_entities.inc (a Bazel genrule runs this): the entity table ftfy 6.x decodes.
 
 ftfy's table is Python's html.entities.html5 restricted to names that end in
 ';', plus an upper-cased spelling of each all-lowercase name whose upper-cased
@@ -7,7 +7,7 @@ form is not already something html.unescape decodes (ftfy's way of accepting
 "&EACUTE;"). It is data, so we generate it from the same stdlib source rather
 than hand-copying ~2,200 rows. Also emits html.unescape's numeric-reference
 special cases (the Windows-1252 remap of 0x80-0x9F and the code points it
-drops). Run: python3 models/clip/gen_html_entities.py > models/clip/html_entities.inc
+drops).
 """
 import html
 import html.entities
