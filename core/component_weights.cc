@@ -1,11 +1,19 @@
 #include "core/component_weights.h"
 
 #include <sys/stat.h>
+#include <torch/torch.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/safetensors.h"
 #include "core/status_macros.h"
+#include "core/torch_pickle.h"
 
 namespace dreamshot::core {
 namespace {
@@ -15,11 +23,95 @@ bool IsFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+std::string Dirname(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// A transformers/diffusers shard index: {"weight_map": {"name": "file", ...}}.
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadSharded(const std::string& index_path,
+                                                              const DeviceSpec& spec) {
+  std::ifstream in(index_path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", index_path));
+  std::stringstream text;
+  text << in.rdbuf();
+  const nlohmann::json index = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (index.is_discarded() || !index.is_object() || !index.contains("weight_map") ||
+      !index["weight_map"].is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(index_path, ": not a shard index (no weight_map object)"));
+  }
+  std::map<std::string, std::string> owner;
+  std::set<std::string> shards;
+  for (const auto& [name, file] : index["weight_map"].items()) {
+    if (!file.is_string()) return absl::InvalidArgumentError(absl::StrCat(index_path, ": weight_map.", name));
+    const std::string shard = file.get<std::string>();
+    if (shard.find('/') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(index_path, ": shard name with a folder: ", shard));
+    }
+    owner[name] = shard;
+    shards.insert(shard);
+  }
+  std::map<std::string, at::Tensor> all;
+  for (const std::string& shard : shards) {
+    ASSIGN_OR_RETURN(auto tensors, LoadWeightsFile(absl::StrCat(Dirname(index_path), "/", shard), spec));
+    for (auto& [name, tensor] : tensors) all.emplace(name, std::move(tensor));
+  }
+  for (const auto& [name, shard] : owner) {
+    if (all.count(name) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(index_path, ": tensor ", name, " not found in shard ", shard));
+    }
+  }
+  return all;
+}
+
 }  // namespace
 
+absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::string, at::Tensor> tensors,
+                                                               const DeviceSpec& spec, const std::string& source) {
+  try {
+    for (auto& [name, tensor] : tensors) {
+      tensor = tensor.is_floating_point() ? tensor.to(spec.device, spec.dtype) : tensor.to(spec.device);
+    }
+  } catch (const c10::Error& e) {
+    return absl::InternalError(
+        absl::StrCat(source, ": moving tensors to ", spec.ToString(), ": ", e.what_without_backtrace()));
+  }
+  return tensors;
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path, const DeviceSpec& spec) {
+  if (absl::StrContains(path, ".index.") && absl::EndsWith(path, ".json")) return LoadSharded(path, spec);
+  if (absl::EndsWith(path, ".safetensors")) {
+    ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(path));
+    return file.LoadAll(spec.dtype, spec.device);
+  }
+  for (const char* ext : {".bin", ".ckpt", ".pth", ".pt"}) {
+    if (absl::EndsWith(path, ext)) {
+      ASSIGN_OR_RETURN(auto tensors, ReadTorchStateDict(path));
+      return PlaceTensors(std::move(tensors), spec, path);
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": unknown weights file type (expected .safetensors, .bin, .ckpt, .pth, .pt or .index.json)"));
+}
+
 absl::StatusOr<std::string> FindComponentWeights(const std::string& folder) {
-  const char* const kNames[] = {"model.safetensors", "diffusion_pytorch_model.safetensors",
-                                "model.fp16.safetensors", "diffusion_pytorch_model.fp16.safetensors"};
+  const char* const kNames[] = {
+      "model.safetensors",
+      "diffusion_pytorch_model.safetensors",
+      "model.fp16.safetensors",
+      "diffusion_pytorch_model.fp16.safetensors",
+      "model.safetensors.index.json",
+      "diffusion_pytorch_model.safetensors.index.json",
+      "model.safetensors.index.fp16.json",  // diffusers' variant naming
+      "diffusion_pytorch_model.safetensors.index.fp16.json",
+      "pytorch_model.bin",
+      "diffusion_pytorch_model.bin",
+      "pytorch_model.fp16.bin",
+      "diffusion_pytorch_model.fp16.bin",
+      "pytorch_model.bin.index.json",
+      "diffusion_pytorch_model.bin.index.json",
+  };
   std::vector<std::string> tried;
   for (const char* name : kNames) {
     const std::string path = absl::StrCat(folder, "/", name);
@@ -33,8 +125,7 @@ absl::StatusOr<std::string> FindComponentWeights(const std::string& folder) {
 absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentWeights(const std::string& folder,
                                                                        const DeviceSpec& spec) {
   ASSIGN_OR_RETURN(std::string path, FindComponentWeights(folder));
-  ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(path));
-  return file.LoadAll(spec.dtype, spec.device);
+  return LoadWeightsFile(path, spec);
 }
 
 }  // namespace dreamshot::core

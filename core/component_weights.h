@@ -1,7 +1,12 @@
 // The weights of one model component folder as published by diffusers /
-// transformers: `model.safetensors` or `diffusion_pytorch_model.safetensors`
-// (fp16 variants too). The first piece of the model-source abstraction;
-// `.bin` files, sharded indexes and single-file checkpoints come next.
+// transformers, in this order of preference:
+//   model.safetensors, diffusion_pytorch_model.safetensors, their .fp16.
+//   variants, sharded *.safetensors.index.json, then PyTorch checkpoints
+//   pytorch_model.bin / diffusion_pytorch_model.bin (+ .fp16.), and sharded
+//   *.bin.index.json.
+// `.bin` files are read through core/torch_pickle.h, with its limit: LibTorch
+// 1.13 cannot unpickle Python OrderedDict state dicts. Whole-model folders
+// and single-file checkpoints are core/model_source.h.
 #ifndef DREAMSHOT_CORE_COMPONENT_WEIGHTS_H_
 #define DREAMSHOT_CORE_COMPONENT_WEIGHTS_H_
 
@@ -15,13 +20,22 @@
 
 namespace dreamshot::core {
 
-// The weights file of a component folder; NOT_FOUND lists what was looked for.
+// The weights file (or shard index) of a component folder; NOT_FOUND names
+// the folder and lists what was looked for.
 absl::StatusOr<std::string> FindComponentWeights(const std::string& folder);
 
 // Loads every tensor of the component, floating-point ones converted to
 // spec.dtype, on spec.device.
 absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentWeights(const std::string& folder,
                                                                        const DeviceSpec& spec);
+
+// Reads one weights file by its extension (.safetensors; .bin/.ckpt/.pth/.pt;
+// a *.index.json shard index) and places the tensors as above.
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path, const DeviceSpec& spec);
+
+// Floating-point tensors to spec.dtype, every tensor to spec.device.
+absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::string, at::Tensor> tensors,
+                                                               const DeviceSpec& spec, const std::string& source);
 
 }  // namespace dreamshot::core
 
