@@ -5,6 +5,9 @@
 #include <torch/torch.h>
 
 #include "core/component_weights.h"
+#include "core/ldm_test_names.h"
+#include "core/model_source.h"
+#include "core/safetensors.h"
 #include "core/testdata_paths.h"
 
 namespace dreamshot::models::clip {
@@ -95,6 +98,45 @@ TEST(ClipTextModelTest, HalfPrecisionRunsOnCpuModelInFloat16Weights) {
   auto out = (*model)->Forward(torch::tensor({98, 5, 99}, torch::kLong).view({1, 3}));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->last_hidden_state.scalar_type(), torch::kBFloat16);
+}
+
+}  // namespace
+}  // namespace dreamshot::models::clip
+
+namespace dreamshot::models::clip {
+namespace {
+
+// The text encoder of a single-file LDM checkpoint gives exactly the
+// transformers outputs of the reference.
+TEST(ClipTextModelTest, SingleFileCheckpointMatchesReferenceOutputs) {
+  const std::string folder = core::ReferencePath("tiny_sd/text_encoder");
+  auto diffusers = core::LoadComponentWeights(folder, {});
+  ASSERT_TRUE(diffusers.ok()) << diffusers.status();
+  std::vector<std::pair<std::string, at::Tensor>> ldm;
+  for (auto& [name, tensor] : core::testing::ToLdmTensors("text_encoder", *diffusers, 0, 0)) {
+    ldm.emplace_back(name, tensor);
+  }
+  const std::string file = std::string(::testing::TempDir()) + "/sd-single-file.safetensors";
+  ASSERT_TRUE(core::WriteSafetensors(file, ldm).ok());
+
+  auto source = core::ModelSource::Open(file);
+  ASSERT_TRUE(source.ok()) << source.status();
+  auto weights = source->LoadComponent("text_encoder", {});
+  ASSERT_TRUE(weights.ok()) << weights.status();
+  auto json = core::JsonConfig::FromFile(folder + "/config.json");
+  auto model = ClipTextModel::Create(*ClipTextConfig::FromJson(*json), {});
+  ASSERT_TRUE(model.ok());
+  ASSERT_TRUE((*model)->LoadWeights(*weights, file).ok());
+
+  auto io = core::SafetensorsFile::Open(core::ReferencePath("cases/text_encoder_io.safetensors"));
+  ASSERT_TRUE(io.ok());
+  auto out = (*model)->Forward(*io->Load("input_ids"), true);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const at::Tensor expected = *io->Load("last_hidden_state");
+  const double max_err = (out->last_hidden_state - expected).abs().max().item<double>();
+  EXPECT_LE(max_err, 1e-4) << "max abs error " << max_err;
+  const at::Tensor penultimate = *io->Load("hidden_state_penultimate");
+  EXPECT_LE((out->hidden_states[out->hidden_states.size() - 2] - penultimate).abs().max().item<double>(), 1e-4);
 }
 
 }  // namespace
