@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "core/state_dict_unpickler.h"
 
 namespace dreamshot::core {
 namespace {
@@ -76,6 +77,92 @@ absl::StatusOr<Chosen> ChooseDict(const c10::impl::GenericDict& dict, const std:
   return Chosen{dict, prefix};
 }
 
+// The same choice over our own unpickler's values.
+struct ChosenNode {
+  const pickle::Node* dict;
+  std::string prefix;
+};
+
+absl::StatusOr<ChosenNode> ChooseNode(const pickle::Node& dict, const std::string& prefix, int depth,
+                                      const std::string& path, std::vector<std::string>* skipped) {
+  for (const auto& [key, value] : dict.entries) {
+    if (key->kind != pickle::Node::Kind::kString) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": dict ", prefix.empty() ? "at the top" : prefix,
+                                                     " has a non-string key (", pickle::KindName(*key), ")"));
+    }
+  }
+  if (depth < 3) {
+    for (const char* name : {"state_dict", "model", "module"}) {
+      const pickle::Node* inner = pickle::DictGet(dict, name);
+      if (inner == nullptr || inner->kind != pickle::Node::Kind::kDict) continue;
+      for (const auto& [key, value] : dict.entries) {
+        if (key->s != name) skipped->push_back(absl::StrCat(Join(prefix, key->s), " (", pickle::KindName(*value), ")"));
+      }
+      return ChooseNode(*inner, Join(prefix, name), depth + 1, path, skipped);
+    }
+  }
+  return ChosenNode{&dict, prefix};
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> FromUnpickled(const pickle::Unpickled& unpickled,
+                                                                const std::string& path,
+                                                                std::vector<std::string>* skipped) {
+  const pickle::Node* top = unpickled.root();
+  if (top->kind != pickle::Node::Kind::kDict) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": top level is ", pickle::KindName(*top), ", expected a dict of tensors"));
+  }
+  auto chosen = ChooseNode(*top, "", 0, path, skipped);
+  if (!chosen.ok()) return chosen.status();
+  std::map<std::string, at::Tensor> tensors;
+  for (const auto& [key, value] : chosen->dict->entries) {
+    if (value->kind == pickle::Node::Kind::kTensor) {
+      auto tensor = pickle::MaterializeTensor(*value, Join(chosen->prefix, key->s), path);
+      if (!tensor.ok()) return tensor.status();
+      tensors.emplace(key->s, *std::move(tensor));
+    } else {
+      skipped->push_back(absl::StrCat(Join(chosen->prefix, key->s), " (", pickle::KindName(*value), ")"));
+    }
+  }
+  if (tensors.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no tensors in ", chosen->prefix.empty() ? "the top-level dict" : chosen->prefix));
+  }
+  return tensors;
+}
+
+// LibTorch's TorchScript unpickler: the fallback for pickles that use
+// TorchScript-only opcodes or globals our unpickler does not implement.
+absl::StatusOr<std::map<std::string, at::Tensor>> ReadWithLibTorch(caffe2::serialize::PyTorchStreamReader& reader,
+                                                                   const std::string& path,
+                                                                   std::vector<std::string>* out_skipped) {
+  // What torch::pickle_load does, reading from the file instead of a
+  // buffer and mapping every storage to CPU (like map_location="cpu").
+  c10::IValue top = torch::jit::readArchiveAndTensors("data", /*pickle_prefix=*/"", /*tensor_prefix=*/"",
+                                                      /*type_resolver=*/c10::nullopt,
+                                                      /*obj_loader=*/c10::nullopt, c10::Device(c10::kCPU), reader);
+  if (!top.isGenericDict()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": top level is ", top.tagKind(), ", expected a dict of tensors"));
+  }
+  auto chosen = ChooseDict(top.toGenericDict(), "", 0, path, out_skipped);
+  if (!chosen.ok()) return chosen.status();
+  std::map<std::string, at::Tensor> tensors;
+  for (const auto& item : chosen->dict) {
+    const std::string& key = item.key().toStringRef();
+    if (item.value().isTensor()) {
+      tensors.emplace(key, item.value().toTensor());
+    } else {
+      out_skipped->push_back(absl::StrCat(Join(chosen->prefix, key), " (", item.value().tagKind(), ")"));
+    }
+  }
+  if (tensors.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no tensors in ", chosen->prefix.empty() ? "the top-level dict" : chosen->prefix));
+  }
+  return tensors;
+}
+
 }  // namespace
 
 absl::StatusOr<std::map<std::string, at::Tensor>> ReadTorchStateDict(const std::string& path,
@@ -86,32 +173,19 @@ absl::StatusOr<std::map<std::string, at::Tensor>> ReadTorchStateDict(const std::
   std::vector<std::string>* out_skipped = skipped != nullptr ? skipped : &local_skipped;
   out_skipped->clear();
   try {
-    // What torch::pickle_load does, reading from the file instead of a
-    // buffer and mapping every storage to CPU (like map_location="cpu").
     caffe2::serialize::PyTorchStreamReader reader(path);
-    c10::IValue top = torch::jit::readArchiveAndTensors("data", /*pickle_prefix=*/"", /*tensor_prefix=*/"",
-                                                        /*type_resolver=*/c10::nullopt,
-                                                        /*obj_loader=*/c10::nullopt, c10::Device(c10::kCPU), reader);
-    if (!top.isGenericDict()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": top level is ", top.tagKind(), ", expected a dict of tensors"));
+    auto unpickled = pickle::UnpickleArchive(reader, path);
+    if (unpickled.ok()) return FromUnpickled(**unpickled, path, out_skipped);
+    if (!pickle::IsUnsupported(unpickled.status())) return unpickled.status();
+    // Something only TorchScript writes: let LibTorch try; if it cannot
+    // either, report what our unpickler found.
+    try {
+      auto fallback = ReadWithLibTorch(reader, path, out_skipped);
+      if (fallback.ok()) return fallback;
+    } catch (const std::exception&) {
     }
-    auto chosen = ChooseDict(top.toGenericDict(), "", 0, path, out_skipped);
-    if (!chosen.ok()) return chosen.status();
-    std::map<std::string, at::Tensor> tensors;
-    for (const auto& item : chosen->dict) {
-      const std::string& key = item.key().toStringRef();
-      if (item.value().isTensor()) {
-        tensors.emplace(key, item.value().toTensor());
-      } else {
-        out_skipped->push_back(absl::StrCat(Join(chosen->prefix, key), " (", item.value().tagKind(), ")"));
-      }
-    }
-    if (tensors.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": no tensors in ",
-                                                     chosen->prefix.empty() ? "the top-level dict" : chosen->prefix));
-    }
-    return tensors;
+    out_skipped->clear();
+    return unpickled.status();
   } catch (const c10::Error& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": cannot read PyTorch checkpoint: ", e.what_without_backtrace()));

@@ -1,23 +1,26 @@
 // Reading PyTorch checkpoints (`torch.save` zip archives: `.bin`, `.ckpt`,
-// `.pth`, `.pt`) as named tensors, through LibTorch's TorchScript unpickler
-// (the machinery behind torch::pickle_load), with every tensor mapped to CPU.
+// `.pth`, `.pt`) as named tensors, with every tensor mapped to CPU.
+//
+// The archive's data.pkl is read by our own bounds-checked unpickler for the
+// state-dict subset of pickle (core/state_dict_unpickler.h): Python
+// `torch.save(model.state_dict())` files (OrderedDict), Lightning `.ckpt`
+// files, and torch::pickle_save files. Objects of unknown classes (e.g. a
+// Lightning callback) become opaque values and are reported as skipped
+// ("callbacks (object pytorch_lightning.callbacks....ModelCheckpoint)").
+// Pickles using TorchScript-only opcodes/globals it does not implement fall
+// back to LibTorch's TorchScript unpickler.
 //
 // Accepted layouts: a dict of tensors at the top, or a dict whose
 // "state_dict" / "model" / "module" entry is such a dict (Lightning and
 // training-script checkpoints; searched a few levels deep). Entries of the
 // chosen dict that are not tensors, and the sibling entries of the chosen
 // dict (global_step, epoch, optimizer, ...), are skipped and reported.
-//
-// Known limit of LibTorch 1.13's unpickler: it only understands the objects
-// TorchScript itself writes. A state dict saved from Python as an
-// OrderedDict (`torch.save(model.state_dict())`, which is how most
-// `pytorch_model.bin` files were written) or pickled custom classes fail
-// with INVALID_ARGUMENT naming the file; convert such files to safetensors
-// or re-save them with `torch.save(dict(sd))`.
+// Tensors sharing a storage come back as views of one buffer.
 //
 // Errors (all name the file): NOT_FOUND when missing; INVALID_ARGUMENT for
 // non-zip files (legacy pre-1.6 torch.save files get their own message),
-// corrupt/truncated archives, a top level that is not a dict, non-string
+// corrupt/truncated archives and pickles (with the opcode offset), tensors
+// whose size/stride reach past their storage (naming the key), a top level that is not a dict, non-string
 // keys, and archives without any tensor.
 #ifndef DREAMSHOT_CORE_TORCH_PICKLE_H_
 #define DREAMSHOT_CORE_TORCH_PICKLE_H_
