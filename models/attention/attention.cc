@@ -1,0 +1,53 @@
+#include "models/attention/attention.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace dreamshot::models {
+namespace {
+
+constexpr int64_t kMiB = int64_t{1} << 20;
+
+int64_t FreeCpuBytes() {
+  const long pages = ::sysconf(_SC_AVPHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : 1024 * kMiB;
+}
+
+}  // namespace
+
+int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_bytes,
+                            const AttentionOptions& options, bool on_cuda) {
+  int64_t budget = options.max_score_bytes;
+  if (budget <= 0) {
+    budget = on_cuda ? 512 * kMiB : std::clamp(FreeCpuBytes() / 8, 16 * kMiB, 512 * kMiB);
+  }
+  const int64_t bytes_per_query_row = std::max<int64_t>(1, n * lk * element_bytes);
+  return std::clamp<int64_t>(budget / bytes_per_query_row, 1, std::max<int64_t>(lq, 1));
+}
+
+at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                     double scale, const AttentionOptions& options) {
+  const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1);
+  const int64_t block =
+      AttentionQueryBlock(n, lq, lk, q.element_size(), options, q.device().is_cuda());
+  const torch::Tensor kt = k.transpose(1, 2);  // [N, D, Lk]
+  if (block >= lq) {
+    torch::Tensor scores = torch::baddbmm(torch::empty({n, lq, lk}, q.options()), q, kt, /*beta=*/0, scale);
+    return torch::bmm(scores.softmax(-1), v);  // [N, Lq, Dv]
+  }
+  torch::Tensor out = torch::empty({n, lq, v.size(2)}, q.options());
+  torch::Tensor scores = torch::empty({n, block, lk}, q.options());
+  for (int64_t start = 0; start < lq; start += block) {
+    const int64_t rows = std::min(block, lq - start);
+    torch::Tensor s = scores.narrow(1, 0, rows);
+    torch::baddbmm_out(s, s, q.narrow(1, start, rows), kt, /*beta=*/0, scale);  // [N, rows, Lk]
+    torch::Tensor o = out.narrow(1, start, rows);
+    torch::bmm_out(o, s.softmax(-1), v);
+  }
+  return out;
+}
+
+}  // namespace dreamshot::models

@@ -1,0 +1,33 @@
+// Scaled dot-product attention, softmax(Q·Kᵀ·scale)·V, computed in query
+// blocks so that the [queries × keys] score matrix of a 64×64-latent
+// self-attention (4096 × 4096 per head) never exists for all heads at once.
+// LibTorch 1.13 has no public fused attention kernel, so this is the one
+// implementation every model calls; a fused kernel would slot in here.
+#ifndef DREAMSHOT_MODELS_ATTENTION_ATTENTION_H_
+#define DREAMSHOT_MODELS_ATTENTION_ATTENTION_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace dreamshot::models {
+
+struct AttentionOptions {
+  // Upper bound on the bytes of one block of attention scores. 0: chosen
+  // from free memory (1/8 of it, clamped to [16 MiB, 512 MiB]; a fixed
+  // 512 MiB on CUDA).
+  int64_t max_score_bytes = 0;
+};
+
+// q: [N, Lq, D], k: [N, Lk, D], v: [N, Lk, Dv] (N = batch × heads) → [N, Lq, Dv].
+// `scale` multiplies Q·Kᵀ (usually 1/sqrt(D)). No mask.
+at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                     double scale, const AttentionOptions& options = {});
+
+// Rows of queries per block for the given shapes (exposed for tests and benchmarks).
+int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_bytes,
+                            const AttentionOptions& options, bool on_cuda);
+
+}  // namespace dreamshot::models
+
+#endif  // DREAMSHOT_MODELS_ATTENTION_ATTENTION_H_
