@@ -8,6 +8,8 @@ namespace dreamshot::parity {
 
 absl::StatusOr<CaseResult> RunClipTokenizerCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunClipTextModelCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunUNetCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunVaeCase(const ParityCase& c, const RunOptions& options);
 
 }  // namespace dreamshot::parity
 

@@ -17,6 +17,9 @@ struct KindEntry {
 constexpr KindEntry kKinds[] = {
     {"clip_tokenizer", &RunClipTokenizerCase},
     {"clip_text_model", &RunClipTextModelCase},
+    {"unet_sd15", &RunUNetCase},
+    {"unet_sd2", &RunUNetCase},
+    {"vae", &RunVaeCase},
 };
 
 }  // namespace

@@ -1,0 +1,84 @@
+// Full-size Stable Diffusion 1.5 UNet (random weights: timing does not
+// depend on values), float32 on the CPU: one classifier-free-guidance step
+// (batch 2 = unconditional + conditional, 77 text tokens) at 64×64 latents
+// (512² images) and at 32×32 (256²), and the first down block's
+// Transformer2DModel alone (320 channels, 8 heads, self-attention over H·W).
+// A 64×64 step takes tens of seconds on a small machine; run few repetitions:
+//   bazel run -c opt //bench:unet_benchmark -- --benchmark_repetitions=3 --benchmark_report_aggregates_only
+// Reports the process's peak RSS (getrusage) after each benchmark.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "core/device.h"
+#include "models/unet/transformer_2d.h"
+#include "models/unet/unet_2d_condition.h"
+
+namespace dreamshot::models::unet {
+namespace {
+
+double PeakRssMiB() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // KiB on Linux
+}
+
+void BM_UNetCfgStep(benchmark::State& state) {
+  const int64_t latent = state.range(0);
+  auto unet = UNet2DConditionModel::Create(UNetConfig{}, core::DeviceSpec{});  // SD 1.5 defaults
+  if (!unet.ok()) {
+    state.SkipWithError(std::string(unet.status().message()).c_str());
+    return;
+  }
+  torch::manual_seed(0);
+  const torch::Tensor sample = torch::randn({2, 4, latent, latent});
+  const torch::Tensor context = torch::randn({2, 77, 768});
+  const torch::Tensor t = torch::tensor(999, torch::kLong);
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) {
+    auto out = (*unet)->Forward(sample, t, context);
+    if (!out.ok()) {
+      state.SkipWithError(std::string(out.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(out->data_ptr());
+  }
+  state.counters["threads"] = torch::get_num_threads();
+  state.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+BENCHMARK(BM_UNetCfgStep)->Arg(32)->Arg(64)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+void BM_Transformer2DBlock(benchmark::State& state) {
+  const int64_t latent = state.range(0);
+  Transformer2DOptions o;
+  o.in_channels = 320;
+  o.heads = 8;
+  o.dim_head = 40;
+  o.cross_attention_dim = 768;
+  Transformer2DModel block(o);
+  block->eval();
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({2, 320, latent, latent});
+  const torch::Tensor context = torch::randn({2, 77, 768});
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) {
+    torch::Tensor out = block(x, context);
+    benchmark::DoNotOptimize(out.data_ptr());
+  }
+  state.counters["threads"] = torch::get_num_threads();
+  state.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+BENCHMARK(BM_Transformer2DBlock)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace dreamshot::models::unet
+
+int main(int argc, char** argv) {
+  dreamshot::core::InitCpuThreads();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}
