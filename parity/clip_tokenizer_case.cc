@@ -11,7 +11,7 @@
 #include "core/status_macros.h"
 #include "models/clip/tokenizer.h"
 #include "parity/case_kinds.h"
-#include "parity/tensor_diff.h"
+#include "parity/case_io.h"
 
 namespace dreamshot::parity {
 namespace {
@@ -52,8 +52,7 @@ absl::StatusOr<CaseResult> RunClipTokenizerCase(const ParityCase& c, const RunOp
   };
   const Variant variants[] = {{"input_ids", models::clip::TextCleanup::kFtfy},
                               {"input_ids_without_ftfy", models::clip::TextCleanup::kBasicTokenizer}};
-  CaseResult result;
-  result.tolerance = 0;
+  OutputChecker checker(expected, /*atol=*/0, /*rtol=*/0);
   const int64_t rows = static_cast<int64_t>(prompts.size());
   for (const Variant& v : variants) {
     if (!expected.Contains(v.ids_name)) continue;
@@ -66,18 +65,10 @@ absl::StatusOr<CaseResult> RunClipTokenizerCase(const ParityCase& c, const RunOp
     if (v.cleanup == models::clip::TextCleanup::kFtfy && expected.Contains("attention_mask")) {
       outputs.push_back({"attention_mask", ToTensor(batch.attention_mask, rows, batch.seq_len)});
     }
-    for (const auto& [name, actual] : outputs) {
-      ASSIGN_OR_RETURN(at::Tensor want, expected.Load(name, torch::kLong));
-      TensorDiff diff = CompareTensors(actual, want, 0, 0);
-      result.max_abs_err = std::max(result.max_abs_err, diff.max_abs_err);
-      if (!diff.within_tolerance && result.passed) {
-        result.passed = false;
-        // [row, position] names the prompt and the token.
-        result.detail = absl::StrCat(name, " ", diff.where);
-      }
-    }
+    // Errors locate [prompt row, token position].
+    for (const auto& [name, actual] : outputs) RETURN_IF_ERROR(checker.CheckIfPresent(name, actual));
   }
-  return result;
+  return checker.result();
 }
 
 }  // namespace dreamshot::parity

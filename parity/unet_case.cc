@@ -10,56 +10,41 @@
 #include "core/status_macros.h"
 #include "models/unet/unet_2d_condition.h"
 #include "parity/case_kinds.h"
-#include "parity/tensor_diff.h"
+#include "parity/case_io.h"
 
 namespace dreamshot::parity {
 
 absl::StatusOr<CaseResult> RunUNetCase(const ParityCase& c, const RunOptions& options) {
-  ASSIGN_OR_RETURN(std::string model_dir, c.spec.String("model"));
-  ASSIGN_OR_RETURN(std::vector<std::string> files, c.spec.StringList("files"));
-  if (files.empty()) return absl::InvalidArgumentError(absl::StrCat(c.name, ": no files listed"));
-  ASSIGN_OR_RETURN(double atol, c.spec.Double("atol", 1e-4));
-  ASSIGN_OR_RETURN(double rtol, c.spec.Double("rtol", 1e-4));
-  const std::string folder = c.Path(model_dir);
+  ASSIGN_OR_RETURN(ModelCase m, ReadModelCase(c));
+  const std::string& folder = m.model_folder;
   ASSIGN_OR_RETURN(auto json, core::JsonConfig::FromFile(folder + "/config.json"));
   ASSIGN_OR_RETURN(auto config, models::unet::UNetConfig::FromJson(json));
   ASSIGN_OR_RETURN(auto model, models::unet::UNet2DConditionModel::Create(config, options.device));
   ASSIGN_OR_RETURN(auto weights, core::LoadComponentWeights(folder, options.device));
   RETURN_IF_ERROR(model->LoadWeights(weights, folder));
-  ASSIGN_OR_RETURN(core::SafetensorsFile io, core::SafetensorsFile::Open(c.Path(files[0])));
+  ASSIGN_OR_RETURN(core::SafetensorsFile io, core::SafetensorsFile::Open(c.Path(m.files[0])));
   ASSIGN_OR_RETURN(at::Tensor sample, io.Load("sample", options.device.dtype));
   ASSIGN_OR_RETURN(at::Tensor encoder_hidden_states, io.Load("encoder_hidden_states", options.device.dtype));
 
-  CaseResult result;
-  result.tolerance = atol;
-  auto check = [&](const std::string& name, const at::Tensor& actual) -> absl::Status {
-    ASSIGN_OR_RETURN(at::Tensor expected, io.Load(name, torch::kFloat));
-    TensorDiff diff = CompareTensors(actual.to(torch::kFloat), expected, atol, rtol);
-    if (diff.max_abs_err >= result.max_abs_err) result.max_abs_err = diff.max_abs_err;
-    if (!diff.within_tolerance && result.passed) {
-      result.passed = false;
-      result.detail = absl::StrCat(name, " ", diff.where);
-    }
-    return absl::OkStatus();
-  };
+  OutputChecker checker(io, m.atol, m.rtol);
 
   torch::NoGradGuard no_grad;
-  int checked = 0;
   for (const char* call : {"t999", "t37", "t_batch", "tfloat"}) {
     const std::string out_name = absl::StrCat("out_", call);
     if (!io.Contains(out_name)) continue;
     ASSIGN_OR_RETURN(at::Tensor timestep, io.Load(absl::StrCat("timestep_", call)));
     ASSIGN_OR_RETURN(at::Tensor out, model->Forward(sample, timestep, encoder_hidden_states));
-    RETURN_IF_ERROR(check(out_name, out));
-    ++checked;
+    RETURN_IF_ERROR(checker.CheckIfPresent(out_name, out));
   }
   const std::string debug = "debug_time_embedding_t_999_37_10_500";
   if (io.Contains(debug)) {
     ASSIGN_OR_RETURN(at::Tensor emb, model->TimeEmbedding(torch::tensor({999, 37, 10, 500}, torch::kLong)));
-    RETURN_IF_ERROR(check(debug, emb));
+    RETURN_IF_ERROR(checker.CheckIfPresent(debug, emb));
   }
-  if (checked == 0) return absl::InvalidArgumentError(absl::StrCat(c.name, ": ", files[0], " has no out_* tensors"));
-  return result;
+  if (checker.checked() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(c.name, ": ", m.files[0], " has no out_* tensors"));
+  }
+  return checker.result();
 }
 
 }  // namespace dreamshot::parity

@@ -11,25 +11,20 @@
 #include "core/status_macros.h"
 #include "models/vae/autoencoder_kl.h"
 #include "parity/case_kinds.h"
-#include "parity/tensor_diff.h"
+#include "parity/case_io.h"
 
 namespace dreamshot::parity {
 
 absl::StatusOr<CaseResult> RunVaeCase(const ParityCase& c, const RunOptions& options) {
-  ASSIGN_OR_RETURN(std::string model_dir, c.spec.String("model"));
-  ASSIGN_OR_RETURN(std::vector<std::string> files, c.spec.StringList("files"));
-  if (files.empty()) return absl::InvalidArgumentError(absl::StrCat(c.name, ": no files listed"));
-  ASSIGN_OR_RETURN(double atol, c.spec.Double("atol", 1e-4));
-  ASSIGN_OR_RETURN(double rtol, c.spec.Double("rtol", 1e-4));
-
-  const std::string folder = c.Path(model_dir);
+  ASSIGN_OR_RETURN(ModelCase m, ReadModelCase(c));
+  const std::string& folder = m.model_folder;
   ASSIGN_OR_RETURN(auto json, core::JsonConfig::FromFile(folder + "/config.json"));
   ASSIGN_OR_RETURN(auto config, models::vae::VaeConfig::FromJson(json));
   ASSIGN_OR_RETURN(auto vae, models::vae::AutoencoderKL::Create(config, options.device));
   ASSIGN_OR_RETURN(auto weights, core::LoadComponentWeights(folder, options.device));
   RETURN_IF_ERROR(vae->LoadWeights(weights, folder));
 
-  ASSIGN_OR_RETURN(core::SafetensorsFile io, core::SafetensorsFile::Open(c.Path(files[0])));
+  ASSIGN_OR_RETURN(core::SafetensorsFile io, core::SafetensorsFile::Open(c.Path(m.files[0])));
   ASSIGN_OR_RETURN(at::Tensor image, io.Load("image", torch::kFloat));
   ASSIGN_OR_RETURN(at::Tensor z, io.Load("z", torch::kFloat));
   ASSIGN_OR_RETURN(models::vae::LatentDistribution dist, vae->Encode(image));
@@ -43,19 +38,9 @@ absl::StatusOr<CaseResult> RunVaeCase(const ParityCase& c, const RunOptions& opt
       {"decoded", decoded},
       {"decoded_from_z_over_scaling_factor", decoded_scaled},
   };
-  CaseResult result;
-  result.tolerance = atol;
-  for (const auto& [name, actual] : outputs) {
-    if (!io.Contains(name)) continue;
-    ASSIGN_OR_RETURN(at::Tensor expected, io.Load(name, torch::kFloat));
-    TensorDiff diff = CompareTensors(actual.to(torch::kCPU, torch::kFloat), expected, atol, rtol);
-    if (diff.max_abs_err >= result.max_abs_err) result.max_abs_err = diff.max_abs_err;
-    if (!diff.within_tolerance && result.passed) {
-      result.passed = false;
-      result.detail = absl::StrCat(name, " ", diff.where);
-    }
-  }
-  return result;
+  OutputChecker checker(io, m.atol, m.rtol);
+  for (const auto& [name, actual] : outputs) RETURN_IF_ERROR(checker.CheckIfPresent(name, actual));
+  return checker.result();
 }
 
 }  // namespace dreamshot::parity
