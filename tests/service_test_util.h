@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -19,7 +20,8 @@ inline std::string FreshDataDir(const std::string& name) {
   static std::atomic<int> counter{0};
   const std::string dir = std::string(::testing::TempDir()) + "/" + name + "-" +
                           std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  std::system(("rm -rf '" + dir + "'").c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
   return dir;
 }
 
