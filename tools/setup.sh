@@ -11,7 +11,7 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev libssl-dev libgoogle-glog-dev libgflags-dev
   # tensors: LibTorch on OpenBLAS (Debian's default reference BLAS runs fp32
   # matmul ~35x slower on a 2-core AVX2 machine)
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp libblas-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # text: Unicode (CLIP tokenizer), gzip, JSON

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
+
+#include "models/attention/cpu_attention.h"
 
 namespace dreamshot::models {
 namespace {
@@ -14,6 +17,43 @@ int64_t FreeCpuBytes() {
   const long pages = ::sysconf(_SC_AVPHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGESIZE);
   return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : 1024 * kMiB;
+}
+
+int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
+  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_cache_bytes)
+                                     : options.cpu_cache_bytes;
+}
+
+// ATen path: [N, Lq, D] × [N, Lk, D] × [N, Lk, Dv] in blocks of query rows.
+at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
+                                  const AttentionOptions& options) {
+  const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1);
+  const int64_t block =
+      AttentionQueryBlock(n, lq, lk, q.element_size(), options, q.device().is_cuda());
+  const torch::Tensor kt = k.transpose(1, 2);  // [N, D, Lk]
+  if (block >= lq) {
+    torch::Tensor scores = torch::baddbmm(torch::empty({n, lq, lk}, q.options()), q, kt, /*beta=*/0, scale);
+    return torch::bmm(scores.softmax(-1), v);  // [N, Lq, Dv]
+  }
+  if (torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
+    // out= variants do not record autograd history: concatenate the blocks.
+    std::vector<torch::Tensor> blocks;
+    for (int64_t start = 0; start < lq; start += block) {
+      const torch::Tensor qb = q.narrow(1, start, std::min(block, lq - start));
+      blocks.push_back(torch::bmm(torch::bmm(qb, kt).mul_(scale).softmax(-1), v));
+    }
+    return torch::cat(blocks, 1);
+  }
+  torch::Tensor out = torch::empty({n, lq, v.size(2)}, q.options());
+  torch::Tensor scores = torch::empty({n, block, lk}, q.options());
+  for (int64_t start = 0; start < lq; start += block) {
+    const int64_t rows = std::min(block, lq - start);
+    torch::Tensor s = scores.narrow(1, 0, rows);
+    torch::baddbmm_out(s, s, q.narrow(1, start, rows), kt, /*beta=*/0, scale);  // [N, rows, Lk]
+    torch::Tensor o = out.narrow(1, start, rows);
+    torch::bmm_out(o, s.softmax(-1), v);
+  }
+  return out;
 }
 
 }  // namespace
@@ -30,24 +70,26 @@ int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_b
 
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      double scale, const AttentionOptions& options) {
-  const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1);
-  const int64_t block =
-      AttentionQueryBlock(n, lq, lk, q.element_size(), options, q.device().is_cuda());
-  const torch::Tensor kt = k.transpose(1, 2);  // [N, D, Lk]
-  if (block >= lq) {
-    torch::Tensor scores = torch::baddbmm(torch::empty({n, lq, lk}, q.options()), q, kt, /*beta=*/0, scale);
-    return torch::bmm(scores.softmax(-1), v);  // [N, Lq, Dv]
+  if (internal::CpuBlockedAttentionApplies(q, k, v)) {
+    return internal::CpuBlockedAttention(q, k, v, /*heads=*/1, scale, CpuScoreBlockBytes(options));
   }
-  torch::Tensor out = torch::empty({n, lq, v.size(2)}, q.options());
-  torch::Tensor scores = torch::empty({n, block, lk}, q.options());
-  for (int64_t start = 0; start < lq; start += block) {
-    const int64_t rows = std::min(block, lq - start);
-    torch::Tensor s = scores.narrow(1, 0, rows);
-    torch::baddbmm_out(s, s, q.narrow(1, start, rows), kt, /*beta=*/0, scale);  // [N, rows, Lk]
-    torch::Tensor o = out.narrow(1, start, rows);
-    torch::bmm_out(o, s.softmax(-1), v);
+  return BatchedMatmulAttention(q, k, v, scale, options);
+}
+
+at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                              double scale, const AttentionOptions& options) {
+  if (internal::CpuBlockedAttentionApplies(q, k, v)) {
+    return internal::CpuBlockedAttention(q, k, v, heads, scale, CpuScoreBlockBytes(options));
   }
-  return out;
+  const int64_t b = q.size(0), lq = q.size(1);
+  // [B, L, H·D] → [B·H, L, D]
+  auto split_heads = [&](const at::Tensor& t) {
+    return t.reshape({b, t.size(1), heads, t.size(2) / heads}).permute({0, 2, 1, 3}).reshape(
+        {b * heads, t.size(1), t.size(2) / heads});
+  };
+  at::Tensor out = BatchedMatmulAttention(split_heads(q), split_heads(k), split_heads(v), scale, options);
+  const int64_t dv = out.size(2);
+  return out.view({b, heads, lq, dv}).permute({0, 2, 1, 3}).reshape({b, lq, heads * dv});
 }
 
 }  // namespace dreamshot::models

@@ -3,6 +3,13 @@
 // self-attention (4096 × 4096 per head) never exists for all heads at once.
 // LibTorch 1.13 has no public fused attention kernel, so this is the one
 // implementation every model calls; a fused kernel would slot in here.
+//
+// Two paths behind one interface:
+//  - float32 on the CPU without autograd: cache-blocked kernel
+//    (cpu_attention.h) that reads heads through strides and keeps each
+//    thread's scores in L2;
+//  - everything else (CUDA, half precision, training): ATen batched matmuls
+//    over blocks of query rows sized by `max_score_bytes`.
 #ifndef DREAMSHOT_MODELS_ATTENTION_ATTENTION_H_
 #define DREAMSHOT_MODELS_ATTENTION_ATTENTION_H_
 
@@ -17,12 +24,21 @@ struct AttentionOptions {
   // from free memory (1/8 of it, clamped to [16 MiB, 512 MiB]; a fixed
   // 512 MiB on CUDA).
   int64_t max_score_bytes = 0;
+  // Score bytes per thread in the CPU kernel: half of a 1 MiB L2, so the
+  // GEMM panels fit beside it. Lower `max_score_bytes` lowers it too.
+  int64_t cpu_cache_bytes = 512 << 10;
 };
 
 // q: [N, Lq, D], k: [N, Lk, D], v: [N, Lk, Dv] (N = batch × heads) → [N, Lq, Dv].
 // `scale` multiplies Q·Kᵀ (usually 1/sqrt(D)). No mask.
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      double scale, const AttentionOptions& options = {});
+
+// q: [B, Lq, H·D], k: [B, Lk, H·D], v: [B, Lk, H·Dv], the layout of the
+// q/k/v projections → [B, Lq, H·Dv] with heads concatenated as upstream's
+// head_to_batch_dim/batch_to_head_dim do.
+at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                              double scale, const AttentionOptions& options = {});
 
 // Rows of queries per block for the given shapes (exposed for tests and benchmarks).
 int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_bytes,

@@ -3,11 +3,24 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "models/attention/cpu_attention.h"
+
 namespace dreamshot::models {
 namespace {
 
 torch::Tensor Naive(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale) {
   return torch::matmul(torch::softmax(torch::matmul(q, k.transpose(1, 2)) * scale, -1), v);
+}
+
+// Reference for [B, L, H·D] inputs: split heads, naive attention, merge.
+torch::Tensor NaiveMultiHead(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             int64_t heads, double scale) {
+  auto split = [&](const torch::Tensor& t) {
+    return t.reshape({t.size(0), t.size(1), heads, -1}).permute({0, 2, 1, 3}).reshape(
+        {t.size(0) * heads, t.size(1), -1});
+  };
+  torch::Tensor o = Naive(split(q), split(k), split(v), scale);
+  return o.reshape({q.size(0), heads, q.size(1), -1}).permute({0, 2, 1, 3}).reshape({q.size(0), q.size(1), -1});
 }
 
 TEST(AttentionTest, BlockedEqualsNaive) {
@@ -20,6 +33,71 @@ TEST(AttentionTest, BlockedEqualsNaive) {
     torch::Tensor got = ScaledDotProductAttention(q, k, v, 0.35, options);
     EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6)) << "budget " << budget;
   }
+}
+
+TEST(AttentionTest, CpuKernelAppliesOnlyToFloatInferenceOnTheCpu) {
+  torch::Tensor f = torch::randn({1, 4, 8});
+  EXPECT_TRUE(internal::CpuBlockedAttentionApplies(f, f, f));
+  torch::Tensor d = f.to(torch::kDouble);
+  EXPECT_FALSE(internal::CpuBlockedAttentionApplies(d, d, d));
+  torch::Tensor g = f.clone().requires_grad_(true);
+  EXPECT_FALSE(internal::CpuBlockedAttentionApplies(g, f, f));
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(internal::CpuBlockedAttentionApplies(g, f, f));
+  }
+  EXPECT_FALSE(internal::CpuBlockedAttentionApplies(f.transpose(1, 2), f, f));  // last dim strided
+}
+
+// The CPU kernel reads heads through strides: feed it projections that are
+// slices of wider tensors (row stride ≠ H·D), many query blocks with a ragged
+// last one, and more keys than one score block holds.
+TEST(AttentionTest, MultiHeadKernelEqualsNaiveOnStridedInputs) {
+  torch::manual_seed(1);
+  const int64_t b = 2, heads = 3, d = 8, dv = 6, lq = 301, lk = 157;
+  torch::Tensor q_wide = torch::randn({b, lq, heads * d + 5});
+  torch::Tensor kv_wide = torch::randn({b, lk, heads * (d + dv) + 2});
+  torch::Tensor q = q_wide.narrow(2, 5, heads * d);
+  torch::Tensor k = kv_wide.narrow(2, 0, heads * d);
+  torch::Tensor v = kv_wide.narrow(2, heads * d, heads * dv);
+  const torch::Tensor want = NaiveMultiHead(q, k, v, heads, 0.3);
+  for (int64_t cache_bytes : {int64_t{1}, int64_t{8 * lk * 4 + 100}, int64_t{512} << 10}) {
+    AttentionOptions options;
+    options.cpu_cache_bytes = cache_bytes;
+    torch::NoGradGuard no_grad;
+    torch::Tensor got = MultiHeadAttention(q, k, v, heads, 0.3, options);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_TRUE(got.is_contiguous());
+    EXPECT_LT((got - want).abs().max().item<double>(), 2e-6) << "cache bytes " << cache_bytes;
+  }
+}
+
+TEST(AttentionTest, MultiHeadFallbackMatchesAndPropagatesGradients) {
+  torch::manual_seed(2);
+  const int64_t heads = 2;
+  torch::Tensor q = torch::randn({2, 9, heads * 4}, torch::kDouble).requires_grad_(true);
+  torch::Tensor k = torch::randn({2, 5, heads * 4}, torch::kDouble).requires_grad_(true);
+  torch::Tensor v = torch::randn({2, 5, heads * 3}, torch::kDouble).requires_grad_(true);
+  torch::Tensor got = MultiHeadAttention(q, k, v, heads, 0.5);
+  torch::Tensor want = NaiveMultiHead(q, k, v, heads, 0.5);
+  EXPECT_TRUE(torch::allclose(got, want, 1e-12, 1e-12));
+  got.sum().backward();
+  torch::Tensor gq = q.grad().clone();
+  q.grad().zero_();
+  want.sum().backward();
+  EXPECT_TRUE(torch::allclose(gq, q.grad(), 1e-10, 1e-12));
+  // float32 with autograd on takes the ATen path as well, and still matches.
+  torch::Tensor qf = q.detach().to(torch::kFloat).requires_grad_(true);
+  torch::Tensor out = MultiHeadAttention(qf, k.detach().to(torch::kFloat), v.detach().to(torch::kFloat), heads, 0.5);
+  EXPECT_TRUE(out.requires_grad());
+  EXPECT_TRUE(torch::allclose(out.to(torch::kDouble), want.detach(), 1e-5, 1e-6));
+}
+
+TEST(AttentionTest, EmptyKeysGiveZerosAndEmptyQueriesGiveEmpty) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor q = torch::randn({1, 3, 4}), k = torch::randn({1, 0, 4}), v = torch::randn({1, 0, 4});
+  EXPECT_TRUE(MultiHeadAttention(q, k, v, 2, 1.0).eq(0).all().item<bool>());
+  EXPECT_EQ(MultiHeadAttention(torch::randn({1, 0, 4}), q, q, 2, 1.0).size(1), 0);
 }
 
 TEST(AttentionTest, QueryBlockRespectsTheBudget) {

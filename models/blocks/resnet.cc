@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "models/blocks/conv.h"
+
 namespace dreamshot::models {
 
 torch::nn::GroupNorm MakeGroupNorm(int64_t groups, int64_t channels, double eps) {
@@ -31,12 +33,12 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& o) : options(o)
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
-  torch::Tensor h = conv1(torch::silu(norm1(x)));
+  torch::Tensor h = Conv2dForward(*conv1, torch::silu(norm1(x)));
   if (time_emb_proj && temb.defined()) {
     h = h + time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);  // [B, C, 1, 1]
   }
-  h = conv2(torch::silu(norm2(h)));
-  torch::Tensor shortcut = conv_shortcut ? conv_shortcut(x) : x;
+  h = Conv2dForward(*conv2, torch::silu(norm2(h)));
+  torch::Tensor shortcut = conv_shortcut ? Conv2dForward(*conv_shortcut, x) : x;
   torch::Tensor out = shortcut + h;
   return options.output_scale_factor == 1.0 ? out : out / options.output_scale_factor;
 }
@@ -48,9 +50,9 @@ Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t padding_) : padding
 torch::Tensor Downsample2DImpl::forward(const torch::Tensor& x) {
   if (padding == 0) {
     // [left, right, top, bottom]
-    return conv(torch::constant_pad_nd(x, {0, 1, 0, 1}, 0));
+    return Conv2dForward(*conv, torch::constant_pad_nd(x, {0, 1, 0, 1}, 0));
   }
-  return conv(x);
+  return Conv2dForward(*conv, x);
 }
 
 Upsample2DImpl::Upsample2DImpl(int64_t channels) {
@@ -64,7 +66,7 @@ torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x, std::optional<std:
   torch::Tensor up = size ? torch::upsample_nearest2d(in, *size)
                           : torch::upsample_nearest2d(in, {in.size(2) * 2, in.size(3) * 2});
   if (upcast) up = up.to(torch::kBFloat16);
-  return conv(up);
+  return Conv2dForward(*conv, up);
 }
 
 }  // namespace dreamshot::models

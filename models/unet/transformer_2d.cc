@@ -35,24 +35,16 @@ AttentionImpl::AttentionImpl(int64_t query_dim, int64_t context_dim, int64_t hea
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context) {
   const at::Tensor& kv_in = context.defined() ? context : x;
-  const int64_t b = x.size(0), lq = x.size(1), lk = kv_in.size(1);
-  // [B, L, h·d] → [B·h, L, d]
-  auto to_batch = [&](const at::Tensor& t, int64_t l) {
-    return t.view({b, l, heads, dim_head}).permute({0, 2, 1, 3}).reshape({b * heads, l, dim_head});
-  };
-  at::Tensor q = to_batch(to_q(x), lq);
-  at::Tensor k = to_batch(to_k(kv_in), lk);
-  at::Tensor v = to_batch(to_v(kv_in), lk);
+  at::Tensor q = to_q(x), k = to_k(kv_in), v = to_v(kv_in);  // [B, L, h·d]
   const double scale = 1.0 / std::sqrt(static_cast<double>(dim_head));
   at::Tensor out;
   if (upcast_attention && q.scalar_type() != torch::kFloat) {
     // Upstream computes scores and softmax in float32; here the value product is too.
-    out = ScaledDotProductAttention(q.to(torch::kFloat), k.to(torch::kFloat), v.to(torch::kFloat), scale)
+    out = MultiHeadAttention(q.to(torch::kFloat), k.to(torch::kFloat), v.to(torch::kFloat), heads, scale)
               .to(q.scalar_type());
   } else {
-    out = ScaledDotProductAttention(q, k, v, scale);  // [B·h, Lq, d]
+    out = MultiHeadAttention(q, k, v, heads, scale);  // [B, Lq, h·d]
   }
-  out = out.view({b, heads, lq, dim_head}).permute({0, 2, 1, 3}).reshape({b, lq, heads * dim_head});
   return to_out[0]->as<torch::nn::LinearImpl>()->forward(out);  // dropout (index 1) is p = 0
 }
 
