@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "models/attention/cpu_attention.h"
 
 namespace dreamshot::models {
@@ -69,6 +71,32 @@ TEST(AttentionTest, MultiHeadKernelEqualsNaiveOnStridedInputs) {
     ASSERT_EQ(got.sizes(), want.sizes());
     EXPECT_TRUE(got.is_contiguous());
     EXPECT_LT((got - want).abs().max().item<double>(), 2e-6) << "cache bytes " << cache_bytes;
+  }
+}
+
+// Both CPU kernels on the shapes that matter: head sizes of SD 1.5/2.x and
+// the VAE, key counts that are not a multiple of the 16-key panel (77 text
+// tokens), single rows, scores far apart (softmax saturation).
+TEST(AttentionTest, CpuKernelsEqualNaive) {
+  torch::manual_seed(3);
+  struct Shape {
+    int64_t b, lq, lk, heads, d, dv;
+  };
+  const Shape shapes[] = {{2, 50, 77, 2, 40, 40}, {1, 31, 33, 1, 64, 64}, {1, 1, 1, 1, 8, 8},
+                          {1, 7, 130, 1, 512, 512}, {2, 13, 16, 3, 12, 24}};
+  for (const Shape& s : shapes) {
+    // q is a column slice of a wider tensor: rows are read through strides.
+    torch::Tensor q = (torch::randn({s.b, s.lq, s.heads * s.d + 3}) * 3).narrow(2, 3, s.heads * s.d);
+    torch::Tensor k = torch::randn({s.b, s.lk, s.heads * s.d});
+    torch::Tensor v = torch::randn({s.b, s.lk, s.heads * s.dv});
+    const double scale = 1.0 / std::sqrt(static_cast<double>(s.d));
+    const torch::Tensor want = NaiveMultiHead(q, k, v, s.heads, scale);
+    torch::NoGradGuard no_grad;
+    for (auto kernel : {internal::CpuAttentionKernel::kAuto, internal::CpuAttentionKernel::kBlas}) {
+      const torch::Tensor got = internal::CpuBlockedAttention(q, k, v, s.heads, scale, 512 << 10, kernel);
+      EXPECT_LT((got - want).abs().max().item<double>(), 1e-5)
+          << "lq " << s.lq << " lk " << s.lk << " d " << s.d << " kernel " << static_cast<int>(kernel);
+    }
   }
 }
 

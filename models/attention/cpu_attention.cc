@@ -1,5 +1,7 @@
 #include "models/attention/cpu_attention.h"
 
+#include "models/attention/attention_kernel_avx2.h"
+
 #include <ATen/Parallel.h>
 #include <cblas.h>
 #include <torch/torch.h>
@@ -37,6 +39,43 @@ void WeightedValues(const float* probs, HeadMatrix v, int64_t rows, int64_t lk, 
               0.0f, out, ldo);
 }
 
+// Work items are (batch·head, slice of query rows); a head is split into as
+// many slices as it takes to give every thread two items, and each item
+// packs its head's keys once.
+at::Tensor Avx2Attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                         double scale, at::Tensor out) {
+  const int64_t batch = q.size(0), lq = q.size(1), lk = k.size(1);
+  const int64_t d = q.size(2) / heads, dv = v.size(2) / heads;
+  const int64_t heads_total = batch * heads;
+  const int64_t slices = std::max<int64_t>(1, (2 * at::get_num_threads() + heads_total - 1) / heads_total);
+  const int64_t rows_per_slice = (lq + slices - 1) / slices;
+  at::parallel_for(0, heads_total * slices, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> workspace(Avx2AttentionWorkspaceFloats(lk, d));
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t bh = item / slices, slice = item % slices;
+      const int64_t b = bh / heads, h = bh % heads;
+      const int64_t row_begin = slice * rows_per_slice, row_end = std::min(lq, row_begin + rows_per_slice);
+      if (row_begin >= row_end) continue;
+      HeadAttention head{};
+      head.q = Head(q, b, h, d).data;
+      head.ldq = q.stride(1);
+      head.k = Head(k, b, h, d).data;
+      head.ldk = k.stride(1);
+      head.v = Head(v, b, h, dv).data;
+      head.ldv = v.stride(1);
+      head.o = out.data_ptr<float>() + b * out.stride(0) + h * dv;
+      head.ldo = out.stride(1);
+      head.lk = lk;
+      head.d = d;
+      head.dv = dv;
+      head.scale = static_cast<float>(scale);
+      Avx2PackKeys(head, workspace.data());
+      Avx2AttentionRows(head, row_begin, row_end, workspace.data());
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 bool CpuBlockedAttentionApplies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -50,12 +89,15 @@ bool CpuBlockedAttentionApplies(const at::Tensor& q, const at::Tensor& k, const 
 }
 
 at::Tensor CpuBlockedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
-                               double scale, int64_t score_block_bytes) {
+                               double scale, int64_t score_block_bytes, CpuAttentionKernel kernel) {
   const int64_t batch = q.size(0), lq = q.size(1), lk = k.size(1);
   const int64_t d = q.size(2) / heads, dv = v.size(2) / heads;
   at::Tensor out = at::empty({batch, lq, heads * dv}, q.options());
   if (lq == 0 || batch == 0) return out;
   if (lk == 0) return out.zero_();
+  if (kernel == CpuAttentionKernel::kAuto && Avx2AttentionSupported(dv)) {
+    return Avx2Attention(q, k, v, heads, scale, out);
+  }
   // At least 8 rows keep the GEMMs efficient; beyond 256 they gain nothing.
   const int64_t rows_per_block =
       std::clamp<int64_t>(score_block_bytes / (lk * static_cast<int64_t>(sizeof(float))), 8, 256);

@@ -1,4 +1,6 @@
 // Cache-blocked multi-head attention for float32 on the CPU, inference only.
+// Two kernels: the AVX2/FMA one (attention_kernel_avx2.h) and, for other
+// CPUs or head sizes, the BLAS one described here.
 //
 // For each (batch, head) and block of query rows, Q_blk·Kᵀ goes into a
 // per-thread score buffer sized to stay in L2, the softmax runs in place, and
@@ -20,10 +22,16 @@ namespace dreamshot::models::internal {
 // whose last dimension is contiguous, and no gradient is required.
 bool CpuBlockedAttentionApplies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
+enum class CpuAttentionKernel {
+  kAuto,  // AVX2/FMA kernel when the CPU and head size allow it, else BLAS
+  kBlas,  // BLAS GEMMs + ATen softmax on L2-sized score blocks
+};
+
 // q: [B, Lq, H·D], k: [B, Lk, H·D], v: [B, Lk, H·Dv] → [B, Lq, H·Dv]
 // (contiguous). `score_block_bytes` bounds one thread's score buffer.
 at::Tensor CpuBlockedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
-                               double scale, int64_t score_block_bytes);
+                               double scale, int64_t score_block_bytes,
+                               CpuAttentionKernel kernel = CpuAttentionKernel::kAuto);
 
 }  // namespace dreamshot::models::internal
 
