@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "models/attention/attention.h"
 
@@ -59,6 +60,7 @@ BENCHMARK(BM_MultiHeadAttention)
 
 int main(int argc, char** argv) {
   dreamshot::core::InitCpuThreads();
+  dreamshot::core::InstallCachingCpuAllocator();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "models/unet/unet_2d_condition.h"
 #include "models/vae/autoencoder_kl.h"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   dreamshot::core::InitCpuThreads();
+  dreamshot::core::InstallCachingCpuAllocator();
   const std::string model = argv[1];
   const int64_t latent = std::atoll(argv[2]);
   torch::manual_seed(0);

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "models/clip/text_model.h"
 
@@ -37,6 +38,7 @@ BENCHMARK(BM_ClipTextForward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Us
 
 int main(int argc, char** argv) {
   dreamshot::core::InitCpuThreads();
+  dreamshot::core::InstallCachingCpuAllocator();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "models/vae/autoencoder_kl.h"
 
@@ -47,6 +48,9 @@ void BM_VaeDecode(benchmark::State& state) {
   }
   state.counters["threads"] = torch::get_num_threads();
   state.counters["peak_rss_MiB"] = PeakRssMiB();
+  const dreamshot::core::CpuCacheStats cache = dreamshot::core::GetCpuCacheStats();
+  state.counters["cache_hits"] = static_cast<double>(cache.hits);
+  state.counters["cache_misses"] = static_cast<double>(cache.misses);
 }
 // {latent edge, tiled}
 BENCHMARK(BM_VaeDecode)
@@ -62,6 +66,7 @@ BENCHMARK(BM_VaeDecode)
 
 int main(int argc, char** argv) {
   dreamshot::core::InitCpuThreads();
+  dreamshot::core::InstallCachingCpuAllocator();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "parity/case_runner.h"
 
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   dreamshot::core::InitCpuThreads();
+  dreamshot::core::InstallCachingCpuAllocator();
   dreamshot::parity::RunOptions options{*spec};
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& c : *cases) {

@@ -10,6 +10,16 @@ torch::nn::GroupNorm MakeGroupNorm(int64_t groups, int64_t channels, double eps)
   return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(eps).affine(true));
 }
 
+torch::Tensor GroupNormSilu(torch::nn::GroupNormImpl& norm, const torch::Tensor& x) {
+  torch::Tensor h = norm.forward(x);
+  return torch::GradMode::is_enabled() ? torch::silu(h) : torch::silu_(h);
+}
+
+torch::Tensor AddIntoTemporary(torch::Tensor a, const torch::Tensor& b) {
+  if (torch::GradMode::is_enabled() || a.sizes() != b.sizes() || a.scalar_type() != b.scalar_type()) return a + b;
+  return a.add_(b);
+}
+
 namespace {
 
 torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride = 1, int64_t padding = 1) {
@@ -33,14 +43,14 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& o) : options(o)
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
-  torch::Tensor h = Conv2dForward(*conv1, torch::silu(norm1(x)));
+  torch::Tensor h = Conv2dForward(*conv1, GroupNormSilu(*norm1, x));
   if (time_emb_proj && temb.defined()) {
-    h = h + time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);  // [B, C, 1, 1]
+    h = AddIntoTemporary(h, time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1).expand_as(h));  // [B, C, 1, 1]
   }
-  h = Conv2dForward(*conv2, torch::silu(norm2(h)));
-  torch::Tensor shortcut = conv_shortcut ? Conv2dForward(*conv_shortcut, x) : x;
-  torch::Tensor out = shortcut + h;
-  return options.output_scale_factor == 1.0 ? out : out / options.output_scale_factor;
+  h = Conv2dForward(*conv2, GroupNormSilu(*norm2, h));
+  torch::Tensor out = conv_shortcut ? AddIntoTemporary(Conv2dForward(*conv_shortcut, x), h) : AddIntoTemporary(h, x);
+  if (options.output_scale_factor == 1.0) return out;
+  return torch::GradMode::is_enabled() ? out / options.output_scale_factor : out.div_(options.output_scale_factor);
 }
 
 Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t padding_) : padding(padding_) {

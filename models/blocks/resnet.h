@@ -14,6 +14,17 @@
 
 namespace dreamshot::models {
 
+// Inference (autograd off) reuses buffers: 512² VAE activations are 134 MB
+// per tensor, and every fresh one costs page faults and resident memory.
+// With autograd on these are the plain out-of-place ops.
+
+// silu(norm(x))
+torch::Tensor GroupNormSilu(torch::nn::GroupNormImpl& norm, const torch::Tensor& x);
+
+// a + b, written into `a` when autograd is off (a must be a temporary the
+// caller owns, shaped like the result).
+torch::Tensor AddIntoTemporary(torch::Tensor a, const torch::Tensor& b);
+
 struct ResnetBlock2DOptions {
   int64_t in_channels = 0;
   int64_t out_channels = 0;

@@ -54,7 +54,8 @@ GegluImpl::GegluImpl(int64_t dim_in, int64_t dim_out) {
 
 at::Tensor GegluImpl::forward(const at::Tensor& x) {
   auto parts = proj(x).chunk(2, -1);  // hidden, gate: [..., dim_out] each
-  return parts[0] * torch::gelu(parts[1]);
+  if (torch::GradMode::is_enabled()) return parts[0] * torch::gelu(parts[1]);
+  return torch::gelu(parts[1]).mul_(parts[0]);  // gelu's output is a fresh buffer
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t mult) {
@@ -83,9 +84,9 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(const BasicTransformerBlock
 }
 
 at::Tensor BasicTransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& context) {
-  at::Tensor h = attn1(norm1(x), only_cross_attention ? context : at::Tensor()) + x;
-  h = attn2(norm2(h), context) + h;
-  return ff(norm3(h)) + h;
+  at::Tensor h = AddIntoTemporary(attn1(norm1(x), only_cross_attention ? context : at::Tensor()), x);
+  h = AddIntoTemporary(attn2(norm2(h), context), h);
+  return AddIntoTemporary(ff(norm3(h)), h);
 }
 
 Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions& o)
@@ -140,7 +141,7 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor& x, const at::Tensor
     h = proj_out.forward(h);  // [B, HW, C]
     h = h.reshape({b, height, width, h.size(2)}).permute({0, 3, 1, 2}).contiguous();
   }
-  return h + x;
+  return AddIntoTemporary(h, x);
 }
 
 }  // namespace dreamshot::models::unet

@@ -372,7 +372,7 @@ absl::StatusOr<at::Tensor> UNet2DConditionModel::Forward(const at::Tensor& sampl
     }
 
     // 6. post-process
-    sample = root->conv_out(torch::silu(root->conv_norm_out(sample)));  // [B, out, H, W]
+    sample = root->conv_out(GroupNormSilu(*root->conv_norm_out, sample));  // [B, out, H, W]
     return sample;
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("UNet forward failed: ", e.what_without_backtrace()));

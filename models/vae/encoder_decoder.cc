@@ -82,7 +82,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, const ActivationObser
     h = block->as<UpDecoderBlock2DImpl>()->forward(h);  // ×2 spatially except the last block
     Observe(observer, "decoder.up_blocks." + std::to_string(i++), h);
   }
-  return conv_out(torch::silu(conv_norm_out(h)));  // [B, 3, h·f, w·f]
+  return conv_out(GroupNormSilu(*conv_norm_out, h));  // [B, 3, h·f, w·f]
 }
 
 }  // namespace dreamshot::models::vae

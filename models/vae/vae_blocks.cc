@@ -44,7 +44,7 @@ torch::Tensor VaeAttentionImpl::forward(const torch::Tensor& x) {
   torch::Tensor q = to_q(tokens), k = to_k(tokens), v = to_v(tokens);       // [B, HW, C] (one head)
   torch::Tensor attn = ScaledDotProductAttention(q, k, v, 1.0 / std::sqrt(static_cast<double>(c)));
   torch::Tensor out = to_out[0]->as<torch::nn::LinearImpl>()->forward(attn);  // [B, HW, C]
-  out = out.transpose(1, 2).reshape({b, c, h, w}) + x;                        // residual
+  out = AddIntoTemporary(out.transpose(1, 2).reshape({b, c, h, w}), x);      // residual
   return rescale_output_factor == 1.0 ? out : out / rescale_output_factor;
 }
 
