@@ -30,7 +30,7 @@ std::string Dirname(const std::string& path) {
 
 // A transformers/diffusers shard index: {"weight_map": {"name": "file", ...}}.
 absl::StatusOr<std::map<std::string, at::Tensor>> LoadSharded(const std::string& index_path,
-                                                              const DeviceSpec& spec) {
+                                                              const TensorPlacement& spec) {
   std::ifstream in(index_path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", index_path));
   std::stringstream text;
@@ -66,11 +66,17 @@ absl::StatusOr<std::map<std::string, at::Tensor>> LoadSharded(const std::string&
 
 }  // namespace
 
+std::string TensorPlacement::ToString() const {
+  return float_dtype ? DeviceSpec{device, *float_dtype}.ToString() : device.str() + "/stored dtype";
+}
+
 absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::string, at::Tensor> tensors,
-                                                               const DeviceSpec& spec, const std::string& source) {
+                                                               const TensorPlacement& spec,
+                                                               const std::string& source) {
   try {
     for (auto& [name, tensor] : tensors) {
-      tensor = tensor.is_floating_point() ? tensor.to(spec.device, spec.dtype) : tensor.to(spec.device);
+      tensor = tensor.is_floating_point() && spec.float_dtype ? tensor.to(spec.device, *spec.float_dtype)
+                                                              : tensor.to(spec.device);
     }
   } catch (const c10::Error& e) {
     return absl::InternalError(
@@ -79,11 +85,12 @@ absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::str
   return tensors;
 }
 
-absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path, const DeviceSpec& spec) {
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path,
+                                                                  const TensorPlacement& spec) {
   if (absl::StrContains(path, ".index.") && absl::EndsWith(path, ".json")) return LoadSharded(path, spec);
   if (absl::EndsWith(path, ".safetensors")) {
     ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(path));
-    return file.LoadAll(spec.dtype, spec.device);
+    return file.LoadAll(spec.float_dtype, spec.device);
   }
   for (const char* ext : {".bin", ".ckpt", ".pth", ".pt"}) {
     if (absl::EndsWith(path, ext)) {
@@ -123,9 +130,23 @@ absl::StatusOr<std::string> FindComponentWeights(const std::string& folder) {
 }
 
 absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentWeights(const std::string& folder,
-                                                                       const DeviceSpec& spec) {
+                                                                       const TensorPlacement& spec) {
   ASSIGN_OR_RETURN(std::string path, FindComponentWeights(folder));
   return LoadWeightsFile(path, spec);
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentWeights(const std::string& folder,
+                                                                       const DeviceSpec& spec) {
+  return LoadComponentWeights(folder, TensorPlacement::Of(spec));
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path, const DeviceSpec& spec) {
+  return LoadWeightsFile(path, TensorPlacement::Of(spec));
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::string, at::Tensor> tensors,
+                                                               const DeviceSpec& spec, const std::string& source) {
+  return PlaceTensors(std::move(tensors), TensorPlacement::Of(spec), source);
 }
 
 }  // namespace dreamshot::core

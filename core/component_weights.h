@@ -13,12 +13,27 @@
 #include <ATen/core/Tensor.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "core/device.h"
 
 namespace dreamshot::core {
+
+// Where loaded tensors go: all to `device`; floating-point ones converted to
+// `float_dtype` when set, else kept in the checkpoint's dtype (on the CPU,
+// safetensors tensors are then zero-copy views of the mapped file). Loading
+// into modules wants the latter: LoadWeights converts while it copies, so the
+// checkpoint is never materialised a second time in the module's dtype.
+struct TensorPlacement {
+  c10::Device device = c10::Device(c10::kCPU);
+  std::optional<c10::ScalarType> float_dtype;
+
+  static TensorPlacement Of(const DeviceSpec& spec) { return {spec.device, spec.dtype}; }
+  static TensorPlacement AsStored(c10::Device device) { return {device, std::nullopt}; }
+  std::string ToString() const;
+};
 
 // The weights file (or shard index) of a component folder; NOT_FOUND names
 // the folder and lists what was looked for.
@@ -28,14 +43,21 @@ absl::StatusOr<std::string> FindComponentWeights(const std::string& folder);
 // spec.dtype, on spec.device.
 absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentWeights(const std::string& folder,
                                                                        const DeviceSpec& spec);
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentWeights(const std::string& folder,
+                                                                       const TensorPlacement& placement);
 
 // Reads one weights file by its extension (.safetensors; .bin/.ckpt/.pth/.pt;
 // a *.index.json shard index) and places the tensors as above.
 absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path, const DeviceSpec& spec);
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path,
+                                                                  const TensorPlacement& placement);
 
 // Floating-point tensors to spec.dtype, every tensor to spec.device.
 absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::string, at::Tensor> tensors,
                                                                const DeviceSpec& spec, const std::string& source);
+absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::string, at::Tensor> tensors,
+                                                               const TensorPlacement& placement,
+                                                               const std::string& source);
 
 }  // namespace dreamshot::core
 

@@ -169,6 +169,16 @@ absl::StatusOr<JsonConfig> ModelSource::ComponentConfig(const std::string& name)
 
 absl::StatusOr<std::map<std::string, at::Tensor>> ModelSource::LoadComponent(const std::string& name,
                                                                              const DeviceSpec& spec) const {
+  return LoadComponentTo(name, TensorPlacement::Of(spec));
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> ModelSource::LoadComponentAsStored(const std::string& name,
+                                                                                     c10::Device device) const {
+  return LoadComponentTo(name, TensorPlacement::AsStored(device));
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> ModelSource::LoadComponentTo(
+    const std::string& name, const TensorPlacement& spec) const {
   if (impl_->kind == ModelSourceKind::kDiffusersFolder) {
     const std::string folder = absl::StrCat(impl_->path, "/", name);
     if (!IsDir(folder)) {

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/component_weights.h"
 #include "core/device.h"
 #include "core/json_config.h"
 
@@ -62,8 +63,17 @@ class ModelSource {
   absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponent(const std::string& name,
                                                                   const DeviceSpec& spec) const;
 
+  // As LoadComponent, but floating-point tensors keep the checkpoint's dtype
+  // (zero-copy views of a mapped .safetensors on the CPU). The fast way to
+  // fill modules: their LoadWeights converts while copying (SD 1.5 fp16
+  // single file into fp32 modules, bench/load_benchmark).
+  absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentAsStored(const std::string& name,
+                                                                          c10::Device device) const;
+
  private:
   struct Impl;
+  absl::StatusOr<std::map<std::string, at::Tensor>> LoadComponentTo(const std::string& name,
+                                                                    const TensorPlacement& placement) const;
   explicit ModelSource(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };

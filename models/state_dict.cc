@@ -60,7 +60,7 @@ absl::Status LoadStateDict(torch::nn::Module& module, const TensorMap& tensors, 
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : targets) {
     auto it = tensors.find(name);
-    if (it != tensors.end()) target.copy_(it->second.to(target.device(), target.scalar_type()));
+    if (it != tensors.end()) target.copy_(it->second);  // converts dtype and device in one pass
   }
   return absl::OkStatus();
 }
