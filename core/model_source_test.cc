@@ -167,6 +167,35 @@ TEST(ModelSourceTest, SingleFileSafetensors) {
   CheckSingleFile(path);
 }
 
+// Stored dtype: an fp16 single file comes back as fp16 (renamed, unconverted)
+// from LoadComponentAsStored and as fp32 from LoadComponent, with the same
+// values; a DeviceSpec asking for fp16 matches the stored tensors.
+TEST(ModelSourceTest, LoadComponentAsStoredKeepsTheCheckpointDtype) {
+  const std::string path = TempDir("single_fp16") + "/model.safetensors";
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& [name, tensor] : LdmCheckpoint()) {
+    tensors.emplace_back(name, tensor.is_floating_point() ? tensor.to(at::kHalf) : tensor);
+  }
+  ASSERT_TRUE(WriteSafetensors(path, tensors).ok());
+  auto source = ModelSource::Open(path, TinySd());
+  ASSERT_TRUE(source.ok()) << source.status();
+  for (const std::string component : {"unet", "vae", "text_encoder"}) {
+    auto stored = source->LoadComponentAsStored(component, at::Device(at::kCPU));
+    auto fp32 = source->LoadComponent(component, DeviceSpec{});
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    ASSERT_TRUE(fp32.ok()) << fp32.status();
+    ASSERT_EQ(stored->size(), fp32->size());
+    for (const auto& [name, tensor] : *stored) {
+      const at::Tensor& converted = fp32->at(name);
+      if (converted.is_floating_point()) {
+        EXPECT_EQ(tensor.scalar_type(), at::kHalf) << component << " " << name;
+        EXPECT_EQ(converted.scalar_type(), at::kFloat) << name;
+      }
+      EXPECT_TRUE(tensor.to(converted.scalar_type()).equal(converted)) << component << " " << name;
+    }
+  }
+}
+
 TEST(ModelSourceTest, SingleFileCkptNestedUnderStateDict) {
   const std::string path = TempDir("single_ckpt") + "/model.ckpt";
   c10::impl::GenericDict state_dict(c10::StringType::get(), c10::TensorType::get());

@@ -110,7 +110,7 @@ namespace {
 // transformers outputs of the reference.
 TEST(ClipTextModelTest, SingleFileCheckpointMatchesReferenceOutputs) {
   const std::string folder = core::ReferencePath("tiny_sd/text_encoder");
-  auto diffusers = core::LoadComponentWeights(folder, {});
+  auto diffusers = core::LoadComponentWeights(folder, core::DeviceSpec{});
   ASSERT_TRUE(diffusers.ok()) << diffusers.status();
   std::vector<std::pair<std::string, at::Tensor>> ldm;
   for (auto& [name, tensor] : core::testing::ToLdmTensors("text_encoder", *diffusers, 0, 0)) {
