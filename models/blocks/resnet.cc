@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "models/blocks/banded_conv.h"
 #include "models/blocks/conv.h"
 
 namespace dreamshot::models {
@@ -43,6 +44,7 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& o) : options(o)
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
+  if (UseBandedConv(*conv1, RowsOf(x))) return ForwardBanded(x, temb);
   torch::Tensor h = Conv2dForward(*conv1, GroupNormSilu(*norm1, x));
   if (time_emb_proj && temb.defined()) {
     h = AddIntoTemporary(h, time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1).expand_as(h));  // [B, C, 1, 1]
@@ -51,6 +53,16 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
   torch::Tensor out = conv_shortcut ? AddIntoTemporary(Conv2dForward(*conv_shortcut, x), h) : AddIntoTemporary(h, x);
   if (options.output_scale_factor == 1.0) return out;
   return torch::GradMode::is_enabled() ? out / options.output_scale_factor : out.div_(options.output_scale_factor);
+}
+
+// Inference on large activations: no normalised copy of x or h is made, and
+// the second convolution adds its bands into the shortcut (or a copy of x).
+torch::Tensor ResnetBlock2DImpl::ForwardBanded(const torch::Tensor& x, const torch::Tensor& temb) {
+  torch::Tensor h = BandedConv2d(*conv1, GroupNormSiluRowsOf(*norm1, x));
+  if (time_emb_proj && temb.defined()) h.add_(time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1));
+  torch::Tensor out = conv_shortcut ? BandedConv2d(*conv_shortcut, RowsOf(x)) : x.clone();
+  out = BandedConv2d(*conv2, GroupNormSiluRowsOf(*norm2, h), out);
+  return options.output_scale_factor == 1.0 ? out : out.div_(options.output_scale_factor);
 }
 
 Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t padding_) : padding(padding_) {
@@ -70,6 +82,10 @@ Upsample2DImpl::Upsample2DImpl(int64_t channels) {
 }
 
 torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x, std::optional<std::vector<int64_t>> size) {
+  if (!size && x.dim() == 4) {
+    BandedInput upsampled = Upsample2xRowsOf(x);
+    if (UseBandedConv(*conv, upsampled)) return BandedConv2d(*conv, upsampled);
+  }
   // Nearest upsampling has no bfloat16 kernel in LibTorch 1.13: upcast, as diffusers does.
   const bool upcast = x.scalar_type() == torch::kBFloat16;
   torch::Tensor in = upcast ? x.to(torch::kFloat) : x.contiguous();

@@ -40,6 +40,7 @@ struct ResnetBlock2DImpl : torch::nn::Module {
   explicit ResnetBlock2DImpl(const ResnetBlock2DOptions& options);
   // x: [B, Cin, H, W]; temb: [B, temb_channels] or undefined → [B, Cout, H, W]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& temb = {});
+  torch::Tensor ForwardBanded(const torch::Tensor& x, const torch::Tensor& temb);
 
   ResnetBlock2DOptions options;
   torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};

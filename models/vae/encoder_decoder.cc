@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "models/blocks/banded_conv.h"
 #include "models/blocks/resnet.h"
 
 namespace dreamshot::models::vae {
@@ -81,6 +82,9 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, const ActivationObser
   for (const auto& block : *up_blocks) {
     h = block->as<UpDecoderBlock2DImpl>()->forward(h);  // ×2 spatially except the last block
     Observe(observer, "decoder.up_blocks." + std::to_string(i++), h);
+  }
+  if (UseBandedConv(*conv_out, RowsOf(h))) {
+    return BandedConv2d(*conv_out, GroupNormSiluRowsOf(*conv_norm_out, h));  // large images: no normalised copy
   }
   return conv_out(GroupNormSilu(*conv_norm_out, h));  // [B, 3, h·f, w·f]
 }
