@@ -4,7 +4,8 @@
 // at batch 2 on 64×64 latents, VAE decode of one 64×64 latent. Random
 // weights; the weights alone are 4.26 GB. Counters: peak RSS after each
 // stage (getrusage, so each includes the ones before) and the seconds each
-// stage took.
+// stage took; *_tensors_peak: the most bytes live in LibTorch blocks of
+// ≥ 1 MiB during the stage (weights included), held: plus the allocator cache.
 //   bazel run -c opt //bench:pipeline_memory_benchmark
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -51,10 +52,14 @@ void BM_Sd15Txt2ImgPeakRss(benchmark::State& state) {
     // Between the denoising loop and the decode a pipeline hands the
     // allocator's cached UNet-shaped blocks back.
     core::ReleaseCachedCpuMemory();
+    state.counters["unet_tensors_peak_MiB"] = core::GetCpuCacheStats().peak_allocated_bytes / 1048576.0;
+    core::ResetPeakCpuAllocated();
     start = std::chrono::steady_clock::now();
     const torch::Tensor image = vae->Decode(noise.narrow(0, 1, 1)).value();
     state.counters["vae_decode_s"] = SecondsSince(start);
     state.counters["after_vae_MiB"] = PeakRssMiB();
+    state.counters["vae_tensors_peak_MiB"] = core::GetCpuCacheStats().peak_allocated_bytes / 1048576.0;
+    state.counters["vae_held_peak_MiB"] = core::GetCpuCacheStats().peak_held_bytes / 1048576.0;
     benchmark::DoNotOptimize(image.data_ptr());
   }
 }

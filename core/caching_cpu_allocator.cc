@@ -3,6 +3,7 @@
 #include <c10/core/Allocator.h>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -73,6 +74,7 @@ class CachingCpuAllocator final : public c10::Allocator {
         free_.erase(it);
         stats_.cached_bytes -= static_cast<int64_t>(size);
         stats_.allocated_bytes += static_cast<int64_t>(size);
+        UpdatePeaksLocked();
         ++stats_.hits;
         live_[p] = size;
         return p;
@@ -87,6 +89,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     std::lock_guard<std::mutex> lock(mu_);
     live_[p] = n;
     stats_.allocated_bytes += static_cast<int64_t>(n);
+    UpdatePeaksLocked();
     ++stats_.misses;
     return p;
   }
@@ -105,6 +108,20 @@ class CachingCpuAllocator final : public c10::Allocator {
     free_.emplace(size, p);
     stats_.cached_bytes += static_cast<int64_t>(size);
     TrimLocked();
+    UpdatePeaksLocked();
+  }
+
+ public:
+  void ResetPeaks() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.peak_allocated_bytes = stats_.allocated_bytes;
+    stats_.peak_held_bytes = stats_.allocated_bytes + stats_.cached_bytes;
+  }
+
+ private:
+  void UpdatePeaksLocked() const {
+    stats_.peak_allocated_bytes = std::max(stats_.peak_allocated_bytes, stats_.allocated_bytes);
+    stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, stats_.allocated_bytes + stats_.cached_bytes);
   }
 
   // Largest blocks go first: they are the rarest shapes to be asked again.
@@ -154,5 +171,7 @@ void InstallCachingCpuAllocator(int64_t max_cached_bytes) {
 void ReleaseCachedCpuMemory() { CachingCpuAllocator::Get().ReleaseAll(); }
 
 CpuCacheStats GetCpuCacheStats() { return CachingCpuAllocator::Get().stats(); }
+
+void ResetPeakCpuAllocated() { CachingCpuAllocator::Get().ResetPeaks(); }
 
 }  // namespace dreamshot::core

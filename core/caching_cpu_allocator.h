@@ -18,6 +18,8 @@ namespace dreamshot::core {
 struct CpuCacheStats {
   int64_t cached_bytes = 0;     // held for reuse, not in any tensor
   int64_t allocated_bytes = 0;  // in live blocks of ≥ 1 MiB
+  int64_t peak_allocated_bytes = 0;  // since start or ResetPeakCpuAllocated()
+  int64_t peak_held_bytes = 0;       // max of allocated + cached, same period
   int64_t hits = 0;             // requests served from the cache
   int64_t misses = 0;           // requests that went to the system
 };
@@ -32,6 +34,9 @@ void InstallCachingCpuAllocator(int64_t max_cached_bytes = 0);
 void ReleaseCachedCpuMemory();
 
 CpuCacheStats GetCpuCacheStats();
+
+// Starts a new peak-measurement period (e.g. per pipeline stage).
+void ResetPeakCpuAllocated();
 
 }  // namespace dreamshot::core
 

@@ -41,6 +41,19 @@ TEST_F(CachingCpuAllocatorTest, FreedBlockServesTheNextRequestOfItsSize) {
   EXPECT_EQ(GetCpuCacheStats().cached_bytes, 8 * kMiB);
 }
 
+TEST_F(CachingCpuAllocatorTest, TracksPeaks) {
+  ResetPeakCpuAllocated();
+  const int64_t base = GetCpuCacheStats().allocated_bytes;
+  {
+    torch::Tensor a = torch::empty({5 * kMiB / 4});
+    torch::Tensor b = torch::empty({7 * kMiB / 4});
+  }
+  const CpuCacheStats stats = GetCpuCacheStats();
+  EXPECT_EQ(stats.peak_allocated_bytes, base + 12 * kMiB);
+  EXPECT_EQ(stats.allocated_bytes, base);
+  EXPECT_GE(stats.peak_held_bytes, stats.peak_allocated_bytes);
+}
+
 TEST_F(CachingCpuAllocatorTest, CacheStaysWithinItsBoundAndCanBeEmptied) {
   {
     std::vector<torch::Tensor> blocks;
