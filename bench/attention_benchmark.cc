@@ -6,8 +6,6 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include "core/caching_cpu_allocator.h"
-#include "core/device.h"
 #include "models/attention/attention.h"
 
 namespace dreamshot::models {
@@ -57,11 +55,3 @@ BENCHMARK(BM_MultiHeadAttention)
 
 }  // namespace
 }  // namespace dreamshot::models
-
-int main(int argc, char** argv) {
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}

@@ -12,8 +12,6 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include "core/caching_cpu_allocator.h"
-#include "core/device.h"
 #include "models/blocks/conv.h"
 
 namespace {
@@ -63,11 +61,3 @@ BENCHMARK(BM_Conv3x3)
     ->UseRealTime();
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}

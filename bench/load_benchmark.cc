@@ -10,7 +10,6 @@
 // $TEST_TMPDIR or /tmp and deletes them at exit:
 //   bazel run -c opt //bench:load_benchmark -- --benchmark_repetitions=3 --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -21,7 +20,7 @@
 #include <map>
 #include <string>
 
-#include "core/caching_cpu_allocator.h"
+#include "bench/torch_bench_main.h"
 #include "core/device.h"
 #include "core/ldm_test_names.h"
 #include "core/model_source.h"
@@ -52,12 +51,6 @@ constexpr char kVaeConfig[] = R"({"_class_name": "AutoencoderKL", "block_out_cha
 std::string TempDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr ? dir : "/tmp";
-}
-
-double PeakRssMiB() {
-  struct rusage usage {};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;
 }
 
 void WriteText(const fs::path& path, const std::string& text) {
@@ -184,17 +177,9 @@ void BM_LoadSingleFileFp16IntoFp32(benchmark::State& state) {
     }
   }
   state.counters["file_GB"] = checkpoint.bytes / 1e9;
-  state.counters["peak_rss_MiB"] = PeakRssMiB();
+  state.counters["peak_rss_MiB"] = bench::PeakRssMiB();
 }
 BENCHMARK(BM_LoadSingleFileFp16IntoFp32)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 }  // namespace
 }  // namespace dreamshot
-
-int main(int argc, char** argv) {
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}

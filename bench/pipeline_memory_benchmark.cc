@@ -8,25 +8,18 @@
 // ≥ 1 MiB during the stage (weights included), held: plus the allocator cache.
 //   bazel run -c opt //bench:pipeline_memory_benchmark
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <chrono>
 
+#include "bench/torch_bench_main.h"
 #include "core/caching_cpu_allocator.h"
-#include "core/device.h"
 #include "models/clip/text_model.h"
 #include "models/unet/unet_2d_condition.h"
 #include "models/vae/autoencoder_kl.h"
 
 namespace dreamshot {
 namespace {
-
-double PeakRssMiB() {
-  struct rusage usage {};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;
-}
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -36,19 +29,19 @@ void BM_Sd15Txt2ImgPeakRss(benchmark::State& state) {
   auto text = models::clip::ClipTextModel::Create({}, {}).value();
   auto unet = models::unet::UNet2DConditionModel::Create({}, {}).value();
   auto vae = models::vae::AutoencoderKL::Create({}, {}).value();
-  state.counters["weights_MiB"] = PeakRssMiB();
+  state.counters["weights_MiB"] = bench::PeakRssMiB();
   torch::NoGradGuard no_grad;
   for (auto _ : state) {
     auto start = std::chrono::steady_clock::now();
     const torch::Tensor ids = torch::randint(0, 49408, {2, 77}, torch::kLong);
     const torch::Tensor context = text->Forward(ids).value().last_hidden_state;
     state.counters["text_s"] = SecondsSince(start);
-    state.counters["after_text_MiB"] = PeakRssMiB();
+    state.counters["after_text_MiB"] = bench::PeakRssMiB();
     start = std::chrono::steady_clock::now();
     const torch::Tensor latents = torch::randn({2, 4, 64, 64});
     const torch::Tensor noise = unet->Forward(latents, torch::tensor(999, torch::kLong), context).value();
     state.counters["unet_step_s"] = SecondsSince(start);
-    state.counters["after_unet_MiB"] = PeakRssMiB();
+    state.counters["after_unet_MiB"] = bench::PeakRssMiB();
     // Between the denoising loop and the decode a pipeline hands the
     // allocator's cached UNet-shaped blocks back.
     core::ReleaseCachedCpuMemory();
@@ -57,7 +50,7 @@ void BM_Sd15Txt2ImgPeakRss(benchmark::State& state) {
     start = std::chrono::steady_clock::now();
     const torch::Tensor image = vae->Decode(noise.narrow(0, 1, 1)).value();
     state.counters["vae_decode_s"] = SecondsSince(start);
-    state.counters["after_vae_MiB"] = PeakRssMiB();
+    state.counters["after_vae_MiB"] = bench::PeakRssMiB();
     state.counters["vae_tensors_peak_MiB"] = core::GetCpuCacheStats().peak_allocated_bytes / 1048576.0;
     state.counters["vae_held_peak_MiB"] = core::GetCpuCacheStats().peak_held_bytes / 1048576.0;
     benchmark::DoNotOptimize(image.data_ptr());
@@ -67,11 +60,3 @@ BENCHMARK(BM_Sd15Txt2ImgPeakRss)->Iterations(1)->Unit(benchmark::kSecond)->UseRe
 
 }  // namespace
 }  // namespace dreamshot
-
-int main(int argc, char** argv) {
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}

@@ -6,7 +6,6 @@
 
 #include <cstdio>
 
-#include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "models/clip/text_model.h"
 
@@ -35,11 +34,3 @@ BENCHMARK(BM_ClipTextForward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Us
 
 }  // namespace
 }  // namespace dreamshot::models::clip
-
-int main(int argc, char** argv) {
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}

@@ -8,25 +8,18 @@
 //   bazel run -c opt //bench:unet_benchmark -- --benchmark_repetitions=3 --benchmark_report_aggregates_only
 // Reports the process's peak RSS (getrusage) after each benchmark.
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <memory>
 #include <string>
 
-#include "core/caching_cpu_allocator.h"
+#include "bench/torch_bench_main.h"
 #include "core/device.h"
 #include "models/unet/transformer_2d.h"
 #include "models/unet/unet_2d_condition.h"
 
 namespace dreamshot::models::unet {
 namespace {
-
-double PeakRssMiB() {
-  struct rusage usage {};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;  // KiB on Linux
-}
 
 void BM_UNetCfgStep(benchmark::State& state) {
   const int64_t latent = state.range(0);
@@ -52,7 +45,7 @@ void BM_UNetCfgStep(benchmark::State& state) {
     benchmark::DoNotOptimize(out->data_ptr());
   }
   state.counters["threads"] = torch::get_num_threads();
-  state.counters["peak_rss_MiB"] = PeakRssMiB();
+  state.counters["peak_rss_MiB"] = bench::PeakRssMiB();
 }
 BENCHMARK(BM_UNetCfgStep)->Arg(32)->Arg(64)->Iterations(3)->Unit(benchmark::kSecond)->UseRealTime();
 
@@ -74,17 +67,9 @@ void BM_Transformer2DBlock(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data_ptr());
   }
   state.counters["threads"] = torch::get_num_threads();
-  state.counters["peak_rss_MiB"] = PeakRssMiB();
+  state.counters["peak_rss_MiB"] = bench::PeakRssMiB();
 }
 BENCHMARK(BM_Transformer2DBlock)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace dreamshot::models::unet
-
-int main(int argc, char** argv) {
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}

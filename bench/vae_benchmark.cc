@@ -6,24 +6,18 @@
 //   bazel run -c opt //bench:vae_benchmark -- --benchmark_repetitions=3 --benchmark_report_aggregates_only
 // Reports the process's peak RSS (getrusage) after each benchmark.
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <cstdio>
 #include <memory>
 
+#include "bench/torch_bench_main.h"
 #include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "models/vae/autoencoder_kl.h"
 
 namespace dreamshot::models::vae {
 namespace {
-
-double PeakRssMiB() {
-  struct rusage usage {};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
-}
 
 void BM_VaeDecode(benchmark::State& state) {
   const int64_t latent = state.range(0);
@@ -47,7 +41,7 @@ void BM_VaeDecode(benchmark::State& state) {
     benchmark::DoNotOptimize(image->data_ptr());
   }
   state.counters["threads"] = torch::get_num_threads();
-  state.counters["peak_rss_MiB"] = PeakRssMiB();
+  state.counters["peak_rss_MiB"] = bench::PeakRssMiB();
   const dreamshot::core::CpuCacheStats cache = dreamshot::core::GetCpuCacheStats();
   state.counters["cache_hits"] = static_cast<double>(cache.hits);
   state.counters["cache_misses"] = static_cast<double>(cache.misses);
@@ -63,11 +57,3 @@ BENCHMARK(BM_VaeDecode)
 
 }  // namespace
 }  // namespace dreamshot::models::vae
-
-int main(int argc, char** argv) {
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  return 0;
-}
