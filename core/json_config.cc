@@ -133,6 +133,18 @@ absl::StatusOr<std::vector<int64_t>> JsonConfig::IntList(absl::string_view key) 
   return out;
 }
 
+absl::StatusOr<std::vector<bool>> JsonConfig::BoolList(absl::string_view key) const {
+  auto it = impl_->json.find(std::string(key));
+  if (it == impl_->json.end() || it->is_null()) return KeyError(source_, key, "is required but missing");
+  if (!it->is_array()) return KeyError(source_, key, "must be a list of booleans");
+  std::vector<bool> out;
+  for (const auto& v : *it) {
+    if (!v.is_boolean()) return KeyError(source_, key, "must be a list of booleans");
+    out.push_back(v.get<bool>());
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> JsonConfig::StringList(absl::string_view key) const {
   auto it = impl_->json.find(std::string(key));
   if (it == impl_->json.end() || it->is_null()) return KeyError(source_, key, "is required but missing");

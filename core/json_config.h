@@ -31,6 +31,7 @@ class JsonConfig {
                                      std::optional<std::string> fallback = {}) const;
   absl::StatusOr<std::vector<int64_t>> IntList(absl::string_view key) const;
   absl::StatusOr<std::vector<std::string>> StringList(absl::string_view key) const;
+  absl::StatusOr<std::vector<bool>> BoolList(absl::string_view key) const;
   // A nested object as its own config (errors say "file: key.sub").
   absl::StatusOr<JsonConfig> Object(absl::string_view key) const;
   // A list of objects, each as its own config ("file: key[3]" in errors).

@@ -20,6 +20,7 @@ TEST(JsonConfigTest, TypedGettersWithFallbacksAndNamedErrors) {
   EXPECT_EQ(*c->String("act"), "quick_gelu");
   EXPECT_TRUE(*c->Bool("flag"));
   EXPECT_EQ(*c->IntList("dims"), (std::vector<int64_t>{1, 2}));
+  EXPECT_FALSE(c->BoolList("dims").ok());  // integers are not booleans
   EXPECT_EQ(*c->StringList("names"), (std::vector<std::string>{"a"}));
   EXPECT_EQ(*c->Object("nested")->Int("x"), 3);
   EXPECT_EQ(*c->Int("nothing", 7), 7);

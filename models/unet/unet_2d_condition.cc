@@ -115,6 +115,7 @@ struct UNetRootImpl : torch::nn::Module {
 
     BlockOptions mid = options(n - 1, true);
     mid.num_layers = 1;
+    mid.only_cross_attention = false;  // diffusers' UNetMidBlock2DCrossAttn takes no such option
     mid.output_scale_factor = c.mid_block_scale_factor;
     mid_block = register_module("mid_block", UNetMidBlock2DCrossAttn(c.block_out_channels[n - 1], mid));
 
@@ -175,9 +176,13 @@ absl::StatusOr<UNetConfig> UNetConfig::FromJson(const core::JsonConfig& json) {
                    IntOrList(json, "transformer_layers_per_block", n, std::vector<int64_t>(n, 1)));
   ASSIGN_OR_RETURN(c.attention_head_dim, IntOrList(json, "attention_head_dim", n, std::vector<int64_t>(n, 8)));
   if (json.Has("only_cross_attention")) {
+    // A bool for every block, or one per down block (up blocks mirror them).
     absl::StatusOr<bool> only = json.Bool("only_cross_attention");
-    if (!only.ok()) return Unsupported(json, "only_cross_attention", "only a single bool");
-    c.only_cross_attention.assign(n, *only);
+    if (only.ok()) {
+      c.only_cross_attention.assign(n, *only);
+    } else {
+      ASSIGN_OR_RETURN(c.only_cross_attention, json.BoolList("only_cross_attention"));
+    }
   } else {
     c.only_cross_attention.assign(n, false);
   }

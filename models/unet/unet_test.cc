@@ -222,6 +222,35 @@ TEST(UNetTest, UnsupportedConfigIsError) {
   EXPECT_EQ(defaults->block_out_channels, std::vector<int64_t>({320, 640, 1280, 1280}));
 }
 
+// only_cross_attention: attn1 attends to the text states (its key/value
+// projections take cross_attention_dim inputs) in the blocks that ask for it,
+// a list mirrored onto the up blocks; diffusers' UNetMidBlock2DCrossAttn
+// never does.
+TEST(UNetTest, OnlyCrossAttentionPerBlockAndNeverInTheMidBlock) {
+  auto key_inputs = [](UNet2DConditionModel& unet, const std::string& attn1) {
+    const torch::Tensor* w = unet.module().named_parameters().find(attn1 + ".to_k.weight");
+    return w == nullptr ? int64_t{-1} : w->size(1);
+  };
+  for (const char* text : {R"({"only_cross_attention": true})", R"({"only_cross_attention": [true, false]})"}) {
+    std::string json = std::string(text);
+    json.insert(1, R"("block_out_channels": [32, 64], "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+      "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D"], "layers_per_block": 1,
+      "attention_head_dim": [2, 4], "cross_attention_dim": 16, "norm_num_groups": 8, )");
+    auto config = UNetConfig::FromJson(*core::JsonConfig::FromString(json, "inline config"));
+    ASSERT_TRUE(config.ok()) << config.status();
+    auto unet = UNet2DConditionModel::Create(*config, {});
+    ASSERT_TRUE(unet.ok()) << unet.status();
+    const bool list = std::string(text).find('[') != std::string::npos;
+    EXPECT_EQ(key_inputs(**unet, "down_blocks.0.attentions.0.transformer_blocks.0.attn1"), 16) << text;
+    EXPECT_EQ(key_inputs(**unet, "down_blocks.1.attentions.0.transformer_blocks.0.attn1"), list ? 64 : 16) << text;
+    EXPECT_EQ(key_inputs(**unet, "up_blocks.1.attentions.0.transformer_blocks.0.attn1"), 16) << text;
+    EXPECT_EQ(key_inputs(**unet, "up_blocks.0.attentions.0.transformer_blocks.0.attn1"), list ? 64 : 16) << text;
+    EXPECT_EQ(key_inputs(**unet, "mid_block.attentions.0.transformer_blocks.0.attn1"), 64) << text;
+  }
+  auto bad = UNetConfig::FromJson(*core::JsonConfig::FromString(R"({"only_cross_attention": [1, 0, 0, 0]})", "x"));
+  EXPECT_FALSE(bad.ok());
+}
+
 // Gradients with checkpointing equal those without, for inputs and for a
 // subset of trainable parameters (the LoRA-style case: activations need no grad).
 TEST(UNetTest, GradientCheckpointingMatchesPlainBackward) {
