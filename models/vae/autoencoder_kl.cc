@@ -205,13 +205,22 @@ at::Tensor AutoencoderKL::TiledDecode(const at::Tensor& z) {
   return TileAndBlend(z, g, [this](const at::Tensor& tile) { return DecodeUntiled(tile); });
 }
 
+at::Tensor AutoencoderKL::BySample(const at::Tensor& batch,
+                                   const std::function<at::Tensor(const at::Tensor&)>& run) const {
+  if (!slicing_ || batch.size(0) <= 1) return run(batch);
+  std::vector<at::Tensor> outputs;
+  for (int64_t i = 0; i < batch.size(0); ++i) outputs.push_back(run(batch.narrow(0, i, 1)));
+  return torch::cat(outputs, 0);
+}
+
 absl::StatusOr<LatentDistribution> AutoencoderKL::Encode(const at::Tensor& image) {
   RETURN_IF_ERROR(CheckTensor(image, "image", config_.in_channels));
   try {
     torch::NoGradGuard no_grad;
     const torch::Tensor x = image.to(spec_.device, spec_.dtype);
     const bool tiled = tiling_.enabled && (x.size(2) > tile_sample_size() || x.size(3) > tile_sample_size());
-    torch::Tensor moments = tiled ? TiledEncodeMoments(x) : EncodeMoments(x);  // [B, 2·latent, h, w]
+    auto encode = [&](const torch::Tensor& batch) { return tiled ? TiledEncodeMoments(batch) : EncodeMoments(batch); };
+    torch::Tensor moments = BySample(x, encode);  // [B, 2·latent, h, w]
     LatentDistribution d;
     auto halves = moments.chunk(2, 1);
     d.mean = halves[0];
@@ -229,7 +238,7 @@ absl::StatusOr<at::Tensor> AutoencoderKL::Decode(const at::Tensor& latents) {
     torch::NoGradGuard no_grad;
     const torch::Tensor z = latents.to(spec_.device, spec_.dtype);
     const bool tiled = tiling_.enabled && (z.size(2) > tile_latent_size() || z.size(3) > tile_latent_size());
-    return tiled ? TiledDecode(z) : DecodeUntiled(z);
+    return BySample(z, [&](const torch::Tensor& batch) { return tiled ? TiledDecode(batch) : DecodeUntiled(batch); });
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("VAE decode failed: ", e.what_without_backtrace()));
   }

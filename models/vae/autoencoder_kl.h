@@ -91,6 +91,10 @@ class AutoencoderKL {
   absl::StatusOr<at::Tensor> Decode(const at::Tensor& latents);
 
   void set_tiling(const VaeTiling& tiling) { tiling_ = tiling; }
+  // Slicing (diffusers' enable_slicing): a batch is encoded and decoded one
+  // sample at a time, so activation memory does not grow with the batch.
+  void set_slicing(bool slicing) { slicing_ = slicing; }
+  bool slicing() const { return slicing_; }
   const VaeTiling& tiling() const { return tiling_; }
   int64_t tile_sample_size() const;  // in pixels
   int64_t tile_latent_size() const;  // tile_sample_size / downscale_factor
@@ -108,6 +112,8 @@ class AutoencoderKL {
  private:
   struct Impl;
   AutoencoderKL(VaeConfig config, core::DeviceSpec spec, std::unique_ptr<Impl> impl);
+  // run(batch), or run on each sample and concatenated when slicing.
+  at::Tensor BySample(const at::Tensor& batch, const std::function<at::Tensor(const at::Tensor&)>& run) const;
   at::Tensor EncodeMoments(const at::Tensor& x);  // [B, 2·latent, h, w], untiled
   at::Tensor DecodeUntiled(const at::Tensor& z);
   at::Tensor TiledEncodeMoments(const at::Tensor& x);
@@ -116,6 +122,7 @@ class AutoencoderKL {
   VaeConfig config_;
   core::DeviceSpec spec_;
   VaeTiling tiling_;
+  bool slicing_ = false;
   ActivationObserver observer_;
   std::unique_ptr<Impl> impl_;
 };

@@ -114,6 +114,31 @@ TEST(VaeTest, NonSquareAndBatchedShapes) {
   EXPECT_TRUE(torch::allclose(*single, decoded->narrow(0, 1, 1), 1e-5, 1e-5));
 }
 
+TEST(VaeTest, SlicingEncodesAndDecodesOneSampleAtATime) {
+  auto vae = AutoencoderKL::Create(TinyConfig(), {});
+  ASSERT_TRUE(vae.ok()) << vae.status();
+  torch::manual_seed(2);
+  const torch::Tensor image = torch::rand({3, 3, 16, 24}) * 2 - 1;
+  auto whole = (*vae)->Encode(image);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  auto decoded_whole = (*vae)->Decode(whole->mean);
+  ASSERT_TRUE(decoded_whole.ok());
+
+  std::vector<int64_t> batch_sizes;
+  (*vae)->set_activation_observer([&](const std::string& label, const at::Tensor& a) {
+    if (label == "decoder.conv_in" || label == "encoder.conv_in") batch_sizes.push_back(a.size(0));
+  });
+  (*vae)->set_slicing(true);
+  auto sliced = (*vae)->Encode(image);
+  ASSERT_TRUE(sliced.ok()) << sliced.status();
+  auto decoded_sliced = (*vae)->Decode(sliced->mean);
+  ASSERT_TRUE(decoded_sliced.ok());
+  EXPECT_EQ(batch_sizes, std::vector<int64_t>(6, 1));  // 3 encodes + 3 decodes of one sample
+  EXPECT_TRUE(torch::allclose(sliced->mean, whole->mean, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(sliced->logvar, whole->logvar, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(*decoded_sliced, *decoded_whole, 1e-5, 1e-5));
+}
+
 TEST(VaeTest, RejectsBadInputs) {
   auto vae = AutoencoderKL::Create(TinyConfig(), {});
   ASSERT_TRUE(vae.ok());
