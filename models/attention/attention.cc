@@ -32,26 +32,28 @@ at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, cons
       AttentionQueryBlock(n, lq, lk, q.element_size(), options, q.device().is_cuda());
   const torch::Tensor kt = k.transpose(1, 2);  // [N, D, Lk]
   if (block >= lq) {
-    torch::Tensor scores = torch::baddbmm(torch::empty({n, lq, lk}, q.options()), q, kt, /*beta=*/0, scale);
-    return torch::bmm(scores.softmax(-1), v);  // [N, Lq, Dv]
+    // Not baddbmm on an empty tensor with beta = 0: LibTorch's small-matrix
+    // CPU path multiplies the uninitialised memory by 0, and NaN · 0 = NaN.
+    torch::Tensor scores = torch::bmm(q, kt).mul_(scale);
+    return torch::bmm(scores.softmax(-1).to(v.scalar_type()), v);  // [N, Lq, Dv]
   }
   if (torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
     // out= variants do not record autograd history: concatenate the blocks.
     std::vector<torch::Tensor> blocks;
     for (int64_t start = 0; start < lq; start += block) {
       const torch::Tensor qb = q.narrow(1, start, std::min(block, lq - start));
-      blocks.push_back(torch::bmm(torch::bmm(qb, kt).mul_(scale).softmax(-1), v));
+      blocks.push_back(torch::bmm(torch::bmm(qb, kt).mul_(scale).softmax(-1).to(v.scalar_type()), v));
     }
     return torch::cat(blocks, 1);
   }
-  torch::Tensor out = torch::empty({n, lq, v.size(2)}, q.options());
-  torch::Tensor scores = torch::empty({n, block, lk}, q.options());
+  torch::Tensor out = torch::empty({n, lq, v.size(2)}, v.options());
+  torch::Tensor scores = torch::zeros({n, block, lk}, q.options());  // finite: baddbmm's beta = 0 still reads it
   for (int64_t start = 0; start < lq; start += block) {
     const int64_t rows = std::min(block, lq - start);
     torch::Tensor s = scores.narrow(1, 0, rows);
     torch::baddbmm_out(s, s, q.narrow(1, start, rows), kt, /*beta=*/0, scale);  // [N, rows, Lk]
     torch::Tensor o = out.narrow(1, start, rows);
-    torch::bmm_out(o, s.softmax(-1), v);
+    torch::bmm_out(o, s.softmax(-1).to(v.scalar_type()), v);
   }
   return out;
 }

@@ -30,7 +30,10 @@ struct AttentionOptions {
 };
 
 // q: [N, Lq, D], k: [N, Lk, D], v: [N, Lk, Dv] (N = batch × heads) → [N, Lq, Dv].
-// `scale` multiplies Q·Kᵀ (usually 1/sqrt(D)). No mask.
+// `scale` multiplies Q·Kᵀ (usually 1/sqrt(D)). No mask. Scores and softmax
+// are computed in q's dtype, the probabilities cast to v's dtype for the
+// value product, and the result has v's dtype: float32 q/k with half v is
+// diffusers' upcast_attention.
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      double scale, const AttentionOptions& options = {});
 

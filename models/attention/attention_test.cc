@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "models/attention/cpu_attention.h"
 
@@ -119,6 +120,35 @@ TEST(AttentionTest, MultiHeadFallbackMatchesAndPropagatesGradients) {
   torch::Tensor out = MultiHeadAttention(qf, k.detach().to(torch::kFloat), v.detach().to(torch::kFloat), heads, 0.5);
   EXPECT_TRUE(out.requires_grad());
   EXPECT_TRUE(torch::allclose(out.to(torch::kDouble), want.detach(), 1e-5, 1e-6));
+}
+
+// diffusers' upcast_attention: float32 scores and softmax, the probabilities
+// cast to the values' dtype for the value product.
+TEST(AttentionTest, Float32ScoresWithLowPrecisionValues) {
+  torch::manual_seed(4);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor q = torch::randn({2, 9, 8}), k = torch::randn({2, 5, 8});
+  const torch::Tensor v = torch::randn({2, 5, 8}).to(torch::kBFloat16);
+  const torch::Tensor probs = torch::softmax(torch::matmul(q, k.transpose(1, 2)) * 0.5, -1).to(torch::kBFloat16);
+  const torch::Tensor want = torch::matmul(probs.to(torch::kFloat), v.to(torch::kFloat));
+  const torch::Tensor got = MultiHeadAttention(q, k, v, /*heads=*/1, 0.5);
+  EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
+  EXPECT_LT((got.to(torch::kFloat) - want).abs().max().item<double>(), 0.02);
+}
+
+// The ATen path must not read uninitialised score memory: freed NaNs that
+// the allocator hands back stay out of the result (baddbmm with beta = 0
+// on an empty tensor let them through).
+TEST(AttentionTest, AtenPathIgnoresStaleMemory) {
+  torch::manual_seed(5);
+  const torch::Tensor q = torch::randn({4, 6, 8}, torch::requires_grad());
+  const torch::Tensor k = torch::randn({4, 7, 8}), v = torch::randn({4, 7, 8});
+  for (int i = 0; i < 3; ++i) {
+    { torch::Tensor stale = torch::full({4, 6, 7}, std::numeric_limits<float>::quiet_NaN()); }
+    const torch::Tensor got = MultiHeadAttention(q, k, v, /*heads=*/1, 0.3);
+    ASSERT_TRUE(torch::isfinite(got).all().item<bool>()) << "round " << i;
+    EXPECT_TRUE(torch::allclose(got, Naive(q, k, v, 0.3), 1e-5, 1e-6));
+  }
 }
 
 TEST(AttentionTest, EmptyKeysGiveZerosAndEmptyQueriesGiveEmpty) {

@@ -39,9 +39,8 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context
   const double scale = 1.0 / std::sqrt(static_cast<double>(dim_head));
   at::Tensor out;
   if (upcast_attention && q.scalar_type() != torch::kFloat) {
-    // Upstream computes scores and softmax in float32; here the value product is too.
-    out = MultiHeadAttention(q.to(torch::kFloat), k.to(torch::kFloat), v.to(torch::kFloat), heads, scale)
-              .to(q.scalar_type());
+    // As upstream: scores and softmax in float32, the value product in v's dtype.
+    out = MultiHeadAttention(q.to(torch::kFloat), k.to(torch::kFloat), v, heads, scale);
   } else {
     out = MultiHeadAttention(q, k, v, heads, scale);  // [B, Lq, h·d]
   }
