@@ -38,12 +38,9 @@ class CachingCpuAllocator final : public c10::Allocator {
     TrimLocked();
   }
 
-  void ReleaseAll() {
+  void ReleaseAll() const {
     std::lock_guard<std::mutex> lock(mu_);
-    const int64_t keep = max_cached_bytes_;
-    max_cached_bytes_ = 0;
-    TrimLocked();
-    max_cached_bytes_ = keep;
+    FreeCachedLocked(0);
   }
 
   CpuCacheStats stats() const {
@@ -82,7 +79,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     }
     void* p = AlignedAlloc(n);
     if (p == nullptr) {
-      ReleaseAllConst();
+      ReleaseAll();
       p = AlignedAlloc(n);
     }
     TORCH_CHECK(p != nullptr, "DreamShot CPU allocator: out of memory allocating ", n, " bytes");
@@ -124,21 +121,17 @@ class CachingCpuAllocator final : public c10::Allocator {
     stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, stats_.allocated_bytes + stats_.cached_bytes);
   }
 
-  // Largest blocks go first: they are the rarest shapes to be asked again.
-  void TrimLocked() const {
-    while (stats_.cached_bytes > max_cached_bytes_ && !free_.empty()) {
+  void TrimLocked() const { FreeCachedLocked(max_cached_bytes_); }
+
+  // Frees cached blocks, largest first (the rarest shapes to be asked for
+  // again), until at most `keep_bytes` stay cached.
+  void FreeCachedLocked(int64_t keep_bytes) const {
+    while (stats_.cached_bytes > keep_bytes && !free_.empty()) {
       auto last = std::prev(free_.end());
       stats_.cached_bytes -= static_cast<int64_t>(last->first);
       std::free(last->second);
       free_.erase(last);
     }
-  }
-
-  void ReleaseAllConst() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [size, p] : free_) std::free(p);
-    free_.clear();
-    stats_.cached_bytes = 0;
   }
 
   mutable std::mutex mu_;
