@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <map>
 #include <mutex>
-#include <unordered_map>
 
 #include "absl/strings/numbers.h"
+#include "core/page_arena.h"
 
 namespace dreamshot::core {
 namespace {
@@ -35,12 +34,25 @@ class CachingCpuAllocator final : public c10::Allocator {
   void set_max_cached_bytes(int64_t bytes) {
     std::lock_guard<std::mutex> lock(mu_);
     max_cached_bytes_ = bytes;
+    headroom_bytes_ = bytes;
     TrimLocked();
+    SyncStatsLocked();
+  }
+
+  int64_t set_headroom_bytes(int64_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t previous = headroom_bytes_;
+    headroom_bytes_ = bytes;
+    // Cached pages above the new bound go back now.
+    arena_.TrimResidentFree(FootprintBoundLocked() - arena_.stats().live_bytes);
+    SyncStatsLocked();
+    return previous;
   }
 
   void ReleaseAll() const {
     std::lock_guard<std::mutex> lock(mu_);
-    FreeCachedLocked(0);
+    arena_.TrimResidentFree(0);
+    SyncStatsLocked();
   }
 
   CpuCacheStats stats() const {
@@ -56,56 +68,38 @@ class CachingCpuAllocator final : public c10::Allocator {
  private:
   static void Delete(void* p) { Get().Release(p); }
 
+  // Blocks of ≥ 1 MiB come from the page arena, which reuses the pages of
+  // freed blocks for any shape (split and merged) and maps fresh pages only
+  // while the footprint (live + cached) stays within FootprintBoundLocked().
+  // The bound lets a loop keep enough pages to run without page faults;
+  // a headroom of 0 (ScopedCpuCacheHeadroom) makes the footprint peak where
+  // live tensors peak, as a pipeline wants for its one-shot VAE decode.
   void* Acquire(size_t n) const {
     if (n < kMinCachedBlock) {
       void* p = AlignedAlloc(n);
       TORCH_CHECK(p != nullptr, "DreamShot CPU allocator: out of memory allocating ", n, " bytes");
       return p;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = free_.lower_bound(n);
-      if (it != free_.end() && it->first <= n + n / 8) {
-        void* p = it->second;
-        const size_t size = it->first;
-        free_.erase(it);
-        stats_.cached_bytes -= static_cast<int64_t>(size);
-        stats_.allocated_bytes += static_cast<int64_t>(size);
-        UpdatePeaksLocked();
-        ++stats_.hits;
-        live_[p] = size;
-        return p;
-      }
-    }
-    void* p = AlignedAlloc(n);
+    std::lock_guard<std::mutex> lock(mu_);
+    void* p = arena_.Allocate(n, FootprintBoundLocked());
     if (p == nullptr) {
-      ReleaseAll();
-      p = AlignedAlloc(n);
+      arena_.TrimResidentFree(0);
+      p = arena_.Allocate(n, FootprintBoundLocked());
     }
     TORCH_CHECK(p != nullptr, "DreamShot CPU allocator: out of memory allocating ", n, " bytes");
-    std::lock_guard<std::mutex> lock(mu_);
-    live_[p] = n;
-    stats_.allocated_bytes += static_cast<int64_t>(n);
-    UpdatePeaksLocked();
-    ++stats_.misses;
+    SyncStatsLocked();
     return p;
   }
 
   void Release(void* p) {
     if (p == nullptr) return;
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = live_.find(p);
-    if (it == live_.end()) {  // a small block
+    if (!arena_.Free(p)) {  // a small block
       std::free(p);
       return;
     }
-    const size_t size = it->second;
-    live_.erase(it);
-    stats_.allocated_bytes -= static_cast<int64_t>(size);
-    free_.emplace(size, p);
-    stats_.cached_bytes += static_cast<int64_t>(size);
     TrimLocked();
-    UpdatePeaksLocked();
+    SyncStatsLocked();
   }
 
  public:
@@ -116,29 +110,32 @@ class CachingCpuAllocator final : public c10::Allocator {
   }
 
  private:
+  void SyncStatsLocked() const {
+    const PageArenaStats& arena = arena_.stats();
+    stats_.allocated_bytes = arena.live_bytes;
+    stats_.cached_bytes = arena.resident_free_bytes;
+    stats_.hits = arena.hits;
+    stats_.misses = arena.misses;
+    UpdatePeaksLocked();
+  }
+
   void UpdatePeaksLocked() const {
+    stats_.live_high_water_bytes = std::max(stats_.live_high_water_bytes, stats_.allocated_bytes);
     stats_.peak_allocated_bytes = std::max(stats_.peak_allocated_bytes, stats_.allocated_bytes);
     stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, stats_.allocated_bytes + stats_.cached_bytes);
   }
 
-  void TrimLocked() const { FreeCachedLocked(max_cached_bytes_); }
+  void TrimLocked() const { arena_.TrimResidentFree(max_cached_bytes_); }
 
-  // Frees cached blocks, largest first (the rarest shapes to be asked for
-  // again), until at most `keep_bytes` stay cached.
-  void FreeCachedLocked(int64_t keep_bytes) const {
-    while (stats_.cached_bytes > keep_bytes && !free_.empty()) {
-      auto last = std::prev(free_.end());
-      stats_.cached_bytes -= static_cast<int64_t>(last->first);
-      std::free(last->second);
-      free_.erase(last);
-    }
-  }
+  // The footprint (live + cached) may exceed the most bytes ever live at once
+  // by at most the headroom; below that, fresh pages are mapped.
+  int64_t FootprintBoundLocked() const { return stats_.live_high_water_bytes + headroom_bytes_; }
 
   mutable std::mutex mu_;
-  mutable std::multimap<size_t, void*> free_;
-  mutable std::unordered_map<void*, size_t> live_;
+  mutable PageArena arena_;
   mutable CpuCacheStats stats_;
   int64_t max_cached_bytes_ = kDefaultMaxCachedBytes;
+  int64_t headroom_bytes_ = kDefaultMaxCachedBytes;
 };
 
 int64_t DefaultMaxCachedBytes() {
@@ -162,6 +159,11 @@ void InstallCachingCpuAllocator(int64_t max_cached_bytes) {
 }
 
 void ReleaseCachedCpuMemory() { CachingCpuAllocator::Get().ReleaseAll(); }
+
+ScopedCpuCacheHeadroom::ScopedCpuCacheHeadroom(int64_t bytes)
+    : previous_(CachingCpuAllocator::Get().set_headroom_bytes(std::max<int64_t>(0, bytes))) {}
+
+ScopedCpuCacheHeadroom::~ScopedCpuCacheHeadroom() { CachingCpuAllocator::Get().set_headroom_bytes(previous_); }
 
 CpuCacheStats GetCpuCacheStats() { return CachingCpuAllocator::Get().stats(); }
 

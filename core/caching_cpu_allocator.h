@@ -1,13 +1,18 @@
-// LibTorch CPU allocator that keeps freed large blocks for reuse.
+// LibTorch CPU allocator that keeps the pages of freed large blocks for reuse.
 //
 // LibTorch's default CPU allocator hands large tensors to malloc, which maps
-// fresh pages for each one and unmaps them on free. Inference allocates the
-// same large shapes over and over (a 512² VAE decode makes ~100 tensors of
-// 67–134 MB, oneDNN's reorder buffers included), so most of its system time
-// went to page faults on memory that had just been returned. This allocator
-// keeps freed blocks of ≥ 1 MiB, keyed by size, and serves a request from a
-// cached block of the same size class (at most 1/8 larger); the cache is
-// bounded and can be emptied between pipeline stages.
+// fresh pages for each one and unmaps them on free (or, under glibc's dynamic
+// mmap threshold of up to 32 MiB, keeps them resident in its heap). Inference
+// allocates large tensors of many shapes over and over (a 512² VAE decode
+// makes ~100 of 67–134 MB, oneDNN's reorder buffers included), so most of its
+// system time went to page faults on memory that had just been returned.
+// Blocks of ≥ 1 MiB come from a PageArena instead: freed pages serve later
+// blocks of any size (ranges are split and merged), and fresh pages are
+// mapped only while the footprint (live + cached) stays within the most bytes
+// ever live at once plus a headroom. The default headroom lets the UNet loop
+// keep what it needs; with a headroom of 0 the footprint peaks exactly where
+// live tensors peak, which a pipeline sets around its one-shot VAE decode
+// (ScopedCpuCacheHeadroom). Small blocks still go to malloc.
 #ifndef DREAMSHOT_CORE_CACHING_CPU_ALLOCATOR_H_
 #define DREAMSHOT_CORE_CACHING_CPU_ALLOCATOR_H_
 
@@ -20,20 +25,35 @@ struct CpuCacheStats {
   int64_t allocated_bytes = 0;  // in live blocks of ≥ 1 MiB
   int64_t peak_allocated_bytes = 0;  // since start or ResetPeakCpuAllocated()
   int64_t peak_held_bytes = 0;       // max of allocated + cached, same period
-  int64_t hits = 0;             // requests served from the cache
-  int64_t misses = 0;           // requests that went to the system
+  int64_t live_high_water_bytes = 0;  // max of allocated since start (not reset)
+  int64_t hits = 0;             // blocks served from cached pages
+  int64_t misses = 0;           // blocks that needed fresh pages
 };
 
 // Makes the caching allocator LibTorch's CPU allocator (idempotent; later
 // calls only change the bound). Tensors allocated before keep their own
 // deleters. `max_cached_bytes` ≤ 0: $DREAMSHOT_CPU_CACHE_MB if set, else
-// 512 MiB.
+// 512 MiB; it bounds the cache and is the default headroom.
 void InstallCachingCpuAllocator(int64_t max_cached_bytes = 0);
 
 // Frees every cached block (e.g. between the denoising loop and the VAE).
 void ReleaseCachedCpuMemory();
 
 CpuCacheStats GetCpuCacheStats();
+
+// Sets, for a scope, how far the footprint (live + cached) may exceed the
+// most bytes ever live at once, returning cached blocks above it; restores
+// the previous headroom on exit.
+class ScopedCpuCacheHeadroom {
+ public:
+  explicit ScopedCpuCacheHeadroom(int64_t bytes);
+  ~ScopedCpuCacheHeadroom();
+  ScopedCpuCacheHeadroom(const ScopedCpuCacheHeadroom&) = delete;
+  ScopedCpuCacheHeadroom& operator=(const ScopedCpuCacheHeadroom&) = delete;
+
+ private:
+  int64_t previous_;
+};
 
 // Starts a new peak-measurement period (e.g. per pipeline stage).
 void ResetPeakCpuAllocated();

@@ -35,10 +35,79 @@ TEST_F(CachingCpuAllocatorTest, FreedBlockServesTheNextRequestOfItsSize) {
   EXPECT_EQ(again.data_ptr(), first);
   EXPECT_EQ(GetCpuCacheStats().hits, hits + 1);
   EXPECT_EQ(GetCpuCacheStats().cached_bytes, 0);
-  // Much smaller requests do not take a large block.
-  { torch::Tensor big = torch::empty({8 * kMiB / 4}); }
-  torch::Tensor small = torch::empty({2 * kMiB / 4});
-  EXPECT_EQ(GetCpuCacheStats().cached_bytes, 8 * kMiB);
+}
+
+// With a headroom of 0, takes the live bytes to their high-water mark with
+// one block and frees it into the cache; returns its size.
+int64_t FillToTheHighWaterMark() {
+  const CpuCacheStats stats = GetCpuCacheStats();
+  const int64_t headroom = stats.live_high_water_bytes - stats.allocated_bytes;
+  const int64_t size = (headroom / kMiB + 8) * kMiB;
+  { torch::Tensor block = torch::empty({size}, torch::kUInt8); }
+  EXPECT_EQ(GetCpuCacheStats().cached_bytes, size);
+  return size;
+}
+
+TEST_F(CachingCpuAllocatorTest, OtherSizesReuseCachedPages) {
+  const int64_t size = FillToTheHighWaterMark();
+  const CpuCacheStats before = GetCpuCacheStats();
+  torch::Tensor small = torch::full({2 * kMiB / 4}, 3.0f);
+  const CpuCacheStats after = GetCpuCacheStats();
+  EXPECT_EQ(after.hits, before.hits + 1);
+  EXPECT_EQ(after.misses, before.misses);
+  EXPECT_EQ(after.cached_bytes, size - 2 * kMiB);
+  EXPECT_EQ(small.sum().item<double>(), 3.0 * 2 * kMiB / 4);
+}
+
+TEST_F(CachingCpuAllocatorTest, WithNoHeadroomCachedPagesGoBackBeforeFreshOnesAreMapped) {
+  ScopedCpuCacheHeadroom no_headroom(0);
+  const int64_t size = FillToTheHighWaterMark();
+  const CpuCacheStats before = GetCpuCacheStats();
+  torch::Tensor large = torch::full({(size + 4 * kMiB) / 4}, 5.0f);  // fits in no cached range
+  const CpuCacheStats after = GetCpuCacheStats();
+  EXPECT_EQ(after.cached_bytes, 0);
+  EXPECT_EQ(after.misses, before.misses + 1);
+  EXPECT_EQ(after.live_high_water_bytes, before.live_high_water_bytes + 4 * kMiB);
+  EXPECT_EQ(after.peak_held_bytes, after.live_high_water_bytes);  // never live + cache
+  EXPECT_EQ(large.sum().item<double>(), 5.0 * (size + 4 * kMiB) / 4);
+}
+
+TEST_F(CachingCpuAllocatorTest, BelowTheHighWaterMarkOtherSizesMapNewPagesAndKeepTheCache) {
+  ScopedCpuCacheHeadroom no_headroom(0);
+  FillToTheHighWaterMark();
+  ReleaseCachedCpuMemory();  // 8+ MiB of room under the mark
+  { torch::Tensor c = torch::empty({4 * kMiB / 4}); }
+  const CpuCacheStats before = GetCpuCacheStats();
+  torch::Tensor d = torch::empty({6 * kMiB / 4});  // larger than the cached 4 MiB
+  const CpuCacheStats after = GetCpuCacheStats();
+  EXPECT_EQ(after.cached_bytes, 4 * kMiB);
+  EXPECT_EQ(after.misses, before.misses + 1);
+  EXPECT_EQ(after.live_high_water_bytes, before.live_high_water_bytes);
+}
+
+TEST_F(CachingCpuAllocatorTest, WithinTheHeadroomFreshPagesAreMappedAndTheCacheKept) {
+  const int64_t size = FillToTheHighWaterMark();
+  ScopedCpuCacheHeadroom headroom(size + 8 * kMiB);
+  const CpuCacheStats before = GetCpuCacheStats();
+  torch::Tensor d = torch::empty({(size + 4 * kMiB) / 4});  // fits in no cached range
+  const CpuCacheStats after = GetCpuCacheStats();
+  EXPECT_EQ(after.misses, before.misses + 1);
+  EXPECT_EQ(after.cached_bytes, size);
+  // Lowering the headroom to 0 hands back what lies above the live mark.
+  {
+    ScopedCpuCacheHeadroom none(0);
+    const CpuCacheStats trimmed = GetCpuCacheStats();
+    EXPECT_EQ(trimmed.cached_bytes, 0);
+    EXPECT_LE(trimmed.allocated_bytes + trimmed.cached_bytes, trimmed.live_high_water_bytes);
+  }
+}
+
+TEST_F(CachingCpuAllocatorTest, OddSizesRoundToPagesAndStayWritable) {
+  const int64_t n = 1 * kMiB + 12345;
+  torch::Tensor t = torch::empty({n}, torch::kUInt8);
+  EXPECT_GE(GetCpuCacheStats().allocated_bytes, n);
+  t.fill_(7);
+  EXPECT_EQ(t.sum().item<int64_t>(), 7 * n);
 }
 
 TEST_F(CachingCpuAllocatorTest, TracksPeaks) {

@@ -9,7 +9,7 @@ namespace {
 
 constexpr int64_t kMinInputBytes = int64_t{64} << 20;
 // Input bytes per band: big enough for oneDNN to run at full speed.
-constexpr int64_t kBandInputBytes = int64_t{16} << 20;
+constexpr int64_t kBandInputBytes = int64_t{8} << 20;
 
 }  // namespace
 
@@ -32,14 +32,13 @@ bool UseBandedConv(const torch::nn::Conv2dImpl& conv, const BandedInput& input) 
   return input.batch * input.channels * input.height * input.width * int64_t{4} >= kMinInputBytes;
 }
 
-at::Tensor BandedConv2d(torch::nn::Conv2dImpl& conv, const BandedInput& input, at::Tensor accumulate_into) {
+at::Tensor BandedConv2d(torch::nn::Conv2dImpl& conv, const BandedInput& input, at::Tensor out,
+                        const ConvOutputRows& residual) {
   const auto& o = conv.options;
   const int64_t pad_h = (**c10::get_if<torch::ExpandingArray<2>>(&o.padding()))[0];
   const int64_t pad_w = (**c10::get_if<torch::ExpandingArray<2>>(&o.padding()))[1];
   const int64_t height = input.height;
-  at::Tensor out = accumulate_into.defined()
-                       ? accumulate_into
-                       : torch::empty({input.batch, o.out_channels(), height, input.width}, input.options);
+  if (!out.defined()) out = torch::empty({input.batch, o.out_channels(), height, input.width}, input.options);
   const int64_t row_bytes = input.batch * input.channels * input.width * 4;
   const int64_t band = std::clamp<int64_t>(kBandInputBytes / std::max<int64_t>(row_bytes, 1), 1, height);
   for (int64_t y0 = 0; y0 < height; y0 += band) {
@@ -52,12 +51,8 @@ at::Tensor BandedConv2d(torch::nn::Conv2dImpl& conv, const BandedInput& input, a
     if (top > 0 || bottom > 0) rows = torch::constant_pad_nd(rows, {0, 0, top, bottom}, 0);
     at::Tensor result =
         torch::conv2d(rows, conv.weight, conv.bias, /*stride=*/1, /*padding=*/at::IntArrayRef{0, pad_w});
-    at::Tensor target = out.narrow(2, y0, y1 - y0);
-    if (accumulate_into.defined()) {
-      target.add_(result);
-    } else {
-      target.copy_(result);
-    }
+    if (residual) result.add_(residual(y0, y1));
+    out.narrow(2, y0, y1 - y0).copy_(result);
   }
   return out;
 }

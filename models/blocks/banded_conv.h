@@ -35,10 +35,15 @@ struct BandedInput {
 // CPU float32, stride 1, padding (k-1)/2, and an input of ≥ 64 MiB.
 bool UseBandedConv(const torch::nn::Conv2dImpl& conv, const BandedInput& input);
 
-// conv(input), or accumulate_into + conv(input) written into accumulate_into
-// when it is defined ([B, Cout, H, W]).
-at::Tensor BandedConv2d(torch::nn::Conv2dImpl& conv, const BandedInput& input,
-                        at::Tensor accumulate_into = at::Tensor());
+// Output rows [y0, y1) of a tensor shaped like the convolution's output.
+using ConvOutputRows = std::function<at::Tensor(int64_t y0, int64_t y1)>;
+
+// conv(input) + residual, written band by band into `out` ([B, Cout, H, W];
+// allocated when undefined). A band's residual rows are read before the band
+// is written, so they may live in memory that `out` overwrites: `out`
+// itself, or the same rows of a consumed input (see ResnetBlock2D).
+at::Tensor BandedConv2d(torch::nn::Conv2dImpl& conv, const BandedInput& input, at::Tensor out = at::Tensor(),
+                        const ConvOutputRows& residual = nullptr);
 
 // Row sources.
 BandedInput RowsOf(const at::Tensor& x);

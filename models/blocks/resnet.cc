@@ -43,8 +43,8 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& o) : options(o)
   }
 }
 
-torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
-  if (UseBandedConv(*conv1, RowsOf(x))) return ForwardBanded(x, temb);
+torch::Tensor ResnetBlock2DImpl::forward(torch::Tensor x, const torch::Tensor& temb) {
+  if (UseBandedConv(*conv1, RowsOf(x))) return ForwardBanded(std::move(x), temb);
   torch::Tensor h = Conv2dForward(*conv1, GroupNormSilu(*norm1, x));
   if (time_emb_proj && temb.defined()) {
     h = AddIntoTemporary(h, time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1).expand_as(h));  // [B, C, 1, 1]
@@ -55,13 +55,42 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
   return torch::GradMode::is_enabled() ? out / options.output_scale_factor : out.div_(options.output_scale_factor);
 }
 
+namespace {
+
+// A view of x's memory as a contiguous [B, channels, H, W] tensor when x is
+// the only reference to that memory and it is large enough; else undefined.
+torch::Tensor ReusableMemoryOf(const torch::Tensor& x, int64_t channels) {
+  const int64_t numel = x.size(0) * channels * x.size(2) * x.size(3);
+  if (x.use_count() != 1 || x.storage().use_count() != 1 || !x.is_contiguous() || x.storage_offset() != 0 ||
+      numel > x.numel()) {
+    return {};
+  }
+  // set_ rather than a view: a view keeps its base tensor, and so a second
+  // reference to the memory, alive, and the next block could not reuse it.
+  torch::Tensor out = torch::empty({0}, x.options());
+  out.set_(x.storage(), 0, {x.size(0), channels, x.size(2), x.size(3)});
+  return out;
+}
+
+}  // namespace
+
 // Inference on large activations: no normalised copy of x or h is made, and
-// the second convolution adds its bands into the shortcut (or a copy of x).
-torch::Tensor ResnetBlock2DImpl::ForwardBanded(const torch::Tensor& x, const torch::Tensor& temb) {
+// the second convolution's bands are written with the residual (x, or the
+// 1×1 shortcut of x's rows) added in. A consumed x holds the output: each
+// band reads x's rows before overwriting those same rows, and row y of the
+// output view lies in row y of x, so no row is overwritten before it is read.
+// At the 512² level of the SD VAE decoder this drops a 134 MB output tensor.
+torch::Tensor ResnetBlock2DImpl::ForwardBanded(torch::Tensor x, const torch::Tensor& temb) {
   torch::Tensor h = BandedConv2d(*conv1, GroupNormSiluRowsOf(*norm1, x));
   if (time_emb_proj && temb.defined()) h.add_(time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1));
-  torch::Tensor out = conv_shortcut ? BandedConv2d(*conv_shortcut, RowsOf(x)) : x.clone();
-  out = BandedConv2d(*conv2, GroupNormSiluRowsOf(*norm2, h), out);
+  torch::Tensor out = ReusableMemoryOf(x, options.out_channels);  // conv_shortcut is 1×1: it reads its own rows
+  ConvOutputRows residual;
+  if (conv_shortcut) {
+    residual = [this, &x](int64_t y0, int64_t y1) { return Conv2dForward(*conv_shortcut, x.narrow(2, y0, y1 - y0)); };
+  } else {
+    residual = [&x](int64_t y0, int64_t y1) { return x.narrow(2, y0, y1 - y0); };
+  }
+  out = BandedConv2d(*conv2, GroupNormSiluRowsOf(*norm2, h), std::move(out), residual);
   return options.output_scale_factor == 1.0 ? out : out.div_(options.output_scale_factor);
 }
 

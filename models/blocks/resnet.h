@@ -38,9 +38,12 @@ struct ResnetBlock2DOptions {
 // 1×1 conv_shortcut when the channel count changes.
 struct ResnetBlock2DImpl : torch::nn::Module {
   explicit ResnetBlock2DImpl(const ResnetBlock2DOptions& options);
-  // x: [B, Cin, H, W]; temb: [B, temb_channels] or undefined → [B, Cout, H, W]
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& temb = {});
-  torch::Tensor ForwardBanded(const torch::Tensor& x, const torch::Tensor& temb);
+  // x: [B, Cin, H, W]; temb: [B, temb_channels] or undefined → [B, Cout, H, W].
+  // In inference on large activations, an x passed by std::move (nothing
+  // else referencing its memory) is consumed: the output is written into
+  // its memory.
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& temb = {});
+  torch::Tensor ForwardBanded(torch::Tensor x, const torch::Tensor& temb);
 
   ResnetBlock2DOptions options;
   torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};

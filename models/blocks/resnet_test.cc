@@ -38,6 +38,29 @@ TEST(ResnetBlock2DTest, BandedInferenceEqualsThePlainPath) {
   EXPECT_TRUE(x.equal(x_before));  // the input is not written
 }
 
+// A moved-in input is overwritten by the output, which must not change the
+// result: batch 2 so that output rows of the second sample land in the first
+// sample's input memory.
+TEST(ResnetBlock2DTest, ConsumedInputHoldsTheOutputWithTheSameValues) {
+  torch::manual_seed(2);
+  for (int64_t out_channels : {32, 64}) {  // 1×1 shortcut, identity shortcut
+    ResnetBlock2DOptions o;
+    o.in_channels = 64;
+    o.out_channels = out_channels;
+    o.eps = 1e-6;
+    ResnetBlock2D block(o);
+    const torch::Tensor input = torch::randn({2, 64, 256, 512});
+    const torch::Tensor want = block->forward(input).detach();
+    torch::NoGradGuard no_grad;
+    torch::Tensor x = input.clone();
+    const void* memory = x.data_ptr();
+    const torch::Tensor got = block->forward(std::move(x));
+    EXPECT_EQ(got.data_ptr(), memory) << out_channels;
+    EXPECT_EQ(got.sizes(), (std::vector<int64_t>{2, out_channels, 256, 512}));
+    EXPECT_LT(MaxAbsDiff(got, want), 1e-4) << out_channels;
+  }
+}
+
 TEST(Upsample2DTest, BandedInferenceEqualsUpsamplingFirst) {
   torch::manual_seed(1);
   Upsample2D up(64);

@@ -46,7 +46,7 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, const ActivationObser
   Observe(observer, "encoder.conv_in", h);
   int i = 0;
   for (const auto& block : *down_blocks) {
-    h = block->as<DownEncoderBlock2DImpl>()->forward(h);  // [B, Ci, H/2^(i+1), W/2^(i+1)] (last: no /2)
+    h = block->as<DownEncoderBlock2DImpl>()->forward(std::move(h));  // [B, Ci, H/2^(i+1), W/2^(i+1)] (last: no /2)
     Observe(observer, "encoder.down_blocks." + std::to_string(i++), h);
   }
   h = mid_block(h);
@@ -80,7 +80,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, const ActivationObser
   Observe(observer, "decoder.mid_block", h);
   int i = 0;
   for (const auto& block : *up_blocks) {
-    h = block->as<UpDecoderBlock2DImpl>()->forward(h);  // ×2 spatially except the last block
+    h = block->as<UpDecoderBlock2DImpl>()->forward(std::move(h));  // ×2 spatially except the last block
     Observe(observer, "decoder.up_blocks." + std::to_string(i++), h);
   }
   if (UseBandedConv(*conv_out, RowsOf(h))) {

@@ -21,7 +21,8 @@ ResnetBlock2D MakeResnet(int64_t in, int64_t out, int64_t groups, double eps) {
 }
 
 torch::Tensor RunResnets(const torch::nn::ModuleList& resnets, torch::Tensor h) {
-  for (const auto& r : *resnets) h = r->as<ResnetBlock2DImpl>()->forward(h);
+  // Moved in so that large activations can be overwritten by the next block.
+  for (const auto& r : *resnets) h = r->as<ResnetBlock2DImpl>()->forward(std::move(h));
   return h;
 }
 
@@ -74,8 +75,8 @@ DownEncoderBlock2DImpl::DownEncoderBlock2DImpl(int64_t in_channels, int64_t out_
   }
 }
 
-torch::Tensor DownEncoderBlock2DImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = RunResnets(resnets, x);
+torch::Tensor DownEncoderBlock2DImpl::forward(torch::Tensor x) {
+  torch::Tensor h = RunResnets(resnets, std::move(x));
   if (downsamplers) h = downsamplers[0]->as<Downsample2DImpl>()->forward(h);
   return h;
 }
@@ -92,8 +93,8 @@ UpDecoderBlock2DImpl::UpDecoderBlock2DImpl(int64_t in_channels, int64_t out_chan
   }
 }
 
-torch::Tensor UpDecoderBlock2DImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = RunResnets(resnets, x);
+torch::Tensor UpDecoderBlock2DImpl::forward(torch::Tensor x) {
+  torch::Tensor h = RunResnets(resnets, std::move(x));
   if (upsamplers) h = upsamplers[0]->as<Upsample2DImpl>()->forward(h);
   return h;
 }

@@ -52,7 +52,7 @@ TORCH_MODULE(UNetMidBlock2D);
 struct DownEncoderBlock2DImpl : torch::nn::Module {
   DownEncoderBlock2DImpl(int64_t in_channels, int64_t out_channels, int64_t num_layers, int64_t groups,
                          double eps, bool add_downsample);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(torch::Tensor x);  // consumes x when moved in (see ResnetBlock2D)
 
   torch::nn::ModuleList resnets{nullptr};
   torch::nn::ModuleList downsamplers{nullptr};  // empty module pointer when absent
@@ -64,7 +64,7 @@ TORCH_MODULE(DownEncoderBlock2D);
 struct UpDecoderBlock2DImpl : torch::nn::Module {
   UpDecoderBlock2DImpl(int64_t in_channels, int64_t out_channels, int64_t num_layers, int64_t groups,
                        double eps, bool add_upsample);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(torch::Tensor x);  // consumes x when moved in (see ResnetBlock2D)
 
   torch::nn::ModuleList resnets{nullptr};
   torch::nn::ModuleList upsamplers{nullptr};
