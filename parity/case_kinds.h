@@ -10,6 +10,8 @@ absl::StatusOr<CaseResult> RunClipTokenizerCase(const ParityCase& c, const RunOp
 absl::StatusOr<CaseResult> RunClipTextModelCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunUNetCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunVaeCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunSchedulerTrajectoryCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunSchedulerForwardProcessCase(const ParityCase& c, const RunOptions& options);
 
 }  // namespace dreamshot::parity
 

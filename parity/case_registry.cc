@@ -20,6 +20,17 @@ constexpr KindEntry kKinds[] = {
     {"unet_sd15", &RunUNetCase},
     {"unet_sd2", &RunUNetCase},
     {"vae", &RunVaeCase},
+    {"scheduler_ddpm_add_noise_velocity", &RunSchedulerForwardProcessCase},
+    {"scheduler_ddim_10steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_ddim_25steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_pndm_10steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_pndm_25steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_euler_10steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_euler_25steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_euler_ancestral_10steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_euler_ancestral_25steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_dpmpp_2m_10steps", &RunSchedulerTrajectoryCase},
+    {"scheduler_dpmpp_2m_25steps", &RunSchedulerTrajectoryCase},
 };
 
 }  // namespace
