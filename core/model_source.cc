@@ -152,7 +152,7 @@ bool ModelSource::HasComponent(const std::string& name) const {
   return !impl_->config_dir.empty() && IsDir(absl::StrCat(impl_->config_dir, "/", name));
 }
 
-absl::StatusOr<JsonConfig> ModelSource::ComponentConfig(const std::string& name) const {
+absl::StatusOr<std::string> ModelSource::ComponentDir(const std::string& name) const {
   if (impl_->config_dir.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         impl_->path, " is a single-file checkpoint without configs: open it with a config folder (a diffusers "
@@ -164,6 +164,11 @@ absl::StatusOr<JsonConfig> ModelSource::ComponentConfig(const std::string& name)
     return absl::NotFoundError(absl::StrCat("no component '", name, "' in ", impl_->config_dir, " (looked for ",
                                             folder, "/", ConfigFileName(name), ")"));
   }
+  return folder;
+}
+
+absl::StatusOr<JsonConfig> ModelSource::ComponentConfig(const std::string& name) const {
+  ASSIGN_OR_RETURN(std::string folder, ComponentDir(name));
   return JsonConfig::FromFile(absl::StrCat(folder, "/", ConfigFileName(name)));
 }
 

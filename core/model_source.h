@@ -49,6 +49,10 @@ class ModelSource {
   // or config_dir has the folder ("tokenizer", "scheduler").
   bool HasComponent(const std::string& name) const;
 
+  // The folder holding the component's files (for the tokenizer: its
+  // vocab.json and merges.txt); errors as ComponentConfig.
+  absl::StatusOr<std::string> ComponentDir(const std::string& name) const;
+
   // The component's config.json (scheduler_config.json /
   // tokenizer_config.json for those two). Single file without config_dir:
   // FAILED_PRECONDITION.

@@ -12,6 +12,8 @@ absl::StatusOr<CaseResult> RunUNetCase(const ParityCase& c, const RunOptions& op
 absl::StatusOr<CaseResult> RunVaeCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunSchedulerTrajectoryCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunSchedulerForwardProcessCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunPipelineCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunLoraUNetCase(const ParityCase& c, const RunOptions& options);
 
 }  // namespace dreamshot::parity
 

@@ -31,6 +31,11 @@ constexpr KindEntry kKinds[] = {
     {"scheduler_euler_ancestral_25steps", &RunSchedulerTrajectoryCase},
     {"scheduler_dpmpp_2m_10steps", &RunSchedulerTrajectoryCase},
     {"scheduler_dpmpp_2m_25steps", &RunSchedulerTrajectoryCase},
+    {"pipeline_ddim", &RunPipelineCase},
+    {"pipeline_pndm", &RunPipelineCase},
+    {"pipeline_euler", &RunPipelineCase},
+    {"pipeline_dpmpp_2m", &RunPipelineCase},
+    {"lora_unet", &RunLoraUNetCase},
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "models/lora/lora_linear.h"
 
 namespace dreamshot::models::clip {
 namespace {
@@ -21,6 +22,10 @@ absl::StatusOr<torch::Tensor (*)(const torch::Tensor&)> Activation(const std::st
   return absl::InvalidArgumentError(absl::StrCat("unsupported hidden_act '", name,
                                                  "' (quick_gelu, gelu, gelu_new, gelu_pytorch_tanh)"));
 }
+
+// The projections LoRA adapts (attention q/k/v/out, MLP fc1/fc2): a Linear
+// that runtime adapters can attach to (models/lora/lora_linear.h).
+lora::LoraLinear Projection(int64_t in, int64_t out) { return lora::LoraLinear(torch::nn::LinearOptions(in, out)); }
 
 struct ClipTextEmbeddingsImpl : torch::nn::Module {
   ClipTextEmbeddingsImpl(const ClipTextConfig& c) {
@@ -42,10 +47,10 @@ TORCH_MODULE(ClipTextEmbeddings);
 
 struct ClipAttentionImpl : torch::nn::Module {
   ClipAttentionImpl(const ClipTextConfig& c) : heads(c.num_attention_heads), head_dim(c.hidden_size / heads) {
-    k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-    v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-    q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-    out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+    k_proj = register_module("k_proj", Projection(c.hidden_size, c.hidden_size));
+    v_proj = register_module("v_proj", Projection(c.hidden_size, c.hidden_size));
+    q_proj = register_module("q_proj", Projection(c.hidden_size, c.hidden_size));
+    out_proj = register_module("out_proj", Projection(c.hidden_size, c.hidden_size));
   }
   // x: [B, L, H]; causal_mask: [L, L] with -inf above the diagonal.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
@@ -60,18 +65,18 @@ struct ClipAttentionImpl : torch::nn::Module {
     return out_proj(attn.transpose(1, 2).reshape({b, l, heads * head_dim}));
   }
   int64_t heads, head_dim;
-  torch::nn::Linear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
+  lora::LoraLinear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
 };
 TORCH_MODULE(ClipAttention);
 
 struct ClipMlpImpl : torch::nn::Module {
   ClipMlpImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) : activation(act) {
-    fc1 = register_module("fc1", torch::nn::Linear(c.hidden_size, c.intermediate_size));
-    fc2 = register_module("fc2", torch::nn::Linear(c.intermediate_size, c.hidden_size));
+    fc1 = register_module("fc1", Projection(c.hidden_size, c.intermediate_size));
+    fc2 = register_module("fc2", Projection(c.intermediate_size, c.hidden_size));
   }
   torch::Tensor forward(const torch::Tensor& x) { return fc2(activation(fc1(x))); }
   torch::Tensor (*activation)(const torch::Tensor&);
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  lora::LoraLinear fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(ClipMlp);
 

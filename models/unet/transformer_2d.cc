@@ -10,8 +10,8 @@
 namespace dreamshot::models::unet {
 namespace {
 
-torch::nn::Linear LinearNoBias(int64_t in, int64_t out) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+lora::LoraLinear LinearNoBias(int64_t in, int64_t out) {
+  return lora::LoraLinear(torch::nn::LinearOptions(in, out).bias(false));
 }
 
 torch::nn::LayerNorm MakeLayerNorm(int64_t dim) {
@@ -29,7 +29,7 @@ AttentionImpl::AttentionImpl(int64_t query_dim, int64_t context_dim, int64_t hea
   to_k = register_module("to_k", LinearNoBias(kv_dim, inner));
   to_v = register_module("to_v", LinearNoBias(kv_dim, inner));
   to_out = register_module("to_out", torch::nn::ModuleList());
-  to_out->push_back(torch::nn::Linear(inner, query_dim));
+  to_out->push_back(lora::LoraLinear(torch::nn::LinearOptions(inner, query_dim)));
   to_out->push_back(torch::nn::Dropout(0.0));
 }
 
@@ -44,11 +44,11 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context
   } else {
     out = MultiHeadAttention(q, k, v, heads, scale);  // [B, Lq, h·d]
   }
-  return to_out[0]->as<torch::nn::LinearImpl>()->forward(out);  // dropout (index 1) is p = 0
+  return to_out[0]->as<lora::LoraLinearImpl>()->forward(out);  // dropout (index 1) is p = 0
 }
 
 GegluImpl::GegluImpl(int64_t dim_in, int64_t dim_out) {
-  proj = register_module("proj", torch::nn::Linear(dim_in, dim_out * 2));
+  proj = register_module("proj", lora::LoraLinear(torch::nn::LinearOptions(dim_in, dim_out * 2)));
 }
 
 at::Tensor GegluImpl::forward(const at::Tensor& x) {
@@ -62,12 +62,12 @@ FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t mult) {
   net = register_module("net", torch::nn::ModuleList());
   net->push_back(Geglu(dim, inner));
   net->push_back(torch::nn::Dropout(0.0));
-  net->push_back(torch::nn::Linear(inner, dim));
+  net->push_back(lora::LoraLinear(torch::nn::LinearOptions(inner, dim)));
 }
 
 at::Tensor FeedForwardImpl::forward(const at::Tensor& x) {
   at::Tensor h = net[0]->as<GegluImpl>()->forward(x);  // [B, L, 4·dim]
-  return net[2]->as<torch::nn::LinearImpl>()->forward(h);
+  return net[2]->as<lora::LoraLinearImpl>()->forward(h);
 }
 
 BasicTransformerBlockImpl::BasicTransformerBlockImpl(const BasicTransformerBlockOptions& o)
@@ -93,7 +93,7 @@ Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions& o)
   const int64_t inner = o.heads * o.dim_head;
   norm = register_module("norm", MakeGroupNorm(o.norm_num_groups, o.in_channels, 1e-6));
   if (use_linear_projection) {
-    proj_in = torch::nn::AnyModule(register_module("proj_in", torch::nn::Linear(o.in_channels, inner)));
+    proj_in = torch::nn::AnyModule(register_module("proj_in", lora::LoraLinear(torch::nn::LinearOptions(o.in_channels, inner))));
   } else {
     proj_in = torch::nn::AnyModule(register_module(
         "proj_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels, inner, 1))));
@@ -110,7 +110,7 @@ Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions& o)
     transformer_blocks->push_back(BasicTransformerBlock(bo));
   }
   if (use_linear_projection) {
-    proj_out = torch::nn::AnyModule(register_module("proj_out", torch::nn::Linear(inner, o.in_channels)));
+    proj_out = torch::nn::AnyModule(register_module("proj_out", lora::LoraLinear(torch::nn::LinearOptions(inner, o.in_channels))));
   } else {
     proj_out = torch::nn::AnyModule(register_module(
         "proj_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(inner, o.in_channels, 1))));

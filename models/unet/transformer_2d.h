@@ -15,9 +15,12 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
+#include "models/lora/lora_linear.h"
+
 namespace dreamshot::models::unet {
 
 // Multi-head attention with to_q/to_k/to_v (no bias) and to_out.0 (bias).
+// The projections are LoraLinear: runtime LoRA adapters attach to them.
 struct AttentionImpl : torch::nn::Module {
   // context_dim 0: self-attention (keys/values from the queries' input).
   AttentionImpl(int64_t query_dim, int64_t context_dim, int64_t heads, int64_t dim_head, bool upcast_attention);
@@ -26,8 +29,8 @@ struct AttentionImpl : torch::nn::Module {
 
   int64_t heads, dim_head;
   bool upcast_attention;
-  torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
-  torch::nn::ModuleList to_out{nullptr};  // [Linear, Dropout]
+  lora::LoraLinear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
+  torch::nn::ModuleList to_out{nullptr};  // [LoraLinear, Dropout]
 };
 TORCH_MODULE(Attention);
 
@@ -35,11 +38,11 @@ TORCH_MODULE(Attention);
 struct GegluImpl : torch::nn::Module {
   GegluImpl(int64_t dim_in, int64_t dim_out);
   at::Tensor forward(const at::Tensor& x);
-  torch::nn::Linear proj{nullptr};
+  lora::LoraLinear proj{nullptr};
 };
 TORCH_MODULE(Geglu);
 
-// net = [GEGLU(dim → 4·dim), Dropout, Linear(4·dim → dim)].
+// net = [GEGLU(dim → 4·dim), Dropout, LoraLinear(4·dim → dim)].
 struct FeedForwardImpl : torch::nn::Module {
   explicit FeedForwardImpl(int64_t dim, int64_t mult = 4);
   at::Tensor forward(const at::Tensor& x);
@@ -90,7 +93,7 @@ struct Transformer2DModelImpl : torch::nn::Module {
 
   bool use_linear_projection;
   torch::nn::GroupNorm norm{nullptr};
-  torch::nn::AnyModule proj_in, proj_out;  // Conv2d or Linear
+  torch::nn::AnyModule proj_in, proj_out;  // Conv2d or LoraLinear
   torch::nn::ModuleList transformer_blocks{nullptr};
 };
 TORCH_MODULE(Transformer2DModel);

@@ -1,0 +1,107 @@
+#include "diffusion/pipeline/text_to_image.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/caching_cpu_allocator.h"
+#include "core/status_macros.h"
+
+namespace dreamshot::diffusion {
+namespace {
+
+absl::Status Validate(const TextToImageRequest& r) {
+  if (r.width <= 0 || r.height <= 0 || r.width % 8 != 0 || r.height % 8 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("width and height must be positive multiples of 8, got ", r.width, "×", r.height));
+  }
+  if (r.steps < 1) return absl::InvalidArgumentError(absl::StrCat("steps must be ≥ 1, got ", r.steps));
+  if (!std::isfinite(r.guidance_scale)) return absl::InvalidArgumentError("guidance_scale must be finite");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+at::Tensor SeededNoise(const std::vector<uint64_t>& seeds, int64_t channels, int64_t h, int64_t w) {
+  std::vector<at::Tensor> rows;
+  rows.reserve(seeds.size());
+  for (uint64_t seed : seeds) {
+    at::Generator generator = at::detail::createCPUGenerator(seed);
+    rows.push_back(torch::randn({1, channels, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat)));
+  }
+  return torch::cat(rows, 0);
+}
+
+absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const std::vector<std::string>& prompts) {
+  // Longer prompts are cut to the text encoder's 77 positions, as upstream.
+  const models::clip::TokenizedBatch batch = models.tokenizer->Tokenize(prompts, /*max_length=*/77);
+  const at::Tensor ids =
+      torch::tensor(batch.input_ids, torch::kLong).view({batch.batch_size, batch.seq_len}).to(models.spec.device);
+  ASSIGN_OR_RETURN(models::clip::ClipTextOutput out, models.text_encoder->Forward(ids));
+  return out.last_hidden_state;
+}
+
+absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, const TextToImageRequest& request,
+                                                 const StepCallback& on_step) {
+  RETURN_IF_ERROR(Validate(request));
+  torch::NoGradGuard no_grad;
+  const core::DeviceSpec& spec = models.spec;
+  const std::vector<uint64_t> seeds = request.seeds.empty() ? std::vector<uint64_t>{0} : request.seeds;
+  const int64_t channels = models.unet->config().in_channels;
+  const int64_t factor = models.vae->config().downscale_factor();
+  const int64_t h = request.height / factor, w = request.width / factor;
+
+  at::Tensor initial = request.initial_latents;
+  if (initial.defined()) {
+    if (initial.dim() != 4 || initial.size(1) != channels || initial.size(2) != h || initial.size(3) != w) {
+      return absl::InvalidArgumentError(absl::StrCat("initial_latents must be [B, ", channels, ", ", h, ", ", w,
+                                                     "], got ", c10::str(initial.sizes())));
+    }
+  }
+  const int64_t batch = initial.defined() ? initial.size(0) : static_cast<int64_t>(seeds.size());
+
+  TextToImageResult result;
+  ASSIGN_OR_RETURN(at::Tensor embeds, EncodePrompts(models, {request.negative_prompt, request.prompt}));
+  result.negative_prompt_embeds = embeds.narrow(0, 0, 1);
+  result.prompt_embeds = embeds.narrow(0, 1, 1);
+  const bool guided = request.guidance_scale > 1.0;
+  // [negative × B, positive × B] with guidance, else [positive × B].
+  const at::Tensor context =
+      guided ? torch::cat({result.negative_prompt_embeds.expand({batch, -1, -1}),
+                           result.prompt_embeds.expand({batch, -1, -1})})
+             : result.prompt_embeds.expand({batch, -1, -1}).contiguous();
+
+  ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> scheduler, CreateScheduler(request.scheduler, *models.scheduler_config));
+  RETURN_IF_ERROR(scheduler->SetTimesteps(request.steps));
+  const at::Tensor start = initial.defined() ? initial.to(torch::kFloat) : SeededNoise(seeds, channels, h, w);
+  at::Tensor x = (start * scheduler->init_noise_sigma()).to(spec.device, spec.dtype);
+  at::Generator step_noise = at::detail::createCPUGenerator(seeds.front());
+
+  const int64_t total = scheduler->num_steps();
+  for (int64_t i = 0; i < total; ++i) {
+    const at::Tensor model_in = scheduler->ScaleModelInput(guided ? torch::cat({x, x}) : x, i);
+    ASSIGN_OR_RETURN(at::Tensor noise, models.unet->Forward(model_in, scheduler->timesteps()[i], context));
+    if (guided) {
+      const auto halves = noise.chunk(2);
+      noise = halves[0] + request.guidance_scale * (halves[1] - halves[0]);
+    }
+    ASSIGN_OR_RETURN(x, scheduler->Step(noise, i, x, &step_noise));
+    if (request.keep_step_latents) result.step_latents.push_back(x);
+    if (on_step && !on_step(i + 1, total)) {
+      return absl::CancelledError(absl::StrCat("generation cancelled after step ", i + 1, " of ", total));
+    }
+  }
+  result.latents = x;
+  at::Tensor decoded;
+  {
+    // The decode runs once: cache pages only below the live peak so far, so
+    // it does not stack a cache of UNet-shaped blocks on its own peak.
+    core::ScopedCpuCacheHeadroom decode_headroom(0);
+    ASSIGN_OR_RETURN(decoded, models.vae->Decode(x / models.vae->scaling_factor()));
+  }
+  result.images = (decoded.to(torch::kCPU, torch::kFloat) / 2 + 0.5).clamp(0, 1);
+  return result;
+}
+
+}  // namespace dreamshot::diffusion

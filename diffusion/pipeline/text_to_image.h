@@ -1,0 +1,67 @@
+// Text-to-image with classifier-free guidance, as diffusers'
+// StableDiffusionPipeline: prompt and negative prompt through CLIP (77
+// tokens, longer prompts truncated as upstream), the batch run as
+// [negative…, positive…] through the UNet, guided = uncond + g·(text −
+// uncond), any scheduler, VAE decode to [0, 1].
+//
+// Seeds: image k of a request starts from N(0, 1) noise drawn on the CPU
+// from its own generator seeded with seeds[k], so an image depends on its
+// seed only: the same seed gives bit-identical initial latents in every run,
+// at every batch position and on every device. Stochastic samplers draw
+// their step noise from a generator seeded with seeds[0].
+#ifndef DREAMSHOT_DIFFUSION_PIPELINE_TEXT_TO_IMAGE_H_
+#define DREAMSHOT_DIFFUSION_PIPELINE_TEXT_TO_IMAGE_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "diffusion/pipeline/stable_diffusion_models.h"
+#include "diffusion/schedulers/scheduler_factory.h"
+
+namespace dreamshot::diffusion {
+
+struct TextToImageRequest {
+  std::string prompt;
+  std::string negative_prompt;  // "" is the unconditional embedding, as upstream
+  int64_t width = 512, height = 512;  // multiples of 8
+  int64_t steps = 25;
+  double guidance_scale = 7.5;  // ≤ 1: no classifier-free guidance
+  SchedulerChoice scheduler;    // empty name: the model's own scheduler
+  // One per image; an empty list means one image with seed 0.
+  std::vector<uint64_t> seeds;
+  // Starting noise [B, 4, H/8, W/8] instead of the seeded draw; scaled by
+  // the scheduler's init_noise_sigma like the seeded one (upstream's
+  // `latents` argument).
+  at::Tensor initial_latents;
+  bool keep_step_latents = false;
+};
+
+struct TextToImageResult {
+  at::Tensor images;   // [B, 3, H, W] float32 in [0, 1], CPU
+  at::Tensor latents;  // final latents [B, 4, H/8, W/8]
+  std::vector<at::Tensor> step_latents;  // after each scheduler step, when asked
+  at::Tensor prompt_embeds, negative_prompt_embeds;  // [1, 77, D]
+};
+
+// Called after each step with (steps done, total steps); returning false
+// cancels the run (CANCELLED) before the next step.
+using StepCallback = std::function<bool(int64_t done, int64_t total)>;
+
+absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, const TextToImageRequest& request,
+                                                 const StepCallback& on_step = nullptr);
+
+// The starting noise: [seeds.size(), channels, h, w] float32 on the CPU,
+// row k drawn from a CPU generator seeded with seeds[k].
+at::Tensor SeededNoise(const std::vector<uint64_t>& seeds, int64_t channels, int64_t h, int64_t w);
+
+// CLIP embeddings of `prompts` ([N, 77, D]) the way the pipeline makes them.
+absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const std::vector<std::string>& prompts);
+
+}  // namespace dreamshot::diffusion
+
+#endif  // DREAMSHOT_DIFFUSION_PIPELINE_TEXT_TO_IMAGE_H_
