@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,16 @@ absl::Status Validate(const TextToImageRequest& r) {
   if (r.steps < 1) return absl::InvalidArgumentError(absl::StrCat("steps must be ≥ 1, got ", r.steps));
   if (!std::isfinite(r.guidance_scale)) return absl::InvalidArgumentError("guidance_scale must be finite");
   return absl::OkStatus();
+}
+
+}  // namespace
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 }  // namespace
@@ -45,6 +56,7 @@ absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const st
 absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, const TextToImageRequest& request,
                                                  const StepCallback& on_step) {
   RETURN_IF_ERROR(Validate(request));
+  const Clock::time_point run_start = Clock::now();
   torch::NoGradGuard no_grad;
   const core::DeviceSpec& spec = models.spec;
   const std::vector<uint64_t> seeds = request.seeds.empty() ? std::vector<uint64_t>{0} : request.seeds;
@@ -62,7 +74,9 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
   const int64_t batch = initial.defined() ? initial.size(0) : static_cast<int64_t>(seeds.size());
 
   TextToImageResult result;
+  Clock::time_point start = Clock::now();
   ASSIGN_OR_RETURN(at::Tensor embeds, EncodePrompts(models, {request.negative_prompt, request.prompt}));
+  result.timings.text_encoder_s = SecondsSince(start);
   result.negative_prompt_embeds = embeds.narrow(0, 0, 1);
   result.prompt_embeds = embeds.narrow(0, 1, 1);
   const bool guided = request.guidance_scale > 1.0;
@@ -74,14 +88,16 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
 
   ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> scheduler, CreateScheduler(request.scheduler, *models.scheduler_config));
   RETURN_IF_ERROR(scheduler->SetTimesteps(request.steps));
-  const at::Tensor start = initial.defined() ? initial.to(torch::kFloat) : SeededNoise(seeds, channels, h, w);
-  at::Tensor x = (start * scheduler->init_noise_sigma()).to(spec.device, spec.dtype);
+  const at::Tensor noise0 = initial.defined() ? initial.to(torch::kFloat) : SeededNoise(seeds, channels, h, w);
+  at::Tensor x = (noise0 * scheduler->init_noise_sigma()).to(spec.device, spec.dtype);
   at::Generator step_noise = at::detail::createCPUGenerator(seeds.front());
 
   const int64_t total = scheduler->num_steps();
   for (int64_t i = 0; i < total; ++i) {
     const at::Tensor model_in = scheduler->ScaleModelInput(guided ? torch::cat({x, x}) : x, i);
+    start = Clock::now();
     ASSIGN_OR_RETURN(at::Tensor noise, models.unet->Forward(model_in, scheduler->timesteps()[i], context));
+    result.timings.unet_s += SecondsSince(start);
     if (guided) {
       const auto halves = noise.chunk(2);
       noise = halves[0] + request.guidance_scale * (halves[1] - halves[0]);
@@ -98,9 +114,12 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
     // The decode runs once: cache pages only below the live peak so far, so
     // it does not stack a cache of UNet-shaped blocks on its own peak.
     core::ScopedCpuCacheHeadroom decode_headroom(0);
+    start = Clock::now();
     ASSIGN_OR_RETURN(decoded, models.vae->Decode(x / models.vae->scaling_factor()));
+    result.timings.vae_s = SecondsSince(start);
   }
   result.images = (decoded.to(torch::kCPU, torch::kFloat) / 2 + 0.5).clamp(0, 1);
+  result.timings.total_s = SecondsSince(run_start);
   return result;
 }
 

@@ -41,11 +41,19 @@ struct TextToImageRequest {
   bool keep_step_latents = false;
 };
 
+// Wall seconds per part of a run; total − the network calls is the
+// pipeline's own overhead (scheduler steps, guidance, copies).
+struct TextToImageTimings {
+  double text_encoder_s = 0, unet_s = 0, vae_s = 0, total_s = 0;
+  double overhead_s() const { return total_s - text_encoder_s - unet_s - vae_s; }
+};
+
 struct TextToImageResult {
   at::Tensor images;   // [B, 3, H, W] float32 in [0, 1], CPU
   at::Tensor latents;  // final latents [B, 4, H/8, W/8]
   std::vector<at::Tensor> step_latents;  // after each scheduler step, when asked
   at::Tensor prompt_embeds, negative_prompt_embeds;  // [1, 77, D]
+  TextToImageTimings timings;
 };
 
 // Called after each step with (steps done, total steps); returning false
