@@ -1,0 +1,87 @@
+#include "core/work_queue.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace dreamshot::core {
+
+absl::Status JobHandle::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  finished_.wait(lock, [&] { return status_.has_value(); });
+  return *status_;
+}
+
+bool JobHandle::done() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_.has_value();
+}
+
+void JobHandle::Finish(absl::Status status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = std::move(status);
+  }
+  finished_.notify_all();
+}
+
+WorkQueue::WorkQueue(std::string name, int capacity)
+    : name_(std::move(name)), capacity_(capacity < 1 ? 1 : capacity), worker_([this] { Run(); }) {}
+
+WorkQueue::~WorkQueue() {
+  std::deque<Item> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    dropped.swap(queue_);
+    if (running_) running_->Cancel();
+  }
+  work_.notify_all();
+  for (Item& item : dropped) item.handle->Finish(absl::CancelledError(absl::StrCat(name_, " is shutting down")));
+  worker_.join();
+}
+
+absl::StatusOr<std::shared_ptr<JobHandle>> WorkQueue::Submit(Job job) {
+  auto handle = std::make_shared<JobHandle>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int load = static_cast<int>(queue_.size()) + (running_ ? 1 : 0);
+    if (stopping_) return absl::UnavailableError(absl::StrCat(name_, " is shutting down"));
+    if (load >= capacity_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(name_, " is full: ", load, " jobs waiting or running (capacity ", capacity_, "); retry later"));
+    }
+    queue_.push_back({std::move(job), handle});
+  }
+  work_.notify_one();
+  return handle;
+}
+
+int WorkQueue::load() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(queue_.size()) + (running_ ? 1 : 0);
+}
+
+void WorkQueue::Run() {
+  while (true) {
+    Item item;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      running_ = item.handle;
+    }
+    absl::Status status = item.handle->cancelled()
+                              ? absl::CancelledError("cancelled before it started")
+                              : item.job(item.handle->flag_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.reset();
+    }
+    item.handle->Finish(std::move(status));
+  }
+}
+
+}  // namespace dreamshot::core
