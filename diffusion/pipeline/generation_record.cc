@@ -93,6 +93,7 @@ std::string GenerationParametersText(const GenerationRecord& r) {
       absl::StrCat("Size: ", r.width, "x", r.height),
   };
   if (!r.model_sha256.empty()) fields.push_back(absl::StrCat("Model hash: ", r.model_sha256.substr(0, 10)));
+  if (r.clip_skip > 0) fields.push_back(absl::StrCat("Clip skip: ", r.clip_skip + 1));
   if (!r.model_name.empty()) fields.push_back(absl::StrCat("Model: ", Quote(r.model_name)));
   if (!r.loras.empty()) {
     std::vector<std::string> hashes, scales, full;
@@ -136,6 +137,9 @@ absl::StatusOr<GenerationRecord> ParseGenerationParametersText(const std::string
   };
   RETURN_IF_ERROR(number("Steps", &r.steps));
   RETURN_IF_ERROR(number("Seed", &r.seed));
+  int64_t a1111_clip_skip = 1;
+  RETURN_IF_ERROR(number("Clip skip", &a1111_clip_skip));
+  r.clip_skip = a1111_clip_skip > 1 ? a1111_clip_skip - 1 : 0;
   if (pairs.count("CFG scale") && !absl::SimpleAtod(pairs["CFG scale"], &r.guidance_scale)) {
     return absl::InvalidArgumentError(absl::StrCat("generation parameters: bad CFG scale \"", pairs["CFG scale"], "\""));
   }

@@ -28,6 +28,7 @@ struct GenerationRecord {
   int64_t steps = 0;
   std::string scheduler;  // short name (docs/diffusion.md)
   double guidance_scale = 0;
+  int64_t clip_skip = 0;  // diffusers' count; written as A1111's "Clip skip: clip_skip + 1"
   uint64_t seed = 0;
   int64_t width = 0, height = 0;
   std::string model_name;    // e.g. the checkpoint's file stem

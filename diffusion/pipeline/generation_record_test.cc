@@ -16,6 +16,7 @@ GenerationRecord Example() {
   r.scheduler = "dpmpp_2m_karras";
   r.guidance_scale = 7.5;
   r.seed = 1234567890123ull;
+  r.clip_skip = 1;
   r.width = 512;
   r.height = 768;
   r.model_name = "v1-5-pruned-emaonly";
@@ -28,7 +29,7 @@ TEST(GenerationRecordTest, WritesA1111ParametersAndReadsThemBack) {
   const GenerationRecord r = Example();
   const std::string text = GenerationParametersText(r);
   EXPECT_NE(text.find("\nNegative prompt: blurry, low quality\nSteps: 25, Sampler: DPM++ 2M Karras, CFG scale: 7.5, "
-                      "Seed: 1234567890123, Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, "
+                      "Seed: 1234567890123, Size: 512x768, Model hash: 6ce0161689, Clip skip: 2, Model: v1-5-pruned-emaonly, "
                       "Lora hashes: \"close_shot: aaaaaaaaaaaa, long_shot: bbbbbbbbbbbb\""),
             std::string::npos)
       << text;
@@ -39,6 +40,7 @@ TEST(GenerationRecordTest, WritesA1111ParametersAndReadsThemBack) {
   EXPECT_EQ(back->steps, 25);
   EXPECT_EQ(back->scheduler, "dpmpp_2m_karras");
   EXPECT_EQ(back->seed, r.seed);
+  EXPECT_EQ(back->clip_skip, 1);
   EXPECT_EQ(back->width, 512);
   EXPECT_EQ(back->height, 768);
   EXPECT_EQ(back->model_sha256, r.model_sha256);

@@ -44,13 +44,20 @@ at::Tensor SeededNoise(const std::vector<uint64_t>& seeds, int64_t channels, int
   return torch::cat(rows, 0);
 }
 
-absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const std::vector<std::string>& prompts) {
+absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const std::vector<std::string>& prompts,
+                                         int64_t clip_skip) {
+  const int64_t layers = models.text_encoder->config().num_hidden_layers;
+  if (clip_skip < 0 || clip_skip >= layers) {
+    return absl::InvalidArgumentError(absl::StrCat("clip_skip must be in [0, ", layers - 1, "], got ", clip_skip));
+  }
   // Longer prompts are cut to the text encoder's 77 positions, as upstream.
   const models::clip::TokenizedBatch batch = models.tokenizer->Tokenize(prompts, /*max_length=*/77);
   const at::Tensor ids =
       torch::tensor(batch.input_ids, torch::kLong).view({batch.batch_size, batch.seq_len}).to(models.spec.device);
-  ASSIGN_OR_RETURN(models::clip::ClipTextOutput out, models.text_encoder->Forward(ids));
-  return out.last_hidden_state;
+  ASSIGN_OR_RETURN(models::clip::ClipTextOutput out, models.text_encoder->Forward(ids, clip_skip > 0));
+  if (clip_skip == 0) return out.last_hidden_state;
+  // hidden_states: the embeddings, then every layer's output.
+  return models.text_encoder->FinalLayerNorm(out.hidden_states[out.hidden_states.size() - 1 - clip_skip]);
 }
 
 absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, const TextToImageRequest& request,
@@ -75,7 +82,7 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
 
   TextToImageResult result;
   Clock::time_point start = Clock::now();
-  ASSIGN_OR_RETURN(at::Tensor embeds, EncodePrompts(models, {request.negative_prompt, request.prompt}));
+  ASSIGN_OR_RETURN(at::Tensor embeds, EncodePrompts(models, {request.negative_prompt, request.prompt}, request.clip_skip));
   result.timings.text_encoder_s = SecondsSince(start);
   result.negative_prompt_embeds = embeds.narrow(0, 0, 1);
   result.prompt_embeds = embeds.narrow(0, 1, 1);

@@ -31,6 +31,9 @@ struct TextToImageRequest {
   int64_t width = 512, height = 512;  // multiples of 8
   int64_t steps = 25;
   double guidance_scale = 7.5;  // ≤ 1: no classifier-free guidance
+  // Text states from this many layers before the last (diffusers'
+  // clip_skip; A1111's "Clip skip: 2" is 1 here), through the final norm.
+  int64_t clip_skip = 0;
   SchedulerChoice scheduler;    // empty name: the model's own scheduler
   // One per image; an empty list means one image with seed 0.
   std::vector<uint64_t> seeds;
@@ -68,7 +71,8 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
 at::Tensor SeededNoise(const std::vector<uint64_t>& seeds, int64_t channels, int64_t h, int64_t w);
 
 // CLIP embeddings of `prompts` ([N, 77, D]) the way the pipeline makes them.
-absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const std::vector<std::string>& prompts);
+absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const std::vector<std::string>& prompts,
+                                         int64_t clip_skip = 0);
 
 }  // namespace dreamshot::diffusion
 

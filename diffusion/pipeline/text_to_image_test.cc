@@ -78,6 +78,21 @@ TEST_F(TextToImageTest, GuidanceOfOneRunsTheConditionalBatchOnly) {
   EXPECT_EQ(plain.step_latents.size(), 3u);
 }
 
+TEST_F(TextToImageTest, ClipSkipTakesAnEarlierLayerThroughTheFinalNorm) {
+  const std::vector<std::string> prompts = {"Medium Shot, two people talking"};
+  const at::Tensor last = EncodePrompts(*models_, prompts).value();
+  const at::Tensor skip1 = EncodePrompts(*models_, prompts, 1).value();
+  const at::Tensor ids = torch::tensor(models_->tokenizer->Tokenize(prompts).input_ids).view({1, -1});
+  const auto out = models_->text_encoder->Forward(ids, /*output_hidden_states=*/true).value();
+  EXPECT_TRUE(last.equal(out.last_hidden_state));
+  const auto& hidden = out.hidden_states;
+  EXPECT_TRUE(skip1.equal(models_->text_encoder->FinalLayerNorm(hidden[hidden.size() - 2]).value()));
+  EXPECT_GT((skip1 - last).abs().max().item<double>(), 1e-3);
+  const int64_t layers = models_->text_encoder->config().num_hidden_layers;
+  EXPECT_NE(EncodePrompts(*models_, prompts, layers).status().message().find("clip_skip must be in"),
+            std::string::npos);
+}
+
 TEST_F(TextToImageTest, ACallbackCanCancelBetweenSteps) {
   TextToImageRequest r = Request();
   std::vector<int64_t> seen;

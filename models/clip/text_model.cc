@@ -192,6 +192,19 @@ absl::Status ClipTextModel::LoadWeights(const TensorMap& tensors, const std::str
   }
 }
 
+absl::StatusOr<at::Tensor> ClipTextModel::FinalLayerNorm(const at::Tensor& hidden) {
+  if (hidden.dim() < 1 || hidden.size(-1) != config_.hidden_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("FinalLayerNorm: last dimension must be ", config_.hidden_size, ", got ", c10::str(hidden.sizes())));
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    return impl_->root->text_model->final_layer_norm(hidden.to(spec_.device, spec_.dtype));
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("CLIP final_layer_norm failed: ", e.what_without_backtrace()));
+  }
+}
+
 absl::StatusOr<ClipTextOutput> ClipTextModel::Forward(const at::Tensor& input_ids, bool output_hidden_states) {
   if (input_ids.dim() != 2 || input_ids.scalar_type() != torch::kLong) {
     return absl::InvalidArgumentError("input_ids must be an int64 tensor of shape [batch, length]");

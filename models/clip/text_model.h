@@ -62,6 +62,9 @@ class ClipTextModel {
   // input_ids: [B, L] int64, L <= max_position_embeddings. No attention mask,
   // as Stable Diffusion calls it.
   absl::StatusOr<ClipTextOutput> Forward(const at::Tensor& input_ids, bool output_hidden_states = false);
+  // The final LayerNorm alone: "clip skip" takes an earlier hidden state
+  // through it, as diffusers does.
+  absl::StatusOr<at::Tensor> FinalLayerNorm(const at::Tensor& hidden);
 
   const ClipTextConfig& config() const { return config_; }
   const core::DeviceSpec& device_spec() const { return spec_; }
