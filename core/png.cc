@@ -66,36 +66,31 @@ uint8_t Paeth(int a, int b, int c) {
   return static_cast<uint8_t>(pb <= pc ? b : c);
 }
 
-// Filters row `cur` (prev: the row above, or zeros) with `type` into out.
-void FilterRow(int type, const uint8_t* cur, const uint8_t* prev, size_t n, int bpp, uint8_t* out) {
-  for (size_t i = 0; i < n; ++i) {
-    const int a = i >= static_cast<size_t>(bpp) ? cur[i - bpp] : 0, b = prev[i];
-    const int c = i >= static_cast<size_t>(bpp) ? prev[i - bpp] : 0;
-    int predicted = 0;
-    switch (type) {
-      case 1: predicted = a; break;
-      case 2: predicted = b; break;
-      case 3: predicted = (a + b) / 2; break;
-      case 4: predicted = Paeth(a, b, c); break;
-      default: break;
-    }
-    out[i] = static_cast<uint8_t>(cur[i] - predicted);
+// The value PNG filter `type` predicts from the left (a), above (b) and
+// upper-left (c) bytes.
+int Predict(int type, int a, int b, int c) {
+  switch (type) {
+    case 1: return a;
+    case 2: return b;
+    case 3: return (a + b) / 2;
+    case 4: return Paeth(a, b, c);
+    default: return 0;
   }
 }
 
+// Filters row `cur` (prev: the row above, or zeros) with `type` into out.
+void FilterRow(int type, const uint8_t* cur, const uint8_t* prev, size_t n, int bpp, uint8_t* out) {
+  for (size_t i = 0; i < n; ++i) {
+    const bool left = i >= static_cast<size_t>(bpp);
+    out[i] = static_cast<uint8_t>(cur[i] - Predict(type, left ? cur[i - bpp] : 0, prev[i], left ? prev[i - bpp] : 0));
+  }
+}
+
+// In place: `cur` holds filtered bytes and becomes the pixels.
 void UnfilterRow(int type, uint8_t* cur, const uint8_t* prev, size_t n, int bpp) {
   for (size_t i = 0; i < n; ++i) {
-    const int a = i >= static_cast<size_t>(bpp) ? cur[i - bpp] : 0, b = prev[i];
-    const int c = i >= static_cast<size_t>(bpp) ? prev[i - bpp] : 0;
-    int predicted = 0;
-    switch (type) {
-      case 1: predicted = a; break;
-      case 2: predicted = b; break;
-      case 3: predicted = (a + b) / 2; break;
-      case 4: predicted = Paeth(a, b, c); break;
-      default: break;
-    }
-    cur[i] = static_cast<uint8_t>(cur[i] + predicted);
+    const bool left = i >= static_cast<size_t>(bpp);
+    cur[i] = static_cast<uint8_t>(cur[i] + Predict(type, left ? cur[i - bpp] : 0, prev[i], left ? prev[i - bpp] : 0));
   }
 }
 

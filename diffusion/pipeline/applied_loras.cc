@@ -43,8 +43,7 @@ struct AppliedLoras::State {
     lora::LoraModuleMap weights;
     double scale;
   };
-  std::optional<lora::AdaptableModules> unet, text;
-  std::optional<lora::RuntimeLoras> unet_runtime, text_runtime;
+  std::optional<lora::RuntimeLoras> unet_runtime, text_runtime;  // each owns its module index
   std::vector<Merged> merged;  // un-merged in reverse order
 
   ~State() {
@@ -57,8 +56,8 @@ struct AppliedLoras::State {
                    double scale) {
     if (weights.empty()) return absl::OkStatus();
     const bool is_unet = component == lora::LoraComponent::kUNet;
-    const lora::AdaptableModules& modules = is_unet ? *unet : *text;
     lora::RuntimeLoras& runtime = is_unet ? *unet_runtime : *text_runtime;
+    const lora::AdaptableModules& modules = runtime.modules();
     lora::LoraModuleMap at_runtime, to_merge;
     SplitByLayerKind(modules, weights, &at_runtime, &to_merge);
     if (!at_runtime.empty()) RETURN_IF_ERROR(runtime.Attach(name, at_runtime, scale));
@@ -76,10 +75,6 @@ AppliedLoras::~AppliedLoras() = default;
 absl::StatusOr<std::unique_ptr<AppliedLoras>> AppliedLoras::Apply(StableDiffusionModels& models,
                                                                   const std::vector<LoraRef>& refs) {
   auto state = std::make_unique<State>();
-  ASSIGN_OR_RETURN(state->unet, lora::AdaptableModules::Index(models.unet->module(), lora::LoraComponent::kUNet));
-  ASSIGN_OR_RETURN(state->text, lora::AdaptableModules::Index(models.text_encoder->module(),
-                                                              lora::LoraComponent::kTextEncoder));
-  // RuntimeLoras keeps its own index of the same modules.
   ASSIGN_OR_RETURN(auto unet_index, lora::AdaptableModules::Index(models.unet->module(), lora::LoraComponent::kUNet));
   ASSIGN_OR_RETURN(auto text_index, lora::AdaptableModules::Index(models.text_encoder->module(),
                                                                   lora::LoraComponent::kTextEncoder));
@@ -90,7 +85,8 @@ absl::StatusOr<std::unique_ptr<AppliedLoras>> AppliedLoras::Apply(StableDiffusio
   for (size_t i = 0; i < refs.size(); ++i) {
     const LoraRef& ref = refs[i];
     // On any error `state` is destroyed, which undoes what was applied.
-    ASSIGN_OR_RETURN(lora::LoraFile file, lora::ReadLoraFile(ref.path, {&*state->unet, &*state->text}));
+    ASSIGN_OR_RETURN(lora::LoraFile file, lora::ReadLoraFile(ref.path, {&state->unet_runtime->modules(),
+                                                                        &state->text_runtime->modules()}));
     const std::string name = absl::StrCat(i, ":", FileStem(ref.path));
     RETURN_IF_ERROR(state->Add(name, lora::LoraComponent::kUNet, file.weights.unet, ref.scale));
     RETURN_IF_ERROR(state->Add(name, lora::LoraComponent::kTextEncoder, file.weights.text_encoder, ref.scale));

@@ -44,6 +44,8 @@ class RuntimeLoras {
   absl::Status SetScale(const std::string& name, double scale);
   absl::Status Detach(const std::string& name);
   std::vector<std::string> adapters() const;
+  // The index adapters attach through (also what files are read against).
+  const AdaptableModules& modules() const { return modules_; }
 
  private:
   struct Attached {
