@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -34,14 +35,16 @@ double SecondsSince(Clock::time_point start) {
 
 }  // namespace
 
+std::vector<at::Generator> SeededGenerators(const std::vector<uint64_t>& seeds) {
+  std::vector<at::Generator> generators;
+  generators.reserve(seeds.size());
+  for (uint64_t seed : seeds) generators.push_back(at::detail::createCPUGenerator(seed));
+  return generators;
+}
+
 at::Tensor SeededNoise(const std::vector<uint64_t>& seeds, int64_t channels, int64_t h, int64_t w) {
-  std::vector<at::Tensor> rows;
-  rows.reserve(seeds.size());
-  for (uint64_t seed : seeds) {
-    at::Generator generator = at::detail::createCPUGenerator(seed);
-    rows.push_back(torch::randn({1, channels, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat)));
-  }
-  return torch::cat(rows, 0);
+  PerSampleNoise noise(SeededGenerators(seeds));
+  return noise.NoiseLike(torch::empty({static_cast<int64_t>(seeds.size()), channels, h, w}));
 }
 
 absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const std::vector<std::string>& prompts,
@@ -66,7 +69,6 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
   const Clock::time_point run_start = Clock::now();
   torch::NoGradGuard no_grad;
   const core::DeviceSpec& spec = models.spec;
-  const std::vector<uint64_t> seeds = request.seeds.empty() ? std::vector<uint64_t>{0} : request.seeds;
   const int64_t channels = models.unet->config().in_channels;
   const int64_t factor = models.vae->config().downscale_factor();
   const int64_t h = request.height / factor, w = request.width / factor;
@@ -78,7 +80,14 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
                                                      "], got ", c10::str(initial.sizes())));
     }
   }
-  const int64_t batch = initial.defined() ? initial.size(0) : static_cast<int64_t>(seeds.size());
+  const int64_t batch = initial.defined() ? initial.size(0) : std::max<int64_t>(1, request.seeds.size());
+  std::vector<uint64_t> seeds = request.seeds;
+  if (seeds.empty()) {
+    for (int64_t k = 0; k < batch; ++k) seeds.push_back(static_cast<uint64_t>(k));
+  } else if (static_cast<int64_t>(seeds.size()) != batch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(seeds.size(), " seeds for ", batch, " initial latents: give one seed per image"));
+  }
 
   TextToImageResult result;
   Clock::time_point start = Clock::now();
@@ -95,9 +104,11 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
 
   ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> scheduler, CreateScheduler(request.scheduler, *models.scheduler_config));
   RETURN_IF_ERROR(scheduler->SetTimesteps(request.steps));
-  const at::Tensor noise0 = initial.defined() ? initial.to(torch::kFloat) : SeededNoise(seeds, channels, h, w);
+  // Each image's generator draws its starting noise, then its step noise.
+  PerSampleNoise noise_source(SeededGenerators(seeds));
+  const at::Tensor noise0 =
+      initial.defined() ? initial.to(torch::kFloat) : noise_source.NoiseLike(torch::empty({batch, channels, h, w}));
   at::Tensor x = (noise0 * scheduler->init_noise_sigma()).to(spec.device, spec.dtype);
-  at::Generator step_noise = at::detail::createCPUGenerator(seeds.front());
 
   const int64_t total = scheduler->num_steps();
   for (int64_t i = 0; i < total; ++i) {
@@ -109,7 +120,7 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
       const auto halves = noise.chunk(2);
       noise = halves[0] + request.guidance_scale * (halves[1] - halves[0]);
     }
-    ASSIGN_OR_RETURN(x, scheduler->Step(noise, i, x, &step_noise));
+    ASSIGN_OR_RETURN(x, scheduler->Step(noise, i, x, &noise_source));
     if (request.keep_step_latents) result.step_latents.push_back(x);
     if (on_step && !on_step(i + 1, total)) {
       return absl::CancelledError(absl::StrCat("generation cancelled after step ", i + 1, " of ", total));

@@ -4,11 +4,10 @@
 // [negative…, positive…] through the UNet, guided = uncond + g·(text −
 // uncond), any scheduler, VAE decode to [0, 1].
 //
-// Seeds: image k of a request starts from N(0, 1) noise drawn on the CPU
-// from its own generator seeded with seeds[k], so an image depends on its
-// seed only: the same seed gives bit-identical initial latents in every run,
-// at every batch position and on every device. Stochastic samplers draw
-// their step noise from a generator seeded with seeds[0].
+// Seeds: image k of a request owns a CPU generator seeded with seeds[k]. It
+// draws the image's starting noise and, for stochastic samplers, its step
+// noise, so an image depends on its seed only: the same seed gives the same
+// noise in every run, at every batch position and on every device.
 #ifndef DREAMSHOT_DIFFUSION_PIPELINE_TEXT_TO_IMAGE_H_
 #define DREAMSHOT_DIFFUSION_PIPELINE_TEXT_TO_IMAGE_H_
 
@@ -35,7 +34,8 @@ struct TextToImageRequest {
   // clip_skip; A1111's "Clip skip: 2" is 1 here), through the final norm.
   int64_t clip_skip = 0;
   SchedulerChoice scheduler;    // empty name: the model's own scheduler
-  // One per image; an empty list means one image with seed 0.
+  // One per image; an empty list means one image with seed 0 (with
+  // initial_latents: seeds 0, 1, … for their batch).
   std::vector<uint64_t> seeds;
   // Starting noise [B, 4, H/8, W/8] instead of the seeded draw; scaled by
   // the scheduler's init_noise_sigma like the seeded one (upstream's
@@ -67,7 +67,7 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
                                                  const StepCallback& on_step = nullptr);
 
 // The starting noise: [seeds.size(), channels, h, w] float32 on the CPU,
-// row k drawn from a CPU generator seeded with seeds[k].
+// row k the first draw of a CPU generator seeded with seeds[k].
 at::Tensor SeededNoise(const std::vector<uint64_t>& seeds, int64_t channels, int64_t h, int64_t w);
 
 // CLIP embeddings of `prompts` ([N, 77, D]) the way the pipeline makes them.

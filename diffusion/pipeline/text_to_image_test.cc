@@ -56,14 +56,16 @@ TEST_F(TextToImageTest, AnImagesNoiseDependsOnItsSeedOnlyNotItsBatchPosition) {
   const at::Tensor batch = SeededNoise({5, 9, 11}, 4, 4, 4);
   EXPECT_TRUE(batch[1].equal(SeededNoise({9}, 4, 4, 4)[0]));
   EXPECT_TRUE(batch[2].equal(SeededNoise({11}, 4, 4, 4)[0]));
-  TextToImageRequest r = Request();
-  r.scheduler.name = "ddim";
-  r.seeds = {5, 9};
-  const TextToImageResult pair = GenerateImages(*models_, r).value();
-  r.seeds = {9};
-  const TextToImageResult single = GenerateImages(*models_, r).value();
-  ASSERT_EQ(pair.images.size(0), 2);
-  EXPECT_LT((pair.images[1] - single.images[0]).abs().max().item<double>(), 1e-5);
+  for (const char* sampler : {"ddim", "euler_a"}) {  // euler_a: the step noise follows the seed too
+    TextToImageRequest r = Request();
+    r.scheduler.name = sampler;
+    r.seeds = {5, 9};
+    const TextToImageResult pair = GenerateImages(*models_, r).value();
+    r.seeds = {9};
+    const TextToImageResult single = GenerateImages(*models_, r).value();
+    ASSERT_EQ(pair.images.size(0), 2);
+    EXPECT_LT((pair.images[1] - single.images[0]).abs().max().item<double>(), 1e-5) << sampler;
+  }
 }
 
 TEST_F(TextToImageTest, GuidanceOfOneRunsTheConditionalBatchOnly) {
@@ -118,6 +120,9 @@ TEST_F(TextToImageTest, BadRequestsNameTheProblem) {
   r.initial_latents = torch::zeros({1, 4, 8, 8});  // the tiny VAE downsamples by 2: 32² needs 16²
   EXPECT_NE(GenerateImages(*models_, r).status().message().find("initial_latents must be [B, 4, 16, 16]"),
             std::string::npos);
+  r.initial_latents = torch::zeros({2, 4, 16, 16});
+  r.seeds = {1, 2, 3};
+  EXPECT_NE(GenerateImages(*models_, r).status().message().find("3 seeds for 2 initial latents"), std::string::npos);
 }
 
 }  // namespace

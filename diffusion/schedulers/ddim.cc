@@ -26,7 +26,7 @@ absl::Status DdimScheduler::SetTimesteps(int64_t num_inference_steps) {
 }
 
 absl::StatusOr<at::Tensor> DdimScheduler::Step(const at::Tensor& model_output, int64_t step_index,
-                                               const at::Tensor& sample, at::Generator* generator) {
+                                               const at::Tensor& sample, NoiseSource* noise_source) {
   RETURN_IF_ERROR(CheckStepIndex(step_index));
   const int64_t t = timesteps_[step_index].item<int64_t>();
   const int64_t prev_t = t - config_.num_train_timesteps / num_inference_steps_;
@@ -41,7 +41,7 @@ absl::StatusOr<at::Tensor> DdimScheduler::Step(const at::Tensor& model_output, i
   const double std_dev = eta_ * std::sqrt(variance);
   const at::Tensor direction = std::sqrt(1 - alpha_prod_prev - std_dev * std_dev) * noise;
   at::Tensor prev = std::sqrt(alpha_prod_prev) * original + direction;
-  if (eta_ > 0) prev = prev + std_dev * CpuNoiseLike(model_output, generator);
+  if (eta_ > 0) prev = prev + std_dev * NoiseLike(model_output, noise_source);
   return prev;
 }
 

@@ -26,7 +26,7 @@ absl::Status DdpmScheduler::SetTimesteps(int64_t num_inference_steps) {
 }
 
 absl::StatusOr<at::Tensor> DdpmScheduler::Step(const at::Tensor& model_output, int64_t step_index,
-                                               const at::Tensor& sample, at::Generator* generator) {
+                                               const at::Tensor& sample, NoiseSource* noise_source) {
   RETURN_IF_ERROR(CheckStepIndex(step_index));
   const int64_t t = timesteps_[step_index].item<int64_t>();
   const int64_t prev_t = t - config_.num_train_timesteps / num_inference_steps_;
@@ -42,7 +42,7 @@ absl::StatusOr<at::Tensor> DdpmScheduler::Step(const at::Tensor& model_output, i
                     (std::sqrt(current_alpha) * b_prev / b_t) * sample;
   if (t > 0) {
     const double variance = std::max(b_prev / b_t * current_beta, 1e-20);  // fixed_small
-    prev = prev + std::sqrt(variance) * CpuNoiseLike(model_output, generator);
+    prev = prev + std::sqrt(variance) * NoiseLike(model_output, noise_source);
   }
   return prev;
 }

@@ -15,7 +15,7 @@ class DdpmScheduler final : public Scheduler {
   std::string name() const override { return "DDPMScheduler"; }
   absl::Status SetTimesteps(int64_t num_inference_steps) override;
   absl::StatusOr<at::Tensor> Step(const at::Tensor& model_output, int64_t step_index, const at::Tensor& sample,
-                                  at::Generator* generator = nullptr) override;
+                                  NoiseSource* noise = nullptr) override;
 
  private:
   DdpmScheduler(SchedulerConfig config, NoiseSchedule schedule)

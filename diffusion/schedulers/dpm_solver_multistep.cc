@@ -121,7 +121,7 @@ at::Tensor DpmSolverMultistepScheduler::DataPrediction(const at::Tensor& model_o
 }
 
 absl::StatusOr<at::Tensor> DpmSolverMultistepScheduler::Step(const at::Tensor& model_output, int64_t step_index,
-                                                             const at::Tensor& sample, at::Generator* /*generator*/) {
+                                                             const at::Tensor& sample, NoiseSource* /*noise*/) {
   RETURN_IF_ERROR(CheckStepIndex(step_index));
   if (step_index != next_step_) {
     return absl::FailedPreconditionError(

@@ -32,7 +32,7 @@ class DpmSolverMultistepScheduler final : public Scheduler {
   std::string name() const override { return "DPMSolverMultistepScheduler"; }
   absl::Status SetTimesteps(int64_t num_inference_steps) override;
   absl::StatusOr<at::Tensor> Step(const at::Tensor& model_output, int64_t step_index, const at::Tensor& sample,
-                                  at::Generator* generator = nullptr) override;
+                                  NoiseSource* noise = nullptr) override;
   const at::Tensor& sigmas() const { return sigmas_; }  // [num_steps() + 1], float32
 
  private:

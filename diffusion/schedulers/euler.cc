@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<EulerScheduler>> EulerScheduler::Create(const Sch
 }
 
 absl::StatusOr<at::Tensor> EulerScheduler::Step(const at::Tensor& model_output, int64_t step_index,
-                                                const at::Tensor& sample, at::Generator* /*generator*/) {
+                                                const at::Tensor& sample, NoiseSource* /*noise*/) {
   RETURN_IF_ERROR(CheckStepIndex(step_index));
   // In float32 whatever the model's dtype, as upstream.
   const at::Tensor x = sample.to(torch::kFloat);

@@ -13,7 +13,7 @@ class EulerScheduler final : public EulerFamilyScheduler {
 
   std::string name() const override { return "EulerDiscreteScheduler"; }
   absl::StatusOr<at::Tensor> Step(const at::Tensor& model_output, int64_t step_index, const at::Tensor& sample,
-                                  at::Generator* generator = nullptr) override;
+                                  NoiseSource* noise = nullptr) override;
 
  private:
   using EulerFamilyScheduler::EulerFamilyScheduler;

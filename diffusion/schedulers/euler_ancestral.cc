@@ -16,9 +16,9 @@ absl::StatusOr<std::unique_ptr<EulerAncestralScheduler>> EulerAncestralScheduler
 }
 
 absl::StatusOr<at::Tensor> EulerAncestralScheduler::Step(const at::Tensor& model_output, int64_t step_index,
-                                                         const at::Tensor& sample, at::Generator* generator) {
+                                                         const at::Tensor& sample, NoiseSource* noise_source) {
   RETURN_IF_ERROR(CheckStepIndex(step_index));
-  return StepWithNoise(model_output, step_index, sample, CpuNoiseLike(model_output, generator));
+  return StepWithNoise(model_output, step_index, sample, NoiseLike(model_output, noise_source));
 }
 
 absl::StatusOr<at::Tensor> EulerAncestralScheduler::StepWithNoise(const at::Tensor& model_output,

@@ -13,7 +13,7 @@ class EulerAncestralScheduler final : public EulerFamilyScheduler {
 
   std::string name() const override { return "EulerAncestralDiscreteScheduler"; }
   absl::StatusOr<at::Tensor> Step(const at::Tensor& model_output, int64_t step_index, const at::Tensor& sample,
-                                  at::Generator* generator = nullptr) override;
+                                  NoiseSource* noise = nullptr) override;
   // The same step with the N(0, 1) draw given (tests, replays).
   absl::StatusOr<at::Tensor> StepWithNoise(const at::Tensor& model_output, int64_t step_index,
                                            const at::Tensor& sample, const at::Tensor& noise);

@@ -39,7 +39,7 @@ absl::Status PndmScheduler::SetTimesteps(int64_t num_inference_steps) {
 }
 
 absl::StatusOr<at::Tensor> PndmScheduler::Step(const at::Tensor& model_output, int64_t step_index,
-                                               const at::Tensor& sample, at::Generator* /*generator*/) {
+                                               const at::Tensor& sample, NoiseSource* /*noise*/) {
   RETURN_IF_ERROR(CheckStepIndex(step_index));
   if (step_index != next_step_) {
     return absl::FailedPreconditionError(

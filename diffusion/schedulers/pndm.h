@@ -18,7 +18,7 @@ class PndmScheduler final : public Scheduler {
   // num_inference_steps + 1 model evaluations: the second timestep repeats.
   absl::Status SetTimesteps(int64_t num_inference_steps) override;
   absl::StatusOr<at::Tensor> Step(const at::Tensor& model_output, int64_t step_index, const at::Tensor& sample,
-                                  at::Generator* generator = nullptr) override;
+                                  NoiseSource* noise = nullptr) override;
 
  private:
   PndmScheduler(SchedulerConfig config, NoiseSchedule schedule)

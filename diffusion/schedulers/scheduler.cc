@@ -83,11 +83,27 @@ at::Tensor Scheduler::TrainingTarget(const at::Tensor& original, const at::Tenso
   return original;
 }
 
-at::Tensor CpuNoiseLike(const at::Tensor& like, at::Generator* generator) {
-  at::Tensor noise = generator != nullptr
-                         ? torch::randn(like.sizes(), *generator, torch::TensorOptions().dtype(torch::kFloat))
-                         : torch::randn(like.sizes(), torch::TensorOptions().dtype(torch::kFloat));
-  return noise.to(like.device(), like.scalar_type());
+at::Tensor GeneratorNoise::NoiseLike(const at::Tensor& like) {
+  return torch::randn(like.sizes(), generator_, torch::TensorOptions().dtype(torch::kFloat))
+      .to(like.device(), like.scalar_type());
+}
+
+at::Tensor PerSampleNoise::NoiseLike(const at::Tensor& like) {
+  TORCH_CHECK(like.size(0) == static_cast<int64_t>(generators_.size()), "PerSampleNoise: batch of ", like.size(0),
+              " for ", generators_.size(), " generators");
+  std::vector<int64_t> row_shape = like.sizes().vec();
+  row_shape[0] = 1;
+  std::vector<at::Tensor> rows;
+  rows.reserve(generators_.size());
+  for (at::Generator& g : generators_) {
+    rows.push_back(torch::randn(row_shape, g, torch::TensorOptions().dtype(torch::kFloat)));
+  }
+  return torch::cat(rows, 0).to(like.device(), like.scalar_type());
+}
+
+at::Tensor NoiseLike(const at::Tensor& like, NoiseSource* noise) {
+  if (noise != nullptr) return noise->NoiseLike(like);
+  return torch::randn(like.sizes(), torch::TensorOptions().dtype(torch::kFloat)).to(like.device(), like.scalar_type());
 }
 
 }  // namespace dreamshot::diffusion

@@ -3,7 +3,7 @@
 //   scheduler->SetTimesteps(n);
 //   x = noise * scheduler->init_noise_sigma();
 //   for i in 0..num_steps(): eps = unet(ScaleModelInput(x, i), timesteps()[i]);
-//                            x = Step(eps, i, x, generator);
+//                            x = Step(eps, i, x, &noise);
 // Steps are addressed by index, not by timestep value, so schedulers whose
 // timesteps repeat (PNDM) need no lookup; multistep schedulers require the
 // indices in order. Training uses AddNoise/GetVelocity/TrainingTarget.
@@ -15,12 +15,44 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "diffusion/schedulers/scheduler_config.h"
 
 namespace dreamshot::diffusion {
+
+// Where stochastic steps (Euler ancestral, DDIM with eta > 0, DDPM) get
+// their N(0, 1) noise. Draws happen on the CPU, so a seed gives the same
+// numbers on every device; the result is moved to the sample's device and
+// dtype.
+class NoiseSource {
+ public:
+  virtual ~NoiseSource() = default;
+  virtual at::Tensor NoiseLike(const at::Tensor& like) = 0;
+};
+
+// All noise from one generator.
+class GeneratorNoise final : public NoiseSource {
+ public:
+  explicit GeneratorNoise(at::Generator generator) : generator_(std::move(generator)) {}
+  at::Tensor NoiseLike(const at::Tensor& like) override;
+
+ private:
+  at::Generator generator_;
+};
+
+// Sample k of the batch from generators[k], so that a sample's noise does
+// not depend on what else is in its batch (the pipeline's per-image seeds).
+class PerSampleNoise final : public NoiseSource {
+ public:
+  explicit PerSampleNoise(std::vector<at::Generator> generators) : generators_(std::move(generators)) {}
+  at::Tensor NoiseLike(const at::Tensor& like) override;  // like.size(0) == number of generators
+
+ private:
+  std::vector<at::Generator> generators_;
+};
 
 class Scheduler {
  public:
@@ -40,11 +72,10 @@ class Scheduler {
   virtual double init_noise_sigma() const { return 1.0; }
   // The model input at step i (Euler divides by sqrt(σ² + 1)).
   virtual at::Tensor ScaleModelInput(const at::Tensor& sample, int64_t step_index) const;
-  // x_{i+1} from the model output at step i. `generator` (a CPU generator)
-  // draws the noise of stochastic steps (Euler ancestral, DDIM with eta > 0,
-  // DDPM); nullptr uses LibTorch's default generator.
+  // x_{i+1} from the model output at step i. `noise` serves stochastic
+  // steps; nullptr draws from LibTorch's default CPU generator.
   virtual absl::StatusOr<at::Tensor> Step(const at::Tensor& model_output, int64_t step_index,
-                                          const at::Tensor& sample, at::Generator* generator = nullptr) = 0;
+                                          const at::Tensor& sample, NoiseSource* noise = nullptr) = 0;
 
   // Forward process at integer training timesteps ([B], one per sample):
   // sqrt(ᾱ)·x0 + sqrt(1-ᾱ)·noise.
@@ -76,9 +107,8 @@ class Scheduler {
   int64_t num_inference_steps_ = 0;
 };
 
-// N(0, 1) noise shaped like `like`, drawn on the CPU from `generator` (so a
-// seed gives the same numbers on every device) and moved to like's device.
-at::Tensor CpuNoiseLike(const at::Tensor& like, at::Generator* generator);
+// noise->NoiseLike(like), or LibTorch's default CPU generator for nullptr.
+at::Tensor NoiseLike(const at::Tensor& like, NoiseSource* noise);
 
 }  // namespace dreamshot::diffusion
 

@@ -67,13 +67,23 @@ TEST(SchedulerTest, AncestralNoiseComesFromTheGivenGenerator) {
     auto json = core::JsonConfig::FromString("{}", "test").value();
     auto s = CreateScheduler(choice, json).value();
     EXPECT_TRUE(s->SetTimesteps(5).ok());
-    at::Generator generator = at::detail::createCPUGenerator(seed);
+    GeneratorNoise noise(at::detail::createCPUGenerator(seed));
     at::Tensor x = torch::ones({1, 4, 8, 8}) * s->init_noise_sigma();
-    for (int64_t i = 0; i < s->num_steps(); ++i) x = s->Step(0.1 * x, i, x, &generator).value();
+    for (int64_t i = 0; i < s->num_steps(); ++i) x = s->Step(0.1 * x, i, x, &noise).value();
     return x;
   };
   EXPECT_TRUE(run(7).equal(run(7)));
   EXPECT_FALSE(run(7).equal(run(8)));
+}
+
+TEST(SchedulerTest, PerSampleNoiseDrawsEachRowFromItsOwnGenerator) {
+  PerSampleNoise pair({at::detail::createCPUGenerator(5), at::detail::createCPUGenerator(9)});
+  PerSampleNoise alone({at::detail::createCPUGenerator(9)});
+  const at::Tensor like = torch::empty({2, 4, 3, 3});
+  for (int draw = 0; draw < 3; ++draw) {  // the streams stay aligned draw after draw
+    const at::Tensor both = pair.NoiseLike(like);
+    EXPECT_TRUE(both[1].equal(alone.NoiseLike(like.narrow(0, 0, 1))[0])) << draw;
+  }
 }
 
 TEST(SchedulerTest, KarrasSigmasRunFromMaxToMinEvenlyInSigmaToTheOneSeventh) {
