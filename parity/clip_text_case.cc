@@ -6,10 +6,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "core/component_weights.h"
 #include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "models/clip/text_model.h"
+#include "models/load_model.h"
 #include "parity/case_kinds.h"
 #include "parity/case_io.h"
 
@@ -17,12 +17,8 @@ namespace dreamshot::parity {
 
 absl::StatusOr<CaseResult> RunClipTextModelCase(const ParityCase& c, const RunOptions& options) {
   ASSIGN_OR_RETURN(ModelCase m, ReadModelCase(c));
-  const std::string& folder = m.model_folder;
-  ASSIGN_OR_RETURN(auto json, core::JsonConfig::FromFile(folder + "/config.json"));
-  ASSIGN_OR_RETURN(auto config, models::clip::ClipTextConfig::FromJson(json));
-  ASSIGN_OR_RETURN(auto model, models::clip::ClipTextModel::Create(config, options.device));
-  ASSIGN_OR_RETURN(auto weights, core::LoadComponentWeights(folder, options.device));
-  RETURN_IF_ERROR(model->LoadWeights(weights, folder));
+  ASSIGN_OR_RETURN(auto model,
+                   models::LoadModelFromFolder<models::clip::ClipTextModel>(m.model_folder, options.device));
 
   ASSIGN_OR_RETURN(core::SafetensorsFile io, core::SafetensorsFile::Open(c.Path(m.files[0])));
   ASSIGN_OR_RETURN(at::Tensor input_ids, io.Load("input_ids"));

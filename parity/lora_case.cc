@@ -9,7 +9,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "core/component_weights.h"
 #include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "models/lora/adaptable_modules.h"
@@ -18,6 +17,7 @@
 #include "models/lora/lora_runtime.h"
 #include "models/unet/unet_2d_condition.h"
 #include "parity/case_io.h"
+#include "models/load_model.h"
 #include "parity/case_kinds.h"
 #include "parity/tensor_diff.h"
 
@@ -46,12 +46,8 @@ absl::Status CheckOutput(models::unet::UNet2DConditionModel& model, const core::
 
 absl::StatusOr<CaseResult> RunLoraUNetCase(const ParityCase& c, const RunOptions& options) {
   ASSIGN_OR_RETURN(ModelCase m, ReadModelCase(c));
-  const std::string& folder = m.model_folder;
-  ASSIGN_OR_RETURN(auto json, core::JsonConfig::FromFile(folder + "/config.json"));
-  ASSIGN_OR_RETURN(auto config, models::unet::UNetConfig::FromJson(json));
-  ASSIGN_OR_RETURN(auto model, models::unet::UNet2DConditionModel::Create(config, options.device));
-  ASSIGN_OR_RETURN(auto weights, core::LoadComponentWeights(folder, options.device));
-  RETURN_IF_ERROR(model->LoadWeights(weights, folder));
+  using models::unet::UNet2DConditionModel;
+  ASSIGN_OR_RETURN(auto model, models::LoadModelFromFolder<UNet2DConditionModel>(m.model_folder, options.device));
   ASSIGN_OR_RETURN(lora::AdaptableModules modules,
                    lora::AdaptableModules::Index(model->module(), lora::LoraComponent::kUNet));
 

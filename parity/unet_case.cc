@@ -5,10 +5,10 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
-#include "core/component_weights.h"
 #include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "models/unet/unet_2d_condition.h"
+#include "models/load_model.h"
 #include "parity/case_kinds.h"
 #include "parity/case_io.h"
 
@@ -16,12 +16,8 @@ namespace dreamshot::parity {
 
 absl::StatusOr<CaseResult> RunUNetCase(const ParityCase& c, const RunOptions& options) {
   ASSIGN_OR_RETURN(ModelCase m, ReadModelCase(c));
-  const std::string& folder = m.model_folder;
-  ASSIGN_OR_RETURN(auto json, core::JsonConfig::FromFile(folder + "/config.json"));
-  ASSIGN_OR_RETURN(auto config, models::unet::UNetConfig::FromJson(json));
-  ASSIGN_OR_RETURN(auto model, models::unet::UNet2DConditionModel::Create(config, options.device));
-  ASSIGN_OR_RETURN(auto weights, core::LoadComponentWeights(folder, options.device));
-  RETURN_IF_ERROR(model->LoadWeights(weights, folder));
+  using models::unet::UNet2DConditionModel;
+  ASSIGN_OR_RETURN(auto model, models::LoadModelFromFolder<UNet2DConditionModel>(m.model_folder, options.device));
   ASSIGN_OR_RETURN(core::SafetensorsFile io, core::SafetensorsFile::Open(c.Path(m.files[0])));
   ASSIGN_OR_RETURN(at::Tensor sample, io.Load("sample", options.device.dtype));
   ASSIGN_OR_RETURN(at::Tensor encoder_hidden_states, io.Load("encoder_hidden_states", options.device.dtype));

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/status_macros.h"
+#include "models/load_model.h"
 
 namespace dreamshot::diffusion {
 
@@ -14,27 +15,10 @@ absl::StatusOr<StableDiffusionModels> StableDiffusionModels::Load(const core::Mo
   ASSIGN_OR_RETURN(m.tokenizer, models::clip::ClipTokenizer::FromFolder(tokenizer_dir));
   ASSIGN_OR_RETURN(m.scheduler_config, source.ComponentConfig("scheduler"));
 
-  ASSIGN_OR_RETURN(core::JsonConfig text_json, source.ComponentConfig("text_encoder"));
-  ASSIGN_OR_RETURN(auto text_config, models::clip::ClipTextConfig::FromJson(text_json));
-  ASSIGN_OR_RETURN(m.text_encoder, models::clip::ClipTextModel::Create(text_config, spec));
-  {
-    ASSIGN_OR_RETURN(auto tensors, source.LoadComponentAsStored("text_encoder", spec.device));
-    RETURN_IF_ERROR(m.text_encoder->LoadWeights(tensors, source.path()));
-  }
-  ASSIGN_OR_RETURN(core::JsonConfig unet_json, source.ComponentConfig("unet"));
-  ASSIGN_OR_RETURN(auto unet_config, models::unet::UNetConfig::FromJson(unet_json));
-  ASSIGN_OR_RETURN(m.unet, models::unet::UNet2DConditionModel::Create(unet_config, spec));
-  {
-    ASSIGN_OR_RETURN(auto tensors, source.LoadComponentAsStored("unet", spec.device));
-    RETURN_IF_ERROR(m.unet->LoadWeights(tensors, source.path()));
-  }
-  ASSIGN_OR_RETURN(core::JsonConfig vae_json, source.ComponentConfig("vae"));
-  ASSIGN_OR_RETURN(auto vae_config, models::vae::VaeConfig::FromJson(vae_json));
-  ASSIGN_OR_RETURN(m.vae, models::vae::AutoencoderKL::Create(vae_config, spec));
-  {
-    ASSIGN_OR_RETURN(auto tensors, source.LoadComponentAsStored("vae", spec.device));
-    RETURN_IF_ERROR(m.vae->LoadWeights(tensors, source.path()));
-  }
+  ASSIGN_OR_RETURN(m.text_encoder,
+                   models::LoadModelComponent<models::clip::ClipTextModel>(source, "text_encoder", spec));
+  ASSIGN_OR_RETURN(m.unet, models::LoadModelComponent<models::unet::UNet2DConditionModel>(source, "unet", spec));
+  ASSIGN_OR_RETURN(m.vae, models::LoadModelComponent<models::vae::AutoencoderKL>(source, "vae", spec));
   return m;
 }
 

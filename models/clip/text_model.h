@@ -52,6 +52,7 @@ struct ClipTextOutput {
 
 class ClipTextModel {
  public:
+  using Config = ClipTextConfig;
   // Random-initialised module on `spec`'s device and dtype.
   static absl::StatusOr<std::unique_ptr<ClipTextModel>> Create(const ClipTextConfig& config,
                                                                const core::DeviceSpec& spec);

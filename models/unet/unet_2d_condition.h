@@ -70,6 +70,7 @@ struct UNetConfig {
 
 class UNet2DConditionModel {
  public:
+  using Config = UNetConfig;
   // Randomly initialised module on `spec`'s device and dtype.
   static absl::StatusOr<std::unique_ptr<UNet2DConditionModel>> Create(const UNetConfig& config,
                                                                       const core::DeviceSpec& spec);

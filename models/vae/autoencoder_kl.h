@@ -75,6 +75,7 @@ struct VaeTiling {
 
 class AutoencoderKL {
  public:
+  using Config = VaeConfig;
   // Random-initialised module on `spec`'s device and dtype.
   static absl::StatusOr<std::unique_ptr<AutoencoderKL>> Create(const VaeConfig& config,
                                                                const core::DeviceSpec& spec);
