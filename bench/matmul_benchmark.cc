@@ -21,5 +21,3 @@ void BM_MatmulFp32(benchmark::State& state) {
 BENCHMARK(BM_MatmulFp32)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-BENCHMARK_MAIN();

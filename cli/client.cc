@@ -53,6 +53,7 @@ Client::Client(std::string address, std::string token, const GlobalOptions& opti
   args.SetMaxSendMessageSize(-1);     // artifacts; the server caps what it accepts
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::ExperimentService::NewStub(channel_);
+  generator_ = v1::GeneratorService::NewStub(channel_);
 }
 
 void Client::Prepare(grpc::ClientContext* context, bool streaming) const {

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "cli/args.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
+#include "dreamshot/v1/generator.grpc.pb.h"
 
 namespace dreamshot::cli {
 
@@ -45,6 +46,7 @@ class Client {
 
   const std::string& address() const { return address_; }
   Stub& stub() { return *stub_; }
+  v1::GeneratorService::Stub& generator() { return *generator_; }
 
   // Sets the deadline (unless `streaming` and no --timeout was given) and the
   // authorization metadata on a fresh context.
@@ -71,6 +73,7 @@ class Client {
   bool timeout_given_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Stub> stub_;
+  std::unique_ptr<v1::GeneratorService::Stub> generator_;
 };
 
 // The exit code for a status (see the table above).

@@ -5,7 +5,12 @@
 // main parses the line, prints help, and dispatches to the group files
 // (experiments_cmd.cc, runs_cmd.cc, metrics_cmd.cc, artifacts_cmd.cc). Exit
 // codes are listed in client.h.
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -25,9 +30,16 @@ constexpr char kVersion[] = "0.1.0";
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {ExperimentsCommands, RunsCommands, MetricsCommands, ArtifactsCommands}) {
+  for (auto group : {ExperimentsCommands, RunsCommands, MetricsCommands, ArtifactsCommands, GenerateCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
+  all.push_back({{"init-tiny-model", "", "Write a small random-weight Stable Diffusion model (for demos and tests).",
+                  "Writes the real diffusers layout (model_index.json, unet/, vae/, text_encoder/, tokenizer/, "
+                  "scheduler/) with RANDOM weights: its images are noise-like patterns, not pictures. Runs "
+                  "locally (no server); the work is done by dreamshot-init-tiny-model, installed next to dreamshot.",
+                  {{"DIR"}},
+                  {{"seed", "N", "seed of the random weights (default 0)"}}},
+                 nullptr});
   all.push_back({{"version", "", "Print the client version.", "", {}, {}}, nullptr});
   return all;
 }
@@ -85,6 +97,32 @@ int ReportUsage(const absl::Status& status, const CommandSpec* spec) {
   return code;
 }
 
+// Commands that need LibTorch run in a sibling binary, so that the client
+// itself starts fast and links no tensor library (as git runs git-<cmd>).
+int RunSiblingTool(const std::string& tool, int argc, char** argv, const CommandSpec& spec) {
+  char self[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string dir = ".";
+  if (n > 0) {
+    self[n] = '\0';
+    dir = std::string(self);
+    dir = dir.substr(0, dir.find_last_of('/'));
+  }
+  const std::string path = dir + "/" + tool;
+  std::vector<char*> args = {const_cast<char*>(path.c_str())};
+  // Everything after the command word goes to the tool.
+  bool seen = false;
+  for (int i = 1; i < argc; ++i) {
+    if (seen) args.push_back(argv[i]);
+    if (!seen && spec.group == argv[i]) seen = true;
+  }
+  args.push_back(nullptr);
+  ::execv(path.c_str(), args.data());
+  return ReportError(absl::FailedPreconditionError(absl::StrCat("cannot run ", path, ": ", std::strerror(errno),
+                                                                " (it is built and installed next to dreamshot)")),
+                     std::cerr);
+}
+
 int Main(int argc, char** argv) {
   const std::vector<Command> commands = AllCommands();
   std::vector<const CommandSpec*> specs;
@@ -118,6 +156,7 @@ int Main(int argc, char** argv) {
     }
     return 0;
   }
+  if (spec.group == "init-tiny-model") return RunSiblingTool("dreamshot-init-tiny-model", argc, argv, spec);
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(parsed->global);
   if (!client.ok()) return ReportUsage(client.status(), &spec);
   Context context{parsed->global, parsed->args, **client, std::cout};

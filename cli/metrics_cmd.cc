@@ -1,9 +1,8 @@
 // dreamshot metrics log | history | watch
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/table.h"
 
 namespace dreamshot::cli {
@@ -22,9 +22,6 @@ namespace {
 
 constexpr size_t kBatchPoints = 10000;
 constexpr int kAttempts = 3;
-
-volatile std::sig_atomic_t g_interrupted = 0;
-void OnInterrupt(int) { g_interrupted = 1; }
 
 std::string RandomHex() {
   std::random_device device;
@@ -216,20 +213,7 @@ absl::Status Watch(Context& ctx) {
 
   grpc::ClientContext context;
   ctx.client.Prepare(&context, /*streaming=*/true);
-  // Ctrl-C: the handler only sets a flag; a helper thread turns it into a
-  // cancellation of the call, after which Read() returns false.
-  g_interrupted = 0;
-  auto previous = std::signal(SIGINT, OnInterrupt);
-  std::atomic<bool> done{false};
-  std::thread canceller([&] {
-    while (!done) {
-      if (g_interrupted) {
-        context.TryCancel();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
+  std::optional<CancelOnInterrupt> interrupt(&context);
   auto reader = ctx.client.stub().WatchMetrics(&context, request);
   v1::WatchMetricsResponse message;
   absl::Status status;
@@ -248,10 +232,9 @@ absl::Status Watch(Context& ctx) {
   }
   if (!status.ok()) context.TryCancel();
   const grpc::Status finish = reader->Finish();
-  done = true;
-  canceller.join();
-  std::signal(SIGINT, previous);
-  if (g_interrupted) return InterruptedError();
+  const bool interrupted = interrupt->interrupted();
+  interrupt.reset();
+  if (interrupted) return InterruptedError();
   if (!status.ok()) return status;
   status = ctx.client.Check(finish);
   if (!status.ok()) return status;

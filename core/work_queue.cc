@@ -37,11 +37,16 @@ WorkQueue::~WorkQueue() {
     if (running_) running_->Cancel();
   }
   work_.notify_all();
-  for (Item& item : dropped) item.handle->Finish(absl::CancelledError(absl::StrCat(name_, " is shutting down")));
+  for (Item& item : dropped) Complete(item, absl::CancelledError(absl::StrCat(name_, " is shutting down")));
   worker_.join();
 }
 
-absl::StatusOr<std::shared_ptr<JobHandle>> WorkQueue::Submit(Job job) {
+void WorkQueue::Complete(Item& item, absl::Status status) {
+  if (item.done) item.done(status);
+  item.handle->Finish(std::move(status));
+}
+
+absl::StatusOr<std::shared_ptr<JobHandle>> WorkQueue::Submit(Job job, Done done) {
   auto handle = std::make_shared<JobHandle>();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -51,10 +56,26 @@ absl::StatusOr<std::shared_ptr<JobHandle>> WorkQueue::Submit(Job job) {
       return absl::ResourceExhaustedError(
           absl::StrCat(name_, " is full: ", load, " jobs waiting or running (capacity ", capacity_, "); retry later"));
     }
-    queue_.push_back({std::move(job), handle});
+    queue_.push_back({std::move(job), handle, std::move(done)});
   }
   work_.notify_one();
   return handle;
+}
+
+void WorkQueue::Cancel(const std::shared_ptr<JobHandle>& handle) {
+  handle->Cancel();
+  std::optional<Item> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (it->handle == handle) {
+        dropped = std::move(*it);
+        queue_.erase(it);
+        break;
+      }
+    }
+  }
+  if (dropped) Complete(*dropped, absl::CancelledError("cancelled before it started"));
 }
 
 int WorkQueue::load() const {
@@ -80,7 +101,7 @@ void WorkQueue::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       running_.reset();
     }
-    item.handle->Finish(std::move(status));
+    Complete(item, std::move(status));
   }
 }
 

@@ -53,6 +53,9 @@ class JobHandle {
 class WorkQueue {
  public:
   using Job = std::function<absl::Status(const CancelFlag&)>;
+  // Called once with the job's final status (also when it never ran), on
+  // the thread that finished it, before waiters of the handle wake.
+  using Done = std::function<void(const absl::Status&)>;
 
   // `capacity`: jobs waiting or running at once (≥ 1).
   WorkQueue(std::string name, int capacity);
@@ -62,7 +65,10 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  absl::StatusOr<std::shared_ptr<JobHandle>> Submit(Job job);
+  absl::StatusOr<std::shared_ptr<JobHandle>> Submit(Job job, Done done = nullptr);
+  // Asks the job to stop. A job still waiting leaves the queue at once
+  // (finishing CANCELLED) instead of when its turn would have come.
+  void Cancel(const std::shared_ptr<JobHandle>& handle);
   // Jobs waiting or running.
   int load() const;
 
@@ -70,7 +76,9 @@ class WorkQueue {
   struct Item {
     Job job;
     std::shared_ptr<JobHandle> handle;
+    Done done;
   };
+  static void Complete(Item& item, absl::Status status);
   void Run();
 
   const std::string name_;

@@ -82,6 +82,31 @@ TEST(WorkQueueTest, CancelStopsTheRunningJobAndSkipsAQueuedOne) {
   EXPECT_EQ(queue.load(), 0);
 }
 
+TEST(WorkQueueTest, QueueCancelDropsAWaitingJobAtOnceAndReportsDone) {
+  WorkQueue queue("cpu queue", 4);
+  Gate gate;
+  std::atomic<int> started{0};
+  std::mutex mu;
+  std::vector<absl::StatusCode> done;
+  auto record = [&](const absl::Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    done.push_back(s.code());
+  };
+  auto running = *queue.Submit(gate.Job(&started), record);
+  auto waiting = *queue.Submit(gate.Job(&started), record);
+  while (started.load() == 0) std::this_thread::sleep_for(1ms);
+  queue.Cancel(waiting);
+  // Finished while the first job still runs, not when its turn comes.
+  EXPECT_TRUE(waiting->done());
+  EXPECT_EQ(waiting->Wait().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(queue.load(), 1);
+  gate.Open();
+  EXPECT_TRUE(running->Wait().ok());
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(done, (std::vector<absl::StatusCode>{absl::StatusCode::kCancelled, absl::StatusCode::kOk}));
+  EXPECT_EQ(started.load(), 1);
+}
+
 TEST(WorkQueueTest, DestructionCancelsWhatIsLeft) {
   std::shared_ptr<JobHandle> running, waiting;
   Gate gate;

@@ -134,10 +134,31 @@ void AddSearchTables(SQLite::Database& db) {
   )sql");
 }
 
+// Version 3: A/B image pairs — the same prompt and seed through two models —
+// which the evaluator scores and the survey shows to people.
+void AddImagePairs(SQLite::Database& db) {
+  db.exec(R"sql(
+    CREATE TABLE image_pairs (
+      id INTEGER PRIMARY KEY,
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      prompt TEXT NOT NULL,
+      shot_type TEXT NOT NULL DEFAULT '',
+      seed INTEGER NOT NULL,  -- the uint64 seed's bits
+      label_a TEXT NOT NULL,
+      label_b TEXT NOT NULL,
+      artifact_a INTEGER NOT NULL REFERENCES artifacts(id),
+      artifact_b INTEGER NOT NULL REFERENCES artifacts(id),
+      created_ms INTEGER NOT NULL
+    );
+    CREATE INDEX image_pairs_by_run ON image_pairs (run_id, id);
+  )sql");
+}
+
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "core tables", CreateCoreTables},
       {2, "search tables: numeric params, latest metrics, request ids", AddSearchTables},
+      {3, "A/B image pairs", AddImagePairs},
   };
   return *migrations;
 }

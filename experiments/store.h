@@ -74,6 +74,12 @@ class ExperimentStore {
   absl::StatusOr<Artifact> AddArtifact(const Artifact& artifact);
   absl::StatusOr<std::vector<Artifact>> ListArtifacts(int64_t run_id);
 
+  // A/B pairs. Both artifacts must belong to the pair's run; labels must
+  // differ.
+  absl::StatusOr<ImagePair> AddImagePair(const ImagePair& pair);
+  // In the order they were added.
+  absl::StatusOr<std::vector<ImagePair>> ListImagePairs(int64_t run_id);
+
   // Search (filter syntax in experiments/filter.h), paginated.
   absl::StatusOr<RunPage> SearchRuns(const RunQuery& query);
   // Every run matching (up to `limit`, else RESOURCE_EXHAUSTED).

@@ -103,6 +103,19 @@ struct Artifact {
   std::string uri;
 };
 
+// Two images of one prompt and seed from two systems (label_a, label_b),
+// both artifacts of run_id.
+struct ImagePair {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  std::string prompt;
+  std::string shot_type;  // "close", "medium", "long" or ""
+  uint64_t seed = 0;
+  std::string label_a, label_b;
+  int64_t artifact_a = 0, artifact_b = 0;
+  int64_t created_ms = 0;
+};
+
 struct RunQuery {
   std::vector<int64_t> experiment_ids;  // empty: all
   std::string filter;

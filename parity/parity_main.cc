@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "core/blas_core_type.h"
 #include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "parity/case_runner.h"
@@ -23,6 +24,7 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dreamshot::core::ReexecWithBlasCoreType(argv);  // before any BLAS work
   std::string dir, device = "cpu", dtype = "float32";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

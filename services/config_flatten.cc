@@ -113,14 +113,18 @@ absl::StatusOr<FlattenedConfig> FlattenConfig(const google::protobuf::Any& confi
   if (!message->ParseFromString(config.value())) {
     return absl::InvalidArgumentError(absl::StrCat("config bytes do not parse as ", type_name));
   }
+  return FlattenConfig(*message);
+}
+
+absl::StatusOr<FlattenedConfig> FlattenConfig(const Message& config) {
   FlattenedConfig out;
-  out.type_name = type_name;
+  out.type_name = config.GetDescriptor()->full_name();
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(*message, &out.json, options).ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("config of type ", type_name, " cannot be printed as JSON"));
+  if (!google::protobuf::util::MessageToJsonString(config, &out.json, options).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("config of type ", out.type_name, " cannot be printed as JSON"));
   }
-  out.params = FlattenMessage(*message);
+  out.params = FlattenMessage(config);
   return out;
 }
 

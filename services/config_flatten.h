@@ -25,6 +25,8 @@ std::map<std::string, std::string> FlattenMessage(const google::protobuf::Messag
 
 // INVALID_ARGUMENT if the type is unknown to this server or the bytes do not parse.
 absl::StatusOr<FlattenedConfig> FlattenConfig(const google::protobuf::Any& config);
+// A config the server built itself (e.g. a GenerationRequest).
+absl::StatusOr<FlattenedConfig> FlattenConfig(const google::protobuf::Message& config);
 
 }  // namespace dreamshot::services
 

@@ -12,6 +12,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/strip.h"
+#include "core/blas_core_type.h"
+#include "core/caching_cpu_allocator.h"
+#include "core/device.h"
 #include "services/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address:port to listen on (port 0: any free port)");
@@ -22,6 +25,9 @@ ABSL_FLAG(std::string, auth_token_file, "",
           "file holding a bearer token that every RPC must present (default: no authentication)");
 ABSL_FLAG(int, max_message_mb, 64, "largest request or response, in MiB");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (for scripts)");
+ABSL_FLAG(double, model_cache_gb, 12, "memory for loaded models kept between requests, in GiB");
+ABSL_FLAG(int, queue_capacity, 16, "generation jobs waiting or running per device before new ones are refused");
+ABSL_FLAG(int, threads, 0, "CPU threads for the networks (0: $OMP_NUM_THREADS or every core)");
 
 namespace {
 
@@ -51,6 +57,7 @@ std::string ReadToken(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dreamshot::core::ReexecWithBlasCoreType(argv);  // before any BLAS work
   absl::SetProgramUsageMessage("dreamshotd: the DreamShot gRPC server (see README.md)");
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
@@ -68,6 +75,11 @@ int main(int argc, char** argv) {
     options.auth_token = ReadToken(absl::GetFlag(FLAGS_auth_token_file));
   }
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  options.model_cache_bytes = static_cast<int64_t>(absl::GetFlag(FLAGS_model_cache_gb) * (1 << 30));
+  options.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
+  const int threads = dreamshot::core::InitCpuThreads(absl::GetFlag(FLAGS_threads));
+  // Generation reuses the same large activation blocks every step.
+  dreamshot::core::InstallCachingCpuAllocator();
 
   auto server = dreamshot::services::DreamshotServer::Start(options);
   if (!server.ok()) {
@@ -82,7 +94,8 @@ int main(int argc, char** argv) {
                  << " run(s) failed that a previous server left active";
   }
   LOG(INFO) << "dreamshotd serving on port " << (*server)->port() << " with store "
-            << (*server)->store_path() << (options.auth_token.empty() ? "" : " (bearer token required)");
+            << (*server)->store_path() << ", " << threads << " CPU threads"
+            << (options.auth_token.empty() ? "" : " (bearer token required)");
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << (*server)->port() << "\n";
   }

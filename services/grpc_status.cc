@@ -28,7 +28,16 @@ static_assert(static_cast<int>(absl::StatusCode::kUnauthenticated) == grpc::Stat
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  // The message travels as a header (percent-encoded, so up to 3x longer)
+  // and gRPC drops a call whose headers pass 8 KiB: cap it.
+  constexpr size_t kMaxMessage = 2000;
+  std::string message(status.message());
+  if (message.size() > kMaxMessage) {
+    size_t cut = kMaxMessage;
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+    message = message.substr(0, cut) + "… (" + std::to_string(message.size() - cut) + " more bytes)";
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -8,11 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/atomic_file.h"
+#include "core/device_queues.h"
 #include "core/file_lock.h"
 #include "core/status_macros.h"
+#include "diffusion/pipeline/model_cache.h"
 #include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "services/experiment_service.h"
+#include "services/generator_service.h"
 #include "services/rpc_guard.h"
 
 namespace dreamshot::services {
@@ -30,7 +33,10 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
 
 DreamshotServer::DreamshotServer() = default;
 
-DreamshotServer::~DreamshotServer() { Shutdown(); }
+DreamshotServer::~DreamshotServer() {
+  Shutdown();
+  queues_.reset();  // finishes queued jobs while the services they use exist
+}
 
 absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const ServerOptions& options) {
   auto server = std::unique_ptr<DreamshotServer>(new DreamshotServer());
@@ -47,12 +53,18 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   server->guard_ = std::make_unique<RpcGuard>(options.auth_token);
   server->experiment_service_ = std::make_unique<ExperimentServiceImpl>(
       server->store_.get(), server->blobs_.get(), server->guard_.get());
+  server->model_cache_ = std::make_unique<diffusion::ModelCache>(options.model_cache_bytes);
+  server->queues_ = std::make_unique<core::DeviceQueues>(options.queue_capacity);
+  server->generator_service_ = std::make_unique<GeneratorServiceImpl>(
+      server->store_.get(), server->blobs_.get(), server->model_cache_.get(), server->queues_.get(),
+      server->guard_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->experiment_service_.get());
+  builder.RegisterService(server->generator_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,

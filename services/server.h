@@ -3,6 +3,7 @@
 #ifndef DREAMSHOT_SERVICES_SERVER_H_
 #define DREAMSHOT_SERVICES_SERVER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -13,7 +14,12 @@ class Server;
 }
 
 namespace dreamshot::core {
+class DeviceQueues;
 class FileLock;
+}  // namespace dreamshot::core
+
+namespace dreamshot::diffusion {
+class ModelCache;
 }
 
 namespace dreamshot::experiments {
@@ -24,6 +30,7 @@ class ExperimentStore;
 namespace dreamshot::services {
 
 class ExperimentServiceImpl;
+class GeneratorServiceImpl;
 class RpcGuard;
 
 struct ServerOptions {
@@ -32,6 +39,10 @@ struct ServerOptions {
   std::string store_path;                          // default: <data_dir>/experiments.db
   std::string auth_token;                          // empty: no authentication
   int max_message_bytes = 64 << 20;
+  // Loaded models kept for reuse (SD 1.5 in fp32 is ~4 GiB).
+  int64_t model_cache_bytes = int64_t{12} << 30;
+  // Generation jobs waiting or running per device before RESOURCE_EXHAUSTED.
+  int queue_capacity = 16;
 };
 
 class DreamshotServer {
@@ -57,7 +68,10 @@ class DreamshotServer {
   std::unique_ptr<experiments::ExperimentStore> store_;
   std::unique_ptr<experiments::ArtifactBlobs> blobs_;
   std::unique_ptr<RpcGuard> guard_;
+  std::unique_ptr<diffusion::ModelCache> model_cache_;
+  std::unique_ptr<core::DeviceQueues> queues_;  // outlives the server: its jobs finish streams
   std::unique_ptr<ExperimentServiceImpl> experiment_service_;
+  std::unique_ptr<GeneratorServiceImpl> generator_service_;
   std::unique_ptr<grpc::Server> server_;
 };
 

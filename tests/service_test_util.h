@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,13 +26,15 @@ inline std::string FreshDataDir(const std::string& name) {
   return dir;
 }
 
-inline std::unique_ptr<services::DreamshotServer> StartServer(const std::string& data_dir,
-                                                              const std::string& token = "") {
+inline std::unique_ptr<services::DreamshotServer> StartServer(
+    const std::string& data_dir, const std::string& token = "",
+    const std::function<void(services::ServerOptions&)>& adjust = nullptr) {
   services::ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;
   options.auth_token = token;
   options.max_message_bytes = 4 << 20;
+  if (adjust) adjust(options);
   auto server = services::DreamshotServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? std::move(*server) : nullptr;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts dreamshotd on the default data directory (./dreamshot-data, or
-# $DREAMSHOT_DATA), logs a demo run like a short LoRA fine-tune would, prints
-# it back, and stops the server. Assumes the binaries are built.
+# $DREAMSHOT_DATA), generates an image through it from a tiny random-weight
+# model (written on first use), logs a demo run like a short LoRA fine-tune
+# would, prints it back, and stops the server. Assumes the binaries are built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bazel-bin
@@ -20,6 +21,17 @@ export DREAMSHOT_SERVER=127.0.0.1:$(cat "$port_file")
 ds() { "$bin/cli/dreamshot" "$@"; }
 
 echo "== dreamshotd serving $data/experiments.db on $DREAMSHOT_SERVER"
+
+tiny="$data/models/tiny-sd"
+if [ ! -e "$tiny/model_index.json" ]; then
+  echo "== dreamshot init-tiny-model $tiny"
+  ds init-tiny-model "$tiny"
+fi
+echo "== dreamshot generate (a random-weight model: expect a noise-like pattern, not a picture)"
+ds generate "Close Shot, a lighthouse keeper looking at the sea" --model "$tiny" \
+  --negative "blurry" --width 64 --height 64 --steps 20 --scheduler dpmpp_2m_karras --seed 42 \
+  --experiment quickstart-generation --out "$data/quickstart-images"
+echo
 ds experiments create quickstart --description "DreamShot quick-start demo runs" >/dev/null 2>&1 \
   || true  # exists from an earlier quick start: add another run to it
 seed=$(( $(ds runs list --experiment quickstart --json | python3 -c \

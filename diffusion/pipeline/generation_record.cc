@@ -183,4 +183,12 @@ absl::StatusOr<std::string> EncodeGeneratedPng(const at::Tensor& image, const Ge
   return core::EncodePng(png);
 }
 
+absl::StatusOr<std::string> GenerationParametersOfPng(absl::string_view png_bytes) {
+  ASSIGN_OR_RETURN(core::PngImage png, core::DecodePng(png_bytes));
+  for (const auto& [key, text] : png.texts) {
+    if (key == "parameters") return text;
+  }
+  return absl::NotFoundError("the PNG has no \"parameters\" text chunk");
+}
+
 }  // namespace dreamshot::diffusion

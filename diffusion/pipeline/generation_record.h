@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace dreamshot::diffusion {
 
@@ -45,6 +46,8 @@ absl::StatusOr<GenerationRecord> ParseGenerationParametersText(const std::string
 // image: [3, H, W] float in [0, 1] → 8-bit RGB PNG (values ·255, rounded,
 // as diffusers' numpy_to_pil) with the record in its "parameters" chunk.
 absl::StatusOr<std::string> EncodeGeneratedPng(const at::Tensor& image, const GenerationRecord& record);
+// The "parameters" text of a PNG ("PNG info"); NOT_FOUND without one.
+absl::StatusOr<std::string> GenerationParametersOfPng(absl::string_view png);
 
 }  // namespace dreamshot::diffusion
 

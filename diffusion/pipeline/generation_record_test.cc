@@ -64,6 +64,10 @@ TEST(GenerationRecordTest, PngCarriesPixelsAndParameters) {
   EXPECT_EQ(decoded->pixels[0], 0);     // R at (0, 0): 0
   EXPECT_EQ(decoded->pixels.back(), 255);  // B at (3, 4): 1
   EXPECT_EQ(decoded->pixels[1], static_cast<uint8_t>(std::lround(20.0 / 59 * 255)));  // G at (0, 0)
+  EXPECT_EQ(GenerationParametersOfPng(*png).value(), GenerationParametersText(Example()));
+  decoded->texts.clear();
+  EXPECT_EQ(GenerationParametersOfPng(core::EncodePng(*decoded).value()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(GenerationParametersOfPng("not a png").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(GenerationRecordTest, MalformedParametersAreNamed) {

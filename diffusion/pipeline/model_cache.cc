@@ -81,6 +81,11 @@ absl::StatusOr<std::string> ModelCache::ContentHash(const std::string& path, con
   return core::Sha256Hex(absl::StrJoin(parts, "\n"));
 }
 
+absl::StatusOr<std::string> ModelCache::ModelSha256(const std::string& path, const std::string& config_dir) {
+  if (fs::is_directory(path)) return ContentHash(path, config_dir);
+  return FileHash(path);
+}
+
 absl::StatusOr<std::shared_ptr<StableDiffusionModels>> ModelCache::Get(const ModelKey& key) {
   ASSIGN_OR_RETURN(std::string content, ContentHash(key.path, key.config_dir));
   const std::string id = absl::StrCat(content, "@", key.spec.ToString());

@@ -47,6 +47,11 @@ class ModelCache {
   // tokenizer and weight files, by relative path).
   absl::StatusOr<std::string> ContentHash(const std::string& path, const std::string& config_dir);
 
+  // What a generated image records as its model hash: a single
+  // checkpoint's own SHA-256 (what A1111 and civitai show), or a folder's
+  // ContentHash.
+  absl::StatusOr<std::string> ModelSha256(const std::string& path, const std::string& config_dir);
+
   ModelCacheStats stats() const;
 
  private:

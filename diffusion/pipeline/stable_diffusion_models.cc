@@ -2,6 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "models/load_model.h"
 
@@ -20,6 +25,41 @@ absl::StatusOr<StableDiffusionModels> StableDiffusionModels::Load(const core::Mo
   ASSIGN_OR_RETURN(m.unet, models::LoadModelComponent<models::unet::UNet2DConditionModel>(source, "unet", spec));
   ASSIGN_OR_RETURN(m.vae, models::LoadModelComponent<models::vae::AutoencoderKL>(source, "vae", spec));
   return m;
+}
+
+namespace {
+
+absl::Status CheckComponentFolders(const std::string& folder, const std::vector<std::string>& components,
+                                   const std::string& what) {
+  std::vector<std::string> missing;
+  for (const std::string& c : components) {
+    if (!std::filesystem::is_directory(std::filesystem::path(folder) / c)) missing.push_back(c + "/");
+  }
+  if (missing.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(what, " ", folder, " lacks ", absl::StrJoin(missing, ", "),
+                                                    " (a Stable Diffusion model needs text_encoder/, tokenizer/, "
+                                                    "unet/, vae/ and scheduler/)"));
+}
+
+}  // namespace
+
+absl::Status CheckModelFiles(const std::string& path, const std::string& config_dir) {
+  std::error_code ec;
+  if (path.empty()) return absl::InvalidArgumentError("no base model given");
+  if (!std::filesystem::exists(path, ec)) return absl::NotFoundError(absl::StrCat("no model at ", path));
+  if (std::filesystem::is_directory(path, ec)) {
+    return CheckComponentFolders(path, {"text_encoder", "tokenizer", "unet", "vae", "scheduler"}, "model folder");
+  }
+  if (config_dir.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "single checkpoint ", path,
+        " needs a config folder (config_dir: a diffusers folder of the same architecture) for its UNet/VAE "
+        "configs, tokenizer and scheduler"));
+  }
+  if (!std::filesystem::is_directory(config_dir, ec)) {
+    return absl::NotFoundError(absl::StrCat("no config folder at ", config_dir));
+  }
+  return CheckComponentFolders(config_dir, {"tokenizer", "unet", "vae", "scheduler"}, "config folder");
 }
 
 }  // namespace dreamshot::diffusion

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "core/device.h"
@@ -30,6 +31,12 @@ struct StableDiffusionModels {
   // Weights are converted to spec's dtype while they are copied in.
   static absl::StatusOr<StableDiffusionModels> Load(const core::ModelSource& source, const core::DeviceSpec& spec);
 };
+
+// The checks a request can pass before anything is read: `path` exists; a
+// folder has every component sub-folder (FAILED_PRECONDITION naming the
+// missing ones); a single checkpoint comes with `config_dir`, which does.
+// NOT_FOUND for a missing path.
+absl::Status CheckModelFiles(const std::string& path, const std::string& config_dir);
 
 }  // namespace dreamshot::diffusion
 

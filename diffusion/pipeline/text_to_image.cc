@@ -11,19 +11,20 @@
 #include "core/status_macros.h"
 
 namespace dreamshot::diffusion {
-namespace {
-
-absl::Status Validate(const TextToImageRequest& r) {
+absl::Status ValidateTextToImageRequest(const TextToImageRequest& r) {
   if (r.width <= 0 || r.height <= 0 || r.width % 8 != 0 || r.height % 8 != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("width and height must be positive multiples of 8, got ", r.width, "×", r.height));
   }
   if (r.steps < 1) return absl::InvalidArgumentError(absl::StrCat("steps must be ≥ 1, got ", r.steps));
   if (!std::isfinite(r.guidance_scale)) return absl::InvalidArgumentError("guidance_scale must be finite");
+  if (!r.negative_prompt.empty() && r.guidance_scale <= 1.0) {
+    return absl::InvalidArgumentError(absl::StrCat("a negative prompt needs classifier-free guidance (guidance_scale > 1, got ",
+                                                   r.guidance_scale, "); it would be ignored"));
+  }
+  if (r.clip_skip < 0) return absl::InvalidArgumentError(absl::StrCat("clip_skip must be ≥ 0, got ", r.clip_skip));
   return absl::OkStatus();
 }
-
-}  // namespace
 
 namespace {
 
@@ -65,7 +66,7 @@ absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const st
 
 absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, const TextToImageRequest& request,
                                                  const StepCallback& on_step) {
-  RETURN_IF_ERROR(Validate(request));
+  RETURN_IF_ERROR(ValidateTextToImageRequest(request));
   const Clock::time_point run_start = Clock::now();
   torch::NoGradGuard no_grad;
   const core::DeviceSpec& spec = models.spec;

@@ -63,6 +63,11 @@ struct TextToImageResult {
 // cancels the run (CANCELLED) before the next step.
 using StepCallback = std::function<bool(int64_t done, int64_t total)>;
 
+// The checks that need no model (sizes, steps, guidance with a negative
+// prompt, clip_skip ≥ 0): callers run them before queueing any work.
+// GenerateImages runs them too, plus the model-dependent ones.
+absl::Status ValidateTextToImageRequest(const TextToImageRequest& request);
+
 absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, const TextToImageRequest& request,
                                                  const StepCallback& on_step = nullptr);
 

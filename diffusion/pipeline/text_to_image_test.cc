@@ -71,6 +71,7 @@ TEST_F(TextToImageTest, AnImagesNoiseDependsOnItsSeedOnlyNotItsBatchPosition) {
 TEST_F(TextToImageTest, GuidanceOfOneRunsTheConditionalBatchOnly) {
   TextToImageRequest r = Request();
   r.scheduler.name = "ddim";
+  r.negative_prompt = "";  // a negative prompt without guidance is refused
   r.guidance_scale = 1.0;
   r.seeds = {1};
   const TextToImageResult plain = GenerateImages(*models_, r).value();
@@ -113,6 +114,15 @@ TEST_F(TextToImageTest, BadRequestsNameTheProblem) {
   auto bad_size = GenerateImages(*models_, r);
   EXPECT_EQ(bad_size.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad_size.status().message().find("multiples of 8, got 30×32"), std::string::npos);
+  r = Request();
+  r.steps = 0;
+  EXPECT_NE(GenerateImages(*models_, r).status().message().find("steps must be ≥ 1, got 0"), std::string::npos);
+  r = Request();
+  r.guidance_scale = 0.5;  // with the negative prompt "blurry"
+  auto ignored_negative = GenerateImages(*models_, r);
+  EXPECT_EQ(ignored_negative.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(ignored_negative.status().message().find("a negative prompt needs classifier-free guidance"),
+            std::string::npos);
   r = Request();
   r.scheduler.name = "plms2";
   EXPECT_NE(GenerateImages(*models_, r).status().message().find("unknown scheduler \"plms2\""), std::string::npos);

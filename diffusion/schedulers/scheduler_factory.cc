@@ -53,6 +53,25 @@ std::vector<std::string> SchedulerNames() {
   return names;
 }
 
+absl::StatusOr<std::string> SchedulerShortName(absl::string_view name) {
+  ASSIGN_OR_RETURN(Kind kind, KindOf(name));
+  for (const NamedKind& k : kKinds) {
+    if (k.kind == kind) return std::string(k.short_name);
+  }
+  return absl::InternalError("unnamed scheduler kind");
+}
+
+absl::StatusOr<std::string> SchedulerShortName(const SchedulerChoice& choice, const core::JsonConfig& config) {
+  if (!choice.name.empty()) return SchedulerShortName(choice.name);
+  ASSIGN_OR_RETURN(const std::string class_name, config.String("_class_name"));
+  ASSIGN_OR_RETURN(std::string name, SchedulerShortName(class_name));
+  if (name == "dpmpp_2m") {
+    ASSIGN_OR_RETURN(SchedulerConfig schedule, SchedulerConfig::FromJson(config, TimestepSpacing::kLinspace));
+    if (schedule.use_karras_sigmas) name = "dpmpp_2m_karras";
+  }
+  return name;
+}
+
 absl::StatusOr<std::unique_ptr<Scheduler>> CreateScheduler(const SchedulerChoice& choice,
                                                            const core::JsonConfig& json) {
   std::string name = choice.name;

@@ -27,6 +27,14 @@ struct SchedulerChoice {
 // The short names, for help texts and validation.
 std::vector<std::string> SchedulerNames();
 
+// The short name of a short or class name (INVALID_ARGUMENT listing the
+// known names otherwise): requests are checked with it before any work.
+absl::StatusOr<std::string> SchedulerShortName(absl::string_view name);
+// The short name of the sampler `choice` makes from `config` (its
+// `_class_name` when choice.name is empty; Karras sigmas in a
+// DPMSolverMultistepScheduler config make it dpmpp_2m_karras).
+absl::StatusOr<std::string> SchedulerShortName(const SchedulerChoice& choice, const core::JsonConfig& config);
+
 absl::StatusOr<std::unique_ptr<Scheduler>> CreateScheduler(const SchedulerChoice& choice,
                                                            const core::JsonConfig& config);
 

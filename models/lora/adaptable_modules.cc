@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/problem_list.h"
 #include "core/status_macros.h"
 
 namespace dreamshot::models::lora {
@@ -72,7 +73,7 @@ absl::Status AdaptableModules::Check(const LoraModuleMap& weights) const {
     }
   }
   if (problems.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+  return absl::InvalidArgumentError(core::JoinProblems(problems));
 }
 
 }  // namespace dreamshot::models::lora

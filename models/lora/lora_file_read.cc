@@ -5,7 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "core/problem_list.h"
 #include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "models/lora/lora_file.h"
@@ -54,7 +54,7 @@ absl::StatusOr<LoraFile> ReadLoraFile(const std::string& path, const LoraTargets
     }
     keys.emplace_back(key, std::move(*parsed));
   }
-  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", absl::StrJoin(problems, "; ")));
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", core::JoinProblems(problems)));
   ASSIGN_OR_RETURN(LoraFileFormat format, CommonFormat(keys, path));
 
   LoraFile out{format, {}};
@@ -115,7 +115,7 @@ absl::StatusOr<LoraFile> ReadLoraFile(const std::string& path, const LoraTargets
       if (!fits.ok()) problems.push_back(std::string(fits.message()));
     }
   }
-  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", absl::StrJoin(problems, "; ")));
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", core::JoinProblems(problems)));
   return out;
 }
 

@@ -1,0 +1,33 @@
+// One WorkQueue per device, made on first use: jobs for one GPU (or the
+// CPU) run one at a time in submission order, jobs for different devices
+// run side by side. Generation and training share it, so a training run
+// and a generation request never fight over one device's memory.
+#ifndef DREAMSHOT_CORE_DEVICE_QUEUES_H_
+#define DREAMSHOT_CORE_DEVICE_QUEUES_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/work_queue.h"
+
+namespace dreamshot::core {
+
+class DeviceQueues {
+ public:
+  // `capacity`: jobs waiting or running per device.
+  explicit DeviceQueues(int capacity) : capacity_(capacity) {}
+
+  // `device`: c10's name ("cpu", "cuda:0").
+  WorkQueue& For(const std::string& device);
+
+ private:
+  const int capacity_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<WorkQueue>> queues_;
+};
+
+}  // namespace dreamshot::core
+
+#endif  // DREAMSHOT_CORE_DEVICE_QUEUES_H_
