@@ -1,5 +1,6 @@
 #include "core/work_queue.h"
 
+#include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -94,9 +95,18 @@ void WorkQueue::Run() {
       queue_.pop_front();
       running_ = item.handle;
     }
-    absl::Status status = item.handle->cancelled()
-                              ? absl::CancelledError("cancelled before it started")
-                              : item.job(item.handle->flag_);
+    absl::Status status;
+    if (item.handle->cancelled()) {
+      status = absl::CancelledError("cancelled before it started");
+    } else {
+      // A job that throws (a LibTorch error no caller converted) fails
+      // alone; it must not take the process, and the other jobs, down.
+      try {
+        status = item.job(item.handle->flag_);
+      } catch (const std::exception& e) {
+        status = absl::InternalError(absl::StrCat("job failed with an unexpected error: ", e.what()));
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_.reset();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <stdexcept>
 #include <vector>
 
 namespace dreamshot::core {
@@ -105,6 +106,16 @@ TEST(WorkQueueTest, QueueCancelDropsAWaitingJobAtOnceAndReportsDone) {
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(done, (std::vector<absl::StatusCode>{absl::StatusCode::kCancelled, absl::StatusCode::kOk}));
   EXPECT_EQ(started.load(), 1);
+}
+
+TEST(WorkQueueTest, AThrowingJobFailsAloneAndTheQueueGoesOn) {
+  WorkQueue queue("cpu queue", 4);
+  auto thrower = *queue.Submit([](const CancelFlag&) -> absl::Status { throw std::out_of_range("index 1000"); });
+  auto next = *queue.Submit([](const CancelFlag&) { return absl::OkStatus(); });
+  const absl::Status status = thrower->Wait();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(status.message().find("index 1000"), std::string::npos);
+  EXPECT_TRUE(next->Wait().ok());
 }
 
 TEST(WorkQueueTest, DestructionCancelsWhatIsLeft) {

@@ -361,6 +361,65 @@ wait "$INT_PID" || rc=$?
 [[ $rc -eq 130 ]] || fail "interrupted watch exited $rc, want 130: $(cat "$TMP/int.err")"
 ok "Ctrl-C cancels metrics watch cleanly (exit 130)"
 
+# --- generation ---------------------------------------------------------------------
+TINY="$TMP/tiny-sd"
+run 0 "$DS" init-tiny-model "$TINY" --seed 3
+contains "$OUT" "RANDOM weights" "init-tiny-model says the weights are random"
+[[ -f "$TINY/unet/diffusion_pytorch_model.safetensors" && -f "$TINY/tokenizer/merges.txt" ]] \
+  || fail "init-tiny-model wrote no diffusers layout"
+run 5 "$DS" init-tiny-model "$TINY"
+contains "$ERR" "FAILED_PRECONDITION" "init-tiny-model refuses a non-empty folder"
+ok "init-tiny-model writes the diffusers layout and refuses to overwrite"
+
+run 0 ds generate "Close Shot, a lighthouse keeper" --model "$TINY" --width 32 --height 32 --steps 4 \
+  --scheduler euler_a --seed 11 --seed 12 --experiment gen-e2e --out "$TMP/images"
+contains "$OUT" "image 1  seed 12" "generate lists its images"
+contains "$ERR" "denoising" "generate shows progress on stderr"
+[[ -s "$TMP/images/0000-seed11.png" && -s "$TMP/images/0001-seed12.png" ]] || fail "generate --out wrote no PNGs"
+GEN_RUN="$(sed -n 's/^run \([0-9]*\)$/\1/p' <<<"$OUT" | head -1)"
+run 0 ds --json artifacts list "$GEN_RUN"
+expect_json "len(d['artifacts'])" 2 "generated images are artifacts of run $GEN_RUN"
+first_sha="$(json "d['artifacts'][0]['sha256']")"
+run 0 ds --json generate "Close Shot, a lighthouse keeper" --model "$TINY" --width 32 --height 32 --steps 4 \
+  --scheduler euler_a --seed 11 --experiment gen-e2e
+[[ "$(json "[x for x in docs if 'image' in x][0]['image']['artifact']['sha256']")" == "$first_sha" ]] \
+  || fail "the same seed gave different bytes"
+ok "the same seed gives the same PNG bytes in a new run"
+
+run 0 ds pairs --model "$TINY" --a-label base --b-label other --prompt "Long Shot, a harbour" \
+  --seed 5 --width 32 --height 32 --steps 3 --experiment gen-e2e
+contains "$OUT" "pair 1  seed 5  long" "pairs prints the pair with its shot type"
+contains "$OUT" "other: seed 5" "pairs prints side b"
+ok "pairs stores an A/B pair"
+
+run 2 ds generate "x" --model "$TINY" --scheduler plms
+contains "$ERR" 'unknown scheduler "plms"' "unknown scheduler"
+run 2 ds generate "x" --model "$TINY" --steps 0
+contains "$ERR" "steps must be in [1, 1000], got 0" "zero steps"
+run 3 ds generate "x" --model "$TMP/no-such-model"
+contains "$ERR" "NOT_FOUND: generation.model: no model at" "missing model"
+run 2 ds generate --model "$TINY"
+contains "$ERR" "give a PROMPT" "missing prompt"
+ok "bad generation requests exit 2/3 with the problem named"
+
+"$DS" --server "127.0.0.1:$PORT" generate "Close Shot, a long wait" --model "$TINY" --width 64 --height 64 \
+  --steps 900 --scheduler ddim --seed 1 >"$TMP/gint.out" 2>"$TMP/gint.err" &
+gen_pid=$!
+for _ in $(seq 1 300); do grep -q "denoising" "$TMP/gint.err" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$gen_pid"
+rc=0
+wait "$gen_pid" || rc=$?
+[[ $rc -eq 130 ]] || fail "interrupted generate exited $rc, want 130: $(cat "$TMP/gint.err")"
+INT_RUN="$(sed -n 's/^run \([0-9]*\)$/\1/p' "$TMP/gint.out" | head -1)"
+for _ in $(seq 1 100); do
+  run 0 ds --json runs show "$INT_RUN"
+  [[ "$(json "d['status']")" == "CANCELLED" ]] && break
+  sleep 0.1
+done
+[[ "$(json "d['status']")" == "CANCELLED" ]] \
+  || fail "the interrupted generation's run $INT_RUN is not cancelled: $OUT"
+ok "Ctrl-C cancels generate (exit 130) and the server marks run $INT_RUN cancelled"
+
 # --- authentication ---------------------------------------------------------------
 echo "e2e-secret" >"$TMP/token"
 echo "wrong-secret" >"$TMP/bad_token"

@@ -20,8 +20,9 @@ absl::Status DdpmScheduler::SetTimesteps(int64_t num_inference_steps) {
     return absl::InvalidArgumentError(absl::StrCat("DDPM: steps must be in [1, ", config_.num_train_timesteps,
                                                    "], got ", num_inference_steps));
   }
+  ASSIGN_OR_RETURN(const std::vector<int64_t> spaced, SpacedTimesteps(config_, num_inference_steps));
   num_inference_steps_ = num_inference_steps;
-  timesteps_ = torch::tensor(SpacedTimesteps(config_, num_inference_steps), torch::kLong);
+  timesteps_ = torch::tensor(spaced, torch::kLong);
   return absl::OkStatus();
 }
 

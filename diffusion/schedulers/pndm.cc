@@ -22,8 +22,8 @@ absl::Status PndmScheduler::SetTimesteps(int64_t num_inference_steps) {
     return absl::InvalidArgumentError(absl::StrCat("PNDM: steps must be in [2, ", config_.num_train_timesteps,
                                                    "], got ", num_inference_steps));
   }
+  ASSIGN_OR_RETURN(const std::vector<int64_t> spaced, SpacedTimesteps(config_, num_inference_steps));  // descending
   num_inference_steps_ = num_inference_steps;
-  std::vector<int64_t> spaced = SpacedTimesteps(config_, num_inference_steps);  // descending
   // The second timestep is evaluated twice: step 1 redoes step 0's move
   // (t0 → t1) with the mean of both ε, then PLMS continues from t1.
   std::vector<int64_t> plms;

@@ -123,7 +123,7 @@ absl::StatusOr<NoiseSchedule> NoiseSchedule::FromConfig(const SchedulerConfig& c
 
 at::Tensor NoiseSchedule::Sigmas() const { return ((1 - alphas_cumprod) / alphas_cumprod).pow(0.5); }
 
-std::vector<int64_t> SpacedTimesteps(const SchedulerConfig& config, int64_t num_inference_steps) {
+absl::StatusOr<std::vector<int64_t>> SpacedTimesteps(const SchedulerConfig& config, int64_t num_inference_steps) {
   const int64_t n = num_inference_steps, train = config.num_train_timesteps;
   std::vector<int64_t> t(n);
   switch (config.timestep_spacing) {
@@ -142,6 +142,13 @@ std::vector<int64_t> SpacedTimesteps(const SchedulerConfig& config, int64_t num_
       const double ratio = static_cast<double>(train) / n;
       for (int64_t i = 0; i < n; ++i) t[i] = static_cast<int64_t>(std::nearbyint(train - i * ratio)) - 1;
       break;
+    }
+  }
+  for (int64_t v : t) {
+    if (v < 0 || v >= train) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          n, " steps reach timestep ", v, " (steps_offset ", config.steps_offset,
+          "), outside the schedule's ", train, " training timesteps: use fewer steps"));
     }
   }
   return t;

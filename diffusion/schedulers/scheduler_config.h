@@ -61,7 +61,11 @@ struct NoiseSchedule {
 
 // Inference timesteps for "leading"/"trailing"/"linspace" spacing, as the
 // DDIM/DDPM/PNDM schedulers compute them (descending, int64).
-std::vector<int64_t> SpacedTimesteps(const SchedulerConfig& config, int64_t num_inference_steps);
+// INVALID_ARGUMENT when a timestep would fall outside the training
+// schedule: with "leading" spacing and steps_offset 1, 1000 steps of a
+// 1000-step schedule would reach timestep 1000 (upstream then fails with an
+// index error).
+absl::StatusOr<std::vector<int64_t>> SpacedTimesteps(const SchedulerConfig& config, int64_t num_inference_steps);
 
 }  // namespace dreamshot::diffusion
 

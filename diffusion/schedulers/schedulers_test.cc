@@ -150,6 +150,14 @@ TEST(SchedulerTest, ErrorsNameTheProblem) {
   EXPECT_EQ(skipped.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(skipped.status().message().find("expected step 0"), std::string::npos);
 
+  // SD 1.5's leading spacing with steps_offset 1: 1000 steps would reach
+  // timestep 1000 of a 0..999 schedule.
+  auto sd15 = DdimScheduler::Create(SchedulerConfig::StableDiffusion15(TimestepSpacing::kLeading)).value();
+  const absl::Status too_many = sd15->SetTimesteps(1000);
+  EXPECT_EQ(too_many.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_many.message().find("1000 steps reach timestep 1000"), std::string::npos) << too_many;
+  EXPECT_TRUE(sd15->SetTimesteps(999).ok());
+
   auto sample_pndm = CreateScheduler(
       {"pndm"}, core::JsonConfig::FromString("{\"prediction_type\": \"sample\"}", "cfg.json").value());
   EXPECT_FALSE(sample_pndm.ok());
