@@ -171,6 +171,15 @@ std::string DescribeImage(const v1::GeneratedImage& image) {
   return absl::StrCat("seed ", image.seed(), "  artifact ", image.artifact().id(), "  ", image.artifact().path());
 }
 
+void ClearPng(v1::GenerateResponse* m) {
+  if (m->has_image()) m->mutable_image()->clear_png();
+}
+void ClearPng(v1::GeneratePairsResponse* m) {
+  if (!m->has_pair()) return;
+  m->mutable_pair()->mutable_image_a()->clear_png();
+  m->mutable_pair()->mutable_image_b()->clear_png();
+}
+
 // Reads a generation stream to its end: progress to the bar, each result to
 // `on_result`; Ctrl-C cancels the call (exit 130).
 template <typename Response, typename Call, typename OnResult>
@@ -192,6 +201,7 @@ absl::Status Stream(Context& ctx, Call call, OnResult on_result, int64_t* run_id
     }
     if (ctx.global.json) {
       Response shown = message;
+      ClearPng(&shown);  // the bytes go to --out, not into the JSON lines
       status = PrintJson(shown, ctx.out);
       if (status.ok()) status = on_result(message, /*print=*/false);
     } else if (message.has_progress()) {

@@ -73,7 +73,8 @@ AppliedLoras::AppliedLoras(std::unique_ptr<State> state) : state_(std::move(stat
 AppliedLoras::~AppliedLoras() = default;
 
 absl::StatusOr<std::unique_ptr<AppliedLoras>> AppliedLoras::Apply(StableDiffusionModels& models,
-                                                                  const std::vector<LoraRef>& refs) {
+                                                                  const std::vector<LoraRef>& refs,
+                                                                  const FileHasher& hasher) {
   auto state = std::make_unique<State>();
   ASSIGN_OR_RETURN(auto unet_index, lora::AdaptableModules::Index(models.unet->module(), lora::LoraComponent::kUNet));
   ASSIGN_OR_RETURN(auto text_index, lora::AdaptableModules::Index(models.text_encoder->module(),
@@ -90,7 +91,7 @@ absl::StatusOr<std::unique_ptr<AppliedLoras>> AppliedLoras::Apply(StableDiffusio
     const std::string name = absl::StrCat(i, ":", FileStem(ref.path));
     RETURN_IF_ERROR(state->Add(name, lora::LoraComponent::kUNet, file.weights.unet, ref.scale));
     RETURN_IF_ERROR(state->Add(name, lora::LoraComponent::kTextEncoder, file.weights.text_encoder, ref.scale));
-    ASSIGN_OR_RETURN(std::string sha, core::Sha256HexOfFile(ref.path));
+    ASSIGN_OR_RETURN(std::string sha, hasher ? hasher(ref.path) : core::Sha256HexOfFile(ref.path));
     records.push_back({FileStem(ref.path), sha, ref.scale});
   }
   auto applied = std::unique_ptr<AppliedLoras>(new AppliedLoras(std::move(state)));

@@ -7,6 +7,7 @@
 #ifndef DREAMSHOT_DIFFUSION_PIPELINE_APPLIED_LORAS_H_
 #define DREAMSHOT_DIFFUSION_PIPELINE_APPLIED_LORAS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,10 +25,15 @@ struct LoraRef {
 
 class AppliedLoras {
  public:
+  // A file's SHA-256 (for the records); a server passes a memoized one.
+  using FileHasher = std::function<absl::StatusOr<std::string>(const std::string& path)>;
+
   // On error (unreadable file, keys that fit no module, …) nothing stays
-  // applied. `models` must outlive the result.
+  // applied. `models` must outlive the result. Without `hasher` each file
+  // is hashed here.
   static absl::StatusOr<std::unique_ptr<AppliedLoras>> Apply(StableDiffusionModels& models,
-                                                             const std::vector<LoraRef>& refs);
+                                                             const std::vector<LoraRef>& refs,
+                                                             const FileHasher& hasher = nullptr);
   ~AppliedLoras();  // restores the base weights and detaches the adapters
   AppliedLoras(const AppliedLoras&) = delete;
   AppliedLoras& operator=(const AppliedLoras&) = delete;

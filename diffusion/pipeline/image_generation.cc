@@ -61,7 +61,9 @@ absl::Status Render(ModelCache& cache, const ModelChoice& model, const TextToIma
   if (!counter.Report("preparing model")) return CancelledBeforeStart();
   ASSIGN_OR_RETURN(std::shared_ptr<StableDiffusionModels> models, cache.Get(model.base));
   ASSIGN_OR_RETURN(const std::string model_sha, cache.ModelSha256(model.base.path, model.base.config_dir));
-  ASSIGN_OR_RETURN(std::unique_ptr<AppliedLoras> applied, AppliedLoras::Apply(*models, model.loras));
+  ASSIGN_OR_RETURN(std::unique_ptr<AppliedLoras> applied,
+                   AppliedLoras::Apply(*models, model.loras,
+                                       [&cache](const std::string& path) { return cache.FileSha256(path); }));
   GenerationRecord record;
   record.prompt = request.prompt;
   record.negative_prompt = request.negative_prompt;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sha256.h"
 #include "core/testdata_paths.h"
 
 namespace dreamshot::diffusion {
@@ -130,6 +131,7 @@ TEST(ImageGenerationTest, PairsShareSeedsAndDifferByTheLora) {
     EXPECT_TRUE(p.a.record.loras.empty());
     ASSERT_EQ(p.b.record.loras.size(), 1u);
     EXPECT_EQ(p.b.record.loras[0].name, "pytorch_lora_weights");
+    EXPECT_EQ(p.b.record.loras[0].sha256, core::Sha256HexOfFile(plan.b.loras[0].path).value());
   }
   EXPECT_EQ(cache.stats().loads, 1);  // one resident base serves both sides
   // Side a of a later request is the base model again: the LoRA was removed.

@@ -37,7 +37,7 @@ int64_t ParameterBytes(StableDiffusionModels& models) {
          ModuleBytes(models.vae->module());
 }
 
-absl::StatusOr<std::string> ModelCache::FileHash(const std::string& path) {
+absl::StatusOr<std::string> ModelCache::FileSha256(const std::string& path) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
   if (ec) return absl::NotFoundError(absl::StrCat("model file not readable: ", path, ": ", ec.message()));
@@ -66,7 +66,7 @@ absl::StatusOr<std::string> ModelCache::ContentHash(const std::string& path, con
     if (ec) return absl::NotFoundError(absl::StrCat("model folder not readable: ", folder, ": ", ec.message()));
     std::sort(files.begin(), files.end());
     for (const fs::path& f : files) {
-      ASSIGN_OR_RETURN(std::string h, FileHash(f.string()));
+      ASSIGN_OR_RETURN(std::string h, FileSha256(f.string()));
       parts.push_back(absl::StrCat(label, fs::relative(f, folder).string(), "=", h));
     }
     return absl::OkStatus();
@@ -74,7 +74,7 @@ absl::StatusOr<std::string> ModelCache::ContentHash(const std::string& path, con
   if (fs::is_directory(path)) {
     RETURN_IF_ERROR(add_folder(path, ""));
   } else {
-    ASSIGN_OR_RETURN(std::string h, FileHash(path));
+    ASSIGN_OR_RETURN(std::string h, FileSha256(path));
     parts.push_back(absl::StrCat("checkpoint=", h));
     if (!config_dir.empty()) RETURN_IF_ERROR(add_folder(config_dir, "config/"));
   }
@@ -83,7 +83,7 @@ absl::StatusOr<std::string> ModelCache::ContentHash(const std::string& path, con
 
 absl::StatusOr<std::string> ModelCache::ModelSha256(const std::string& path, const std::string& config_dir) {
   if (fs::is_directory(path)) return ContentHash(path, config_dir);
-  return FileHash(path);
+  return FileSha256(path);
 }
 
 absl::StatusOr<std::shared_ptr<StableDiffusionModels>> ModelCache::Get(const ModelKey& key) {

@@ -47,6 +47,9 @@ class ModelCache {
   // tokenizer and weight files, by relative path).
   absl::StatusOr<std::string> ContentHash(const std::string& path, const std::string& config_dir);
 
+  // A file's SHA-256, remembered by (path, size, mtime): LoRA files applied
+  // per request are hashed once, not every time.
+  absl::StatusOr<std::string> FileSha256(const std::string& path);
   // What a generated image records as its model hash: a single
   // checkpoint's own SHA-256 (what A1111 and civitai show), or a folder's
   // ContentHash.
@@ -61,7 +64,6 @@ class ModelCache {
     std::shared_future<LoadResult> models;
     int64_t bytes = 0;  // 0 while loading
   };
-  absl::StatusOr<std::string> FileHash(const std::string& path);
   static LoadResult Load(const ModelKey& key);
   // On-disk size of the weights: the estimate that makes room before a load.
   static int64_t WeightFileBytes(const ModelKey& key);
