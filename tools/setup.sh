@@ -16,6 +16,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # text: Unicode (CLIP tokenizer), gzip, JSON
   libicu-dev zlib1g-dev nlohmann-json3-dev
+  # dataset builder: video decoding, image filters, face/person cascades;
+  # opencv-doc ships the test footage (Megamind.avi, vtest.avi, messi5.jpg)
+  libopencv-dev opencv-data opencv-doc
   # fuzzing with libFuzzer (tools/fuzz_safetensors.sh)
   clang libclang-rt-14-dev
 )
