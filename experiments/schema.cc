@@ -154,11 +154,66 @@ void AddImagePairs(SQLite::Database& db) {
   )sql");
 }
 
+// Version 4: dataset pools — shots with provenance, drop reasons, labels and
+// captions; per-source progress for resuming; named splits.
+void AddDatasetTables(SQLite::Database& db) {
+  db.exec(R"sql(
+    CREATE TABLE dataset_items (
+      id INTEGER PRIMARY KEY,
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      source TEXT NOT NULL,
+      shot_index INTEGER NOT NULL,
+      start_frame INTEGER NOT NULL,
+      end_frame INTEGER NOT NULL,
+      start_s REAL NOT NULL,
+      end_s REAL NOT NULL,
+      keyframe INTEGER NOT NULL,
+      detector TEXT NOT NULL DEFAULT '',
+      kept INTEGER NOT NULL,
+      drop_reasons TEXT NOT NULL DEFAULT '[]',
+      phash INTEGER,  -- the uint64 hash's bits
+      crop_x INTEGER NOT NULL DEFAULT 0,
+      crop_y INTEGER NOT NULL DEFAULT 0,
+      crop_width INTEGER NOT NULL DEFAULT 0,
+      crop_height INTEGER NOT NULL DEFAULT 0,
+      image_artifact INTEGER REFERENCES artifacts(id),
+      scale TEXT NOT NULL DEFAULT 'unknown',
+      fine_scale TEXT NOT NULL DEFAULT 'unknown',
+      scale_confidence REAL NOT NULL DEFAULT 0,
+      scale_method TEXT NOT NULL DEFAULT '',
+      scale_evidence TEXT NOT NULL DEFAULT '',
+      caption TEXT NOT NULL DEFAULT '',
+      caption_source TEXT NOT NULL DEFAULT '',
+      created_ms INTEGER NOT NULL,
+      UNIQUE (run_id, source, shot_index)
+    );
+    CREATE TABLE dataset_sources (
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      source TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+      detail TEXT NOT NULL DEFAULT '',
+      shots INTEGER NOT NULL DEFAULT 0,
+      frames INTEGER NOT NULL DEFAULT 0,
+      updated_ms INTEGER NOT NULL,
+      PRIMARY KEY (run_id, source)
+    ) WITHOUT ROWID;
+    CREATE TABLE dataset_splits (
+      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      name TEXT NOT NULL,
+      position INTEGER NOT NULL,
+      item_id INTEGER NOT NULL REFERENCES dataset_items(id) ON DELETE CASCADE,
+      PRIMARY KEY (run_id, name, position),
+      UNIQUE (run_id, name, item_id)
+    ) WITHOUT ROWID;
+  )sql");
+}
+
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "core tables", CreateCoreTables},
       {2, "search tables: numeric params, latest metrics, request ids", AddSearchTables},
       {3, "A/B image pairs", AddImagePairs},
+      {4, "dataset pools: items, sources, splits", AddDatasetTables},
   };
   return *migrations;
 }

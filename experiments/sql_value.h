@@ -4,6 +4,7 @@
 #define DREAMSHOT_EXPERIMENTS_SQL_VALUE_H_
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <variant>
 #include <vector>
@@ -17,6 +18,19 @@ struct SqlFragment {
   std::string sql;
   std::vector<SqlValue> bindings;
 };
+
+// SQLite integers are signed: a uint64 (seed, perceptual hash) is stored
+// as its 64 bits and read back unchanged.
+inline int64_t Uint64Bits(uint64_t value) {
+  int64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+inline uint64_t Uint64FromBits(int64_t bits) {
+  uint64_t value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
 
 }  // namespace dreamshot::experiments
 

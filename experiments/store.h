@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,6 +80,24 @@ class ExperimentStore {
   absl::StatusOr<ImagePair> AddImagePair(const ImagePair& pair);
   // In the order they were added.
   absl::StatusOr<std::vector<ImagePair>> ListImagePairs(int64_t run_id);
+
+  // Dataset pools (the items of a dataset-building run). A source's items
+  // and its "done" record land in one transaction, so a build that stops
+  // mid-way resumes at the first source not recorded, without duplicates.
+  absl::Status CommitDatasetSource(int64_t run_id, const DatasetSource& source,
+                                   const std::vector<DatasetItem>& items);
+  absl::StatusOr<std::vector<DatasetSource>> ListDatasetSources(int64_t run_id);
+  // In (source, shot_index) order; `kept_only` leaves out dropped items.
+  absl::StatusOr<std::vector<DatasetItem>> ListDatasetItems(int64_t run_id, bool kept_only = false);
+  // All or nothing: NOT_FOUND names an item that is not in the run.
+  absl::Status SetDatasetLabels(int64_t run_id, const std::vector<DatasetLabelUpdate>& labels);
+  absl::Status SetDatasetCaptions(int64_t run_id, const std::vector<DatasetCaptionUpdate>& captions);
+  absl::Status SetDatasetItemImage(int64_t item_id, int64_t artifact_id);
+  // A named, ordered set of items (ALREADY_EXISTS if the name is taken).
+  absl::Status CreateDatasetSplit(int64_t run_id, const std::string& name, const std::vector<int64_t>& item_ids);
+  absl::StatusOr<std::vector<int64_t>> GetDatasetSplit(int64_t run_id, const std::string& name);
+  // Split name → item count.
+  absl::StatusOr<std::map<std::string, int64_t>> ListDatasetSplits(int64_t run_id);
 
   // Search (filter syntax in experiments/filter.h), paginated.
   absl::StatusOr<RunPage> SearchRuns(const RunQuery& query);

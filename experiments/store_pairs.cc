@@ -2,12 +2,11 @@
 // and seed from two systems.
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/time.h"
 #include "experiments/run_loader.h"
+#include "experiments/sql_value.h"
 #include "experiments/store.h"
 
 namespace dreamshot::experiments {
@@ -16,26 +15,13 @@ namespace {
 constexpr char kPairColumns[] =
     "id, run_id, prompt, shot_type, seed, label_a, label_b, artifact_a, artifact_b, created_ms";
 
-// SQLite integers are signed; a seed keeps its 64 bits.
-int64_t SeedBits(uint64_t seed) {
-  int64_t bits;
-  std::memcpy(&bits, &seed, sizeof bits);
-  return bits;
-}
-
-uint64_t SeedFromBits(int64_t bits) {
-  uint64_t seed;
-  std::memcpy(&seed, &bits, sizeof seed);
-  return seed;
-}
-
 ImagePair ReadPair(SQLite::Statement& q) {
   ImagePair p;
   p.id = q.getColumn(0).getInt64();
   p.run_id = q.getColumn(1).getInt64();
   p.prompt = q.getColumn(2).getString();
   p.shot_type = q.getColumn(3).getString();
-  p.seed = SeedFromBits(q.getColumn(4).getInt64());
+  p.seed = Uint64FromBits(q.getColumn(4).getInt64());
   p.label_a = q.getColumn(5).getString();
   p.label_b = q.getColumn(6).getString();
   p.artifact_a = q.getColumn(7).getInt64();
@@ -79,7 +65,7 @@ absl::StatusOr<ImagePair> ExperimentStore::AddImagePair(const ImagePair& pair) {
     insert.bind(1, pair.run_id);
     insert.bind(2, pair.prompt);
     insert.bind(3, pair.shot_type);
-    insert.bind(4, SeedBits(pair.seed));
+    insert.bind(4, Uint64Bits(pair.seed));
     insert.bind(5, pair.label_a);
     insert.bind(6, pair.label_b);
     insert.bind(7, pair.artifact_a);

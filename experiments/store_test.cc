@@ -301,6 +301,64 @@ TEST_F(StoreTest, ImagePairsLinkTwoArtifactsOfTheirRun) {
   EXPECT_TRUE(store_->ListImagePairs(other.id)->empty());
 }
 
+TEST_F(StoreTest, DatasetPoolsCommitPerSourceLabelAndSplit) {
+  experiments::Run run = NewRunWith({});
+  auto shot = [](const std::string& source, int64_t index, bool kept) {
+    DatasetItem d;
+    d.source = source;
+    d.shot_index = index;
+    d.start_frame = index * 100;
+    d.end_frame = index * 100 + 99;
+    d.end_s = 4.1;
+    d.keyframe = index * 100 + 50;
+    d.kept = kept;
+    d.phash = 0x8000000000000001ull;  // the top bit survives SQLite's signed integers
+    if (!kept) d.drop_reasons_json = R"([{"filter":"blur","detail":"variance of Laplacian 12 < 60"}])";
+    return d;
+  };
+  ASSERT_TRUE(store_->CommitDatasetSource(run.id, {"a.mkv", "done", "", 3, 300, 0},
+                                          {shot("a.mkv", 0, true), shot("a.mkv", 1, false), shot("a.mkv", 2, true)})
+                  .ok());
+  ASSERT_TRUE(store_->CommitDatasetSource(run.id, {"broken.avi", "failed", "cannot decode", 0, 0, 0}, {}).ok());
+  // A resumed build that redoes a source replaces its items.
+  ASSERT_TRUE(store_->CommitDatasetSource(run.id, {"a.mkv", "done", "", 3, 300, 0},
+                                          {shot("a.mkv", 0, true), shot("a.mkv", 1, false), shot("a.mkv", 2, true)})
+                  .ok());
+  auto items = store_->ListDatasetItems(run.id);
+  ASSERT_TRUE(items.ok()) << items.status();
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_EQ((*items)[0].phash, 0x8000000000000001ull);
+  EXPECT_FALSE((*items)[1].kept);
+  EXPECT_THAT((*items)[1].drop_reasons_json, HasSubstr("blur"));
+  EXPECT_EQ(store_->ListDatasetItems(run.id, /*kept_only=*/true)->size(), 2u);
+  auto sources = store_->ListDatasetSources(run.id);
+  ASSERT_EQ(sources->size(), 2u);
+  EXPECT_EQ((*sources)[1].status, "failed");
+  EXPECT_EQ((*sources)[1].detail, "cannot decode");
+
+  const int64_t first = (*items)[0].id, third = (*items)[2].id;
+  ASSERT_TRUE(store_->SetDatasetLabels(run.id, {{first, "close", "CS", 0.8, "faces", "face 0.31 of frame height"}}).ok());
+  // All or nothing: an unknown item changes nothing.
+  EXPECT_EQ(store_->SetDatasetLabels(run.id, {{third, "long", "LS", 0.5, "people", ""}, {999999, "long", "", 0, "", ""}})
+                .code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store_->SetDatasetCaptions(run.id, {{first, "a man looks at the sea", "captions.jsonl"}}).ok());
+  items = store_->ListDatasetItems(run.id);
+  EXPECT_EQ((*items)[0].scale, "close");
+  EXPECT_EQ((*items)[0].fine_scale, "CS");
+  EXPECT_EQ((*items)[0].caption, "a man looks at the sea");
+  EXPECT_EQ((*items)[2].scale, "unknown");
+
+  ASSERT_TRUE(store_->CreateDatasetSplit(run.id, "train/close", {third, first}).ok());
+  EXPECT_EQ(store_->CreateDatasetSplit(run.id, "train/close", {first}).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateDatasetSplit(run.id, "eval", {first, first}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetDatasetSplit(run.id, "train/close").value(), (std::vector<int64_t>{third, first}));
+  EXPECT_EQ(store_->GetDatasetSplit(run.id, "eval").status().code(), absl::StatusCode::kNotFound);
+  auto splits = store_->ListDatasetSplits(run.id);
+  ASSERT_EQ(splits->size(), 1u);
+  EXPECT_EQ(splits->at("train/close"), 2);
+}
+
 TEST_F(StoreTest, StoreSurvivesReopen) {
   experiments::Run run = NewRunWith({{"seed", "1"}});
   ASSERT_TRUE(store_->LogMetrics(run.id, {{"loss", 0, 0.5, 0}}).ok());
