@@ -93,8 +93,9 @@ class ExperimentStore {
   absl::Status SetDatasetLabels(int64_t run_id, const std::vector<DatasetLabelUpdate>& labels);
   absl::Status SetDatasetCaptions(int64_t run_id, const std::vector<DatasetCaptionUpdate>& captions);
   absl::Status SetDatasetItemImage(int64_t item_id, int64_t artifact_id);
-  // A named, ordered set of items (ALREADY_EXISTS if the name is taken).
-  absl::Status CreateDatasetSplit(int64_t run_id, const std::string& name, const std::vector<int64_t>& item_ids);
+  // Named, ordered sets of items, created together or not at all
+  // (ALREADY_EXISTS if a name is taken).
+  absl::Status CreateDatasetSplits(int64_t run_id, const std::map<std::string, std::vector<int64_t>>& splits);
   absl::StatusOr<std::vector<int64_t>> GetDatasetSplit(int64_t run_id, const std::string& name);
   // Split name → item count.
   absl::StatusOr<std::map<std::string, int64_t>> ListDatasetSplits(int64_t run_id);

@@ -245,36 +245,41 @@ absl::Status ExperimentStore::SetDatasetItemImage(int64_t item_id, int64_t artif
   });
 }
 
-absl::Status ExperimentStore::CreateDatasetSplit(int64_t run_id, const std::string& name,
-                                                 const std::vector<int64_t>& item_ids) {
-  if (name.empty() || name.size() > kMaxKeyLength) {
-    return absl::InvalidArgumentError("a split name needs 1 to 250 characters");
+absl::Status ExperimentStore::CreateDatasetSplits(int64_t run_id,
+                                                  const std::map<std::string, std::vector<int64_t>>& splits) {
+  for (const auto& [name, ids] : splits) {
+    if (name.empty() || name.size() > kMaxKeyLength) {
+      return absl::InvalidArgumentError("a split name needs 1 to 250 characters");
+    }
   }
-  return db_->Write("create dataset split", [&](SQLite::Database& db) -> absl::Status {
+  return db_->Write("create dataset splits", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadRunStatus(db, run_id).status());
     SQLite::Statement exists(db, "SELECT 1 FROM dataset_splits WHERE run_id = ? AND name = ? LIMIT 1");
-    exists.bind(1, run_id);
-    exists.bind(2, name);
-    if (exists.executeStep()) {
-      return absl::AlreadyExistsError(absl::StrCat("run ", run_id, " already has a split named '", name, "'"));
-    }
     SQLite::Statement insert(db, "INSERT INTO dataset_splits (run_id, name, position, item_id) VALUES (?, ?, ?, ?)");
-    for (size_t i = 0; i < item_ids.size(); ++i) {
-      RETURN_IF_ERROR(CheckItemOfRun(db, run_id, item_ids[i]));
-      insert.bind(1, run_id);
-      insert.bind(2, name);
-      insert.bind(3, static_cast<int64_t>(i));
-      insert.bind(4, item_ids[i]);
-      try {
-        insert.exec();
-      } catch (const SQLite::Exception& e) {
-        if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE ||
-            e.getExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY) {
-          return absl::InvalidArgumentError(absl::StrCat("split '", name, "' lists item ", item_ids[i], " twice"));
-        }
-        throw;
+    for (const auto& [name, item_ids] : splits) {
+      exists.bind(1, run_id);
+      exists.bind(2, name);
+      if (exists.executeStep()) {
+        return absl::AlreadyExistsError(absl::StrCat("run ", run_id, " already has a split named '", name, "'"));
       }
-      insert.reset();
+      exists.reset();
+      for (size_t i = 0; i < item_ids.size(); ++i) {
+        RETURN_IF_ERROR(CheckItemOfRun(db, run_id, item_ids[i]));
+        insert.bind(1, run_id);
+        insert.bind(2, name);
+        insert.bind(3, static_cast<int64_t>(i));
+        insert.bind(4, item_ids[i]);
+        try {
+          insert.exec();
+        } catch (const SQLite::Exception& e) {
+          if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE ||
+              e.getExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            return absl::InvalidArgumentError(absl::StrCat("split '", name, "' lists item ", item_ids[i], " twice"));
+          }
+          throw;
+        }
+        insert.reset();
+      }
     }
     return absl::OkStatus();
   });

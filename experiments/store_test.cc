@@ -349,9 +349,12 @@ TEST_F(StoreTest, DatasetPoolsCommitPerSourceLabelAndSplit) {
   EXPECT_EQ((*items)[0].caption, "a man looks at the sea");
   EXPECT_EQ((*items)[2].scale, "unknown");
 
-  ASSERT_TRUE(store_->CreateDatasetSplit(run.id, "train/close", {third, first}).ok());
-  EXPECT_EQ(store_->CreateDatasetSplit(run.id, "train/close", {first}).code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->CreateDatasetSplit(run.id, "eval", {first, first}).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store_->CreateDatasetSplits(run.id, {{"train/close", {third, first}}}).ok());
+  // Together or not at all: "eval" is not created when "train/close" exists.
+  EXPECT_EQ(store_->CreateDatasetSplits(run.id, {{"eval", {third}}, {"train/close", {first}}}).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateDatasetSplits(run.id, {{"eval", {first, first}}}).code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->GetDatasetSplit(run.id, "train/close").value(), (std::vector<int64_t>{third, first}));
   EXPECT_EQ(store_->GetDatasetSplit(run.id, "eval").status().code(), absl::StatusCode::kNotFound);
   auto splits = store_->ListDatasetSplits(run.id);

@@ -14,6 +14,7 @@
 #include "diffusion/pipeline/model_cache.h"
 #include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
+#include "services/dataset_service.h"
 #include "services/experiment_service.h"
 #include "services/generator_service.h"
 #include "services/rpc_guard.h"
@@ -58,6 +59,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   server->generator_service_ = std::make_unique<GeneratorServiceImpl>(
       server->store_.get(), server->blobs_.get(), server->model_cache_.get(), server->queues_.get(),
       server->guard_.get());
+  server->dataset_service_ = std::make_unique<DatasetServiceImpl>(server->store_.get(), server->guard_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
@@ -65,6 +67,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->experiment_service_.get());
   builder.RegisterService(server->generator_service_.get());
+  builder.RegisterService(server->dataset_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,

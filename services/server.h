@@ -29,6 +29,7 @@ class ExperimentStore;
 
 namespace dreamshot::services {
 
+class DatasetServiceImpl;
 class ExperimentServiceImpl;
 class GeneratorServiceImpl;
 class RpcGuard;
@@ -72,6 +73,7 @@ class DreamshotServer {
   std::unique_ptr<core::DeviceQueues> queues_;  // outlives the server: its jobs finish streams
   std::unique_ptr<ExperimentServiceImpl> experiment_service_;
   std::unique_ptr<GeneratorServiceImpl> generator_service_;
+  std::unique_ptr<DatasetServiceImpl> dataset_service_;
   std::unique_ptr<grpc::Server> server_;
 };
 

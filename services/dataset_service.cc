@@ -1,0 +1,90 @@
+#include "services/dataset_service.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "dataset/manifest.h"
+#include "dataset/sampling.h"
+#include "dataset/types.h"
+
+namespace dreamshot::services {
+namespace {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+absl::Status RequireRun(int64_t run_id) {
+  if (run_id <= 0) return absl::InvalidArgumentError("run_id must be a positive run id");
+  return absl::OkStatus();
+}
+
+// Item id → the splits it is in, for the manifest.
+absl::StatusOr<std::map<int64_t, std::vector<std::string>>> SplitMembership(experiments::ExperimentStore* store,
+                                                                            int64_t run_id) {
+  std::map<int64_t, std::vector<std::string>> membership;
+  ASSIGN_OR_RETURN(auto splits, store->ListDatasetSplits(run_id));
+  for (const auto& [name, count] : splits) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> ids, store->GetDatasetSplit(run_id, name));
+    for (int64_t id : ids) membership[id].push_back(name);
+  }
+  return membership;
+}
+
+}  // namespace
+
+ServerUnaryReactor* DatasetServiceImpl::DrawSplits(CallbackServerContext* context,
+                                                   const v1::DrawSplitsRequest* request,
+                                                   v1::DrawSplitsResponse* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(RequireRun(request->run_id()));
+    ASSIGN_OR_RETURN(std::vector<experiments::DatasetItem> items,
+                     store_->ListDatasetItems(request->run_id(), /*kept_only=*/true));
+    std::vector<dataset::PoolEntry> pool;
+    pool.reserve(items.size());
+    for (const auto& item : items) {
+      const std::optional<dataset::ShotScale> scale = dataset::ParseShotScale(item.scale);
+      pool.push_back({item.id, scale.value_or(dataset::ShotScale::kUnknown), item.scale_confidence});
+    }
+    dataset::SplitOptions options;
+    options.train_per_scale = request->train_per_scale();
+    options.eval_total = request->eval_total();
+    options.seed = request->seed();
+    options.min_confidence = request->min_confidence();
+    ASSIGN_OR_RETURN(auto splits, dataset::DrawSplits(pool, options));
+    std::map<std::string, std::vector<int64_t>> named;
+    for (auto& [name, ids] : splits) {
+      if (ids.empty()) continue;  // e.g. no eval set asked for
+      response->mutable_split_sizes()->insert({request->prefix() + name, static_cast<int64_t>(ids.size())});
+      named[request->prefix() + name] = std::move(ids);
+    }
+    return store_->CreateDatasetSplits(request->run_id(), named);
+  });
+}
+
+ServerUnaryReactor* DatasetServiceImpl::ExportManifest(CallbackServerContext* context,
+                                                       const v1::ExportManifestRequest* request,
+                                                       v1::ExportManifestResponse* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(RequireRun(request->run_id()));
+    const std::string format = request->format().empty() ? "jsonl" : request->format();
+    if (format != "jsonl" && format != "csv") {
+      return absl::InvalidArgumentError(absl::StrCat("manifest format must be jsonl or csv, got '", format, "'"));
+    }
+    ASSIGN_OR_RETURN(std::vector<experiments::DatasetItem> items,
+                     store_->ListDatasetItems(request->run_id(), request->kept_only()));
+    ASSIGN_OR_RETURN(auto membership, SplitMembership(store_, request->run_id()));
+    if (format == "csv") {
+      response->set_content(dataset::ManifestCsv(items, membership));
+    } else {
+      ASSIGN_OR_RETURN(std::string jsonl, dataset::ManifestJsonl(items, membership));
+      response->set_content(std::move(jsonl));
+    }
+    response->set_items(static_cast<int64_t>(items.size()));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace dreamshot::services
