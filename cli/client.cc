@@ -54,6 +54,7 @@ Client::Client(std::string address, std::string token, const GlobalOptions& opti
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::ExperimentService::NewStub(channel_);
   generator_ = v1::GeneratorService::NewStub(channel_);
+  dataset_ = v1::DatasetService::NewStub(channel_);
 }
 
 void Client::Prepare(grpc::ClientContext* context, bool streaming) const {

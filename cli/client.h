@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cli/args.h"
+#include "dreamshot/v1/dataset.grpc.pb.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
 
@@ -47,6 +48,7 @@ class Client {
   const std::string& address() const { return address_; }
   Stub& stub() { return *stub_; }
   v1::GeneratorService::Stub& generator() { return *generator_; }
+  v1::DatasetService::Stub& dataset() { return *dataset_; }
 
   // Sets the deadline (unless `streaming` and no --timeout was given) and the
   // authorization metadata on a fresh context.
@@ -59,9 +61,15 @@ class Client {
   template <typename Request, typename Response>
   absl::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                     const Request& request, Response* response) {
+    return Call(*stub_, method, request, response);
+  }
+  template <typename AnyStub, typename Request, typename Response>
+  absl::Status Call(AnyStub& stub,
+                    grpc::Status (AnyStub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response) {
     grpc::ClientContext context;
     Prepare(&context);
-    return Check((stub_.get()->*method)(&context, request, response));
+    return Check((stub.*method)(&context, request, response));
   }
 
  private:
@@ -74,6 +82,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Stub> stub_;
   std::unique_ptr<v1::GeneratorService::Stub> generator_;
+  std::unique_ptr<v1::DatasetService::Stub> dataset_;
 };
 
 // The exit code for a status (see the table above).

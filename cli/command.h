@@ -37,6 +37,7 @@ std::vector<Command> RunsCommands();
 std::vector<Command> MetricsCommands();
 std::vector<Command> ArtifactsCommands();
 std::vector<Command> GenerateCommands();
+std::vector<Command> DatasetCommands();
 
 // Prints one message as single-line JSON (proto field names, defaults shown).
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out);
