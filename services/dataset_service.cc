@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "dataset/labels/label_import.h"
 #include "dataset/manifest.h"
 #include "dataset/sampling.h"
 #include "dataset/types.h"
@@ -33,7 +34,75 @@ absl::StatusOr<std::map<int64_t, std::vector<std::string>>> SplitMembership(expe
   return membership;
 }
 
+// The keys an import row may use for an item: its id, or "<source>#<shot>".
+struct PoolKeys {
+  dataset::labels::KnownKeys known;
+  std::map<std::string, int64_t> item_of;
+};
+
+absl::StatusOr<PoolKeys> KeysOf(experiments::ExperimentStore* store, int64_t run_id) {
+  ASSIGN_OR_RETURN(std::vector<experiments::DatasetItem> items, store->ListDatasetItems(run_id));
+  if (items.empty()) return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " has no dataset items"));
+  PoolKeys keys;
+  for (const auto& item : items) {
+    for (std::string key : {absl::StrCat(item.id), absl::StrCat(item.source, "#", item.shot_index)}) {
+      keys.known.insert(key);
+      keys.item_of[key] = item.id;
+    }
+  }
+  return keys;
+}
+
+void ToProto(const std::vector<dataset::labels::ImportIssue>& issues, v1::ImportResponse* response) {
+  for (const auto& issue : issues) {
+    v1::ImportIssue* out = response->add_issues();
+    out->set_message(issue.ToString());
+    out->set_dropped(issue.severity == dataset::labels::ImportIssue::Severity::kDropped);
+  }
+}
+
 }  // namespace
+
+ServerUnaryReactor* DatasetServiceImpl::ImportLabels(CallbackServerContext* context, const v1::ImportRequest* request,
+                                                     v1::ImportResponse* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(RequireRun(request->run_id()));
+    ASSIGN_OR_RETURN(PoolKeys keys, KeysOf(store_, request->run_id()));
+    dataset::labels::ImportOptions options;
+    if (request->has_default_confidence()) options.default_confidence = request->default_confidence();
+    ASSIGN_OR_RETURN(dataset::labels::LabelImport imported,
+                     dataset::labels::ImportLabels(request->path(), keys.known, options));
+    std::vector<experiments::DatasetLabelUpdate> updates;
+    for (const auto& row : imported.labels) {
+      const dataset::ScaleLabel& l = row.label;
+      updates.push_back({keys.item_of.at(row.key), dataset::ShotScaleName(l.scale), dataset::FineShotScaleName(l.fine),
+                         l.confidence, l.method, l.evidence});
+    }
+    RETURN_IF_ERROR(store_->SetDatasetLabels(request->run_id(), updates));
+    response->set_applied(static_cast<int64_t>(updates.size()));
+    ToProto(imported.issues, response);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* DatasetServiceImpl::ImportCaptions(CallbackServerContext* context,
+                                                       const v1::ImportRequest* request,
+                                                       v1::ImportResponse* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(RequireRun(request->run_id()));
+    ASSIGN_OR_RETURN(PoolKeys keys, KeysOf(store_, request->run_id()));
+    ASSIGN_OR_RETURN(dataset::labels::CaptionImport imported,
+                     dataset::labels::ImportCaptions(request->path(), keys.known));
+    std::vector<experiments::DatasetCaptionUpdate> updates;
+    for (const auto& row : imported.captions) {
+      updates.push_back({keys.item_of.at(row.key), row.caption, absl::StrCat(request->path(), ":", row.line)});
+    }
+    RETURN_IF_ERROR(store_->SetDatasetCaptions(request->run_id(), updates));
+    response->set_applied(static_cast<int64_t>(updates.size()));
+    ToProto(imported.issues, response);
+    return absl::OkStatus();
+  });
+}
 
 ServerUnaryReactor* DatasetServiceImpl::DrawSplits(CallbackServerContext* context,
                                                    const v1::DrawSplitsRequest* request,

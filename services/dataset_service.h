@@ -18,6 +18,10 @@ class DatasetServiceImpl final : public v1::DatasetService::CallbackService {
   grpc::ServerUnaryReactor* ExportManifest(grpc::CallbackServerContext* context,
                                            const v1::ExportManifestRequest* request,
                                            v1::ExportManifestResponse* response) override;
+  grpc::ServerUnaryReactor* ImportLabels(grpc::CallbackServerContext* context, const v1::ImportRequest* request,
+                                         v1::ImportResponse* response) override;
+  grpc::ServerUnaryReactor* ImportCaptions(grpc::CallbackServerContext* context, const v1::ImportRequest* request,
+                                           v1::ImportResponse* response) override;
 
  private:
   experiments::ExperimentStore* store_;

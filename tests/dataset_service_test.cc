@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "dreamshot/v1/dataset.grpc.pb.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "experiments/store.h"
@@ -110,6 +113,52 @@ TEST_F(DatasetServiceTest, DrawSplitsStoresStratifiedSplitsAndTheManifestListsTh
   ASSERT_TRUE(dataset_->ExportManifest(&csv_context, request, &manifest).ok());
   EXPECT_EQ(manifest.items(), 36);
   EXPECT_EQ(manifest.content().rfind("id,source,shot_index,", 0), 0u);
+}
+
+TEST_F(DatasetServiceTest, ImportedLabelsAndCaptionsApplyValidRowsAndReportTheRest) {
+  const std::string labels = data_dir_ + "/labels.csv";
+  std::ofstream(labels) << "path,scale,confidence\n"
+                           "films/0.mkv#1,close,0.7\n"
+                           "films/9.mkv#1,long,0.9\n"
+                           "films/0.mkv#2,sideways,0.9\n";
+  grpc::ClientContext context;
+  v1::ImportRequest request;
+  request.set_run_id(run_id_);
+  request.set_path(labels);
+  v1::ImportResponse response;
+  ASSERT_TRUE(dataset_->ImportLabels(&context, request, &response).ok());
+  EXPECT_EQ(response.applied(), 1);
+  ASSERT_EQ(response.issues_size(), 2);
+  EXPECT_NE(response.issues(0).message().find("labels.csv:3:"), std::string::npos) << response.issues(0).message();
+  EXPECT_TRUE(response.issues(0).dropped());
+
+  const std::string captions = data_dir_ + "/captions.jsonl";
+  std::ofstream(captions) << R"({"path": "films/0.mkv#1", "caption": "Close shot, a woman reads a letter"})" << "\n";
+  grpc::ClientContext caption_context;
+  request.set_path(captions);
+  ASSERT_TRUE(dataset_->ImportCaptions(&caption_context, request, &response).ok());
+  EXPECT_EQ(response.applied(), 1);
+  ASSERT_EQ(response.issues_size(), 1);  // the shot phrase was stripped: a warning
+  EXPECT_FALSE(response.issues(0).dropped());
+
+  grpc::ClientContext export_context;
+  v1::ExportManifestRequest export_request;
+  export_request.set_run_id(run_id_);
+  v1::ExportManifestResponse manifest;
+  ASSERT_TRUE(dataset_->ExportManifest(&export_context, export_request, &manifest).ok());
+  std::istringstream lines(manifest.content());
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["source"] == "films/0.mkv" && j["shot_index"] == 1) {
+      EXPECT_EQ(j["scale"], "close");
+      EXPECT_DOUBLE_EQ(j["scale_confidence"].get<double>(), 0.7);
+      EXPECT_EQ(j["caption"], "a woman reads a letter");
+    }
+  }
+
+  grpc::ClientContext missing_context;
+  request.set_path(data_dir_ + "/nope.csv");
+  EXPECT_NE(dataset_->ImportLabels(&missing_context, request, &response).error_code(), grpc::StatusCode::OK);
 }
 
 TEST_F(DatasetServiceTest, BadRequestsNameTheProblem) {
