@@ -1,4 +1,5 @@
 // dreamshot dataset splits | export: the pool of a dataset-building run.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -70,6 +71,39 @@ absl::Status Export(Context& ctx) {
   return absl::OkStatus();
 }
 
+// The server reads the file: send an absolute path.
+std::string Absolute(const std::string& path) {
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
+absl::Status Import(Context& ctx, bool labels) {
+  absl::StatusOr<int64_t> run_id = ParseRunId(ctx.args.Positional(0));
+  if (!run_id.ok()) return run_id.status();
+  v1::ImportRequest request;
+  request.set_run_id(*run_id);
+  request.set_path(Absolute(ctx.args.Positional(1)));
+  if (auto confidence = ctx.args.Get("default-confidence")) {
+    absl::StatusOr<double> value = ParseDouble(*confidence, "--default-confidence");
+    if (!value.ok()) return value.status();
+    request.set_default_confidence(*value);
+  }
+  v1::ImportResponse response;
+  auto method = labels ? &v1::DatasetService::Stub::ImportLabels : &v1::DatasetService::Stub::ImportCaptions;
+  absl::Status status = ctx.client.Call(ctx.client.dataset(), method, request, &response);
+  if (!status.ok()) return status;
+  if (ctx.global.json) return PrintJson(response, ctx.out);
+  int dropped = 0;
+  for (const v1::ImportIssue& issue : response.issues()) {
+    ctx.out << issue.message() << "\n";
+    dropped += issue.dropped();
+  }
+  ctx.out << "applied " << response.applied() << " " << (labels ? "label" : "caption")
+          << (response.applied() == 1 ? "" : "s") << "; " << dropped << " row(s) left out\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<Command> DatasetCommands() {
@@ -93,6 +127,19 @@ std::vector<Command> DatasetCommands() {
          {"kept-only", "", "leave out items a filter dropped"},
          {"out", "FILE", "write to FILE instead of stdout"}}},
        Export},
+      {{"dataset", "import-labels", "Import shot-scale labels from a CSV or JSONL file into a pool.",
+        "Columns/keys: id (item id) or path (\"<source>#<shot>\"), scale (close/medium/long or ECS/CS/MS/FS/LS), "
+        "optional fine and confidence. Bad rows are listed with file:line and left out; the rest are applied "
+        "together.",
+        {run, {"FILE"}},
+        {{"default-confidence", "C", "confidence of rows that give none (default 1)"}}},
+       [](Context& ctx) { return Import(ctx, /*labels=*/true); }},
+      {{"dataset", "import-captions", "Import captions (id or path, caption) from a CSV or JSONL file into a pool.",
+        "A leading shot-type phrase (\"close shot, ...\") is stripped with a warning: training prompts add the "
+        "pool's label themselves.",
+        {run, {"FILE"}},
+        {}},
+       [](Context& ctx) { return Import(ctx, /*labels=*/false); }},
   };
 }
 
