@@ -249,6 +249,29 @@ absl::StatusOr<Run> ExperimentStore::UpdateRun(int64_t id, const RunUpdate& upda
   return updated;
 }
 
+absl::StatusOr<Run> ExperimentStore::ReopenRun(int64_t id, const std::string& note) {
+  Run reopened;
+  RETURN_IF_ERROR(db_->Write("reopen run", [&](SQLite::Database& db) -> absl::Status {
+    RETURN_IF_ERROR(LoadRunStatus(db, id).status());
+    SQLite::Statement set(db,
+                          "UPDATE runs SET status = ?, start_ms = COALESCE(start_ms, ?), end_ms = NULL, "
+                          "notes = CASE WHEN ? = '' THEN notes WHEN notes = '' THEN ? "
+                          "ELSE notes || char(10) || ? END WHERE id = ?");
+    set.bind(1, RunStatusName(RunStatus::kRunning));
+    set.bind(2, core::NowMillis());
+    set.bind(3, note);
+    set.bind(4, note);
+    set.bind(5, note);
+    set.bind(6, id);
+    set.exec();
+    ASSIGN_OR_RETURN(std::vector<Run> runs, LoadRuns(db, {id}));
+    reopened = std::move(runs[0]);
+    return absl::OkStatus();
+  }));
+  NotifyChange();
+  return reopened;
+}
+
 absl::StatusOr<Run> ExperimentStore::SetTags(int64_t id, const Tags& set,
                                              const std::vector<std::string>& remove) {
   RETURN_IF_ERROR(CheckKeyValues("tag", set));

@@ -47,7 +47,18 @@ class ExperimentStore {
   absl::StatusOr<Run> CreateRun(const NewRun& run);
   absl::StatusOr<Run> GetRun(int64_t id);
   // Status moves forward only: queued -> running -> finished/failed/cancelled.
+  // ReopenRun is the one way back.
   absl::StatusOr<Run> UpdateRun(int64_t id, const RunUpdate& update);
+  // The one exception to the forward-only rule: a resumed job (a dataset
+  // build that picks up after a crash, a cancel or a failed source)
+  // continues its own run, so its params, metrics, artifacts and pool stay
+  // in one place instead of being split over a new run. Moves the run from
+  // any status (failed, cancelled, finished, running left behind by a dead
+  // server, or queued) to running, clears end_ms, keeps start_ms (sets it
+  // if the run never started) and appends `note` to the notes as a new line
+  // (no leading newline when the notes were empty; nothing when `note` is
+  // empty). NOT_FOUND if the run does not exist.
+  absl::StatusOr<Run> ReopenRun(int64_t id, const std::string& note);
   absl::StatusOr<Run> SetTags(int64_t id, const Tags& set, const std::vector<std::string>& remove);
   // Params are write-once: logging a key again with another value is an error.
   absl::Status LogParams(int64_t id, const Params& params);
@@ -81,17 +92,28 @@ class ExperimentStore {
   // In the order they were added.
   absl::StatusOr<std::vector<ImagePair>> ListImagePairs(int64_t run_id);
 
-  // Dataset pools (the items of a dataset-building run). A source's items
-  // and its "done" record land in one transaction, so a build that stops
-  // mid-way resumes at the first source not recorded, without duplicates.
+  // Dataset pools (the items of a dataset-building run). A source's items,
+  // their images and its "done" record land in one transaction, so a build
+  // that stops mid-way resumes at the first source not recorded, without
+  // duplicates. Committing a source again replaces its items and the
+  // artifacts they referenced as images. `images` become artifacts of the
+  // run (artifact.run_id 0 or run_id) and set their item's image_artifact.
+  // INVALID_ARGUMENT for a bad image (index out of range, two for one item,
+  // bad path/kind, another run); ALREADY_EXISTS names an image path the run
+  // already has; FAILED_PRECONDITION when the old items are in a split or
+  // their images in an image pair. Any error commits nothing.
   absl::Status CommitDatasetSource(int64_t run_id, const DatasetSource& source,
-                                   const std::vector<DatasetItem>& items);
+                                   const std::vector<DatasetItem>& items,
+                                   const std::vector<DatasetItemImage>& images = {});
   absl::StatusOr<std::vector<DatasetSource>> ListDatasetSources(int64_t run_id);
   // In (source, shot_index) order; `kept_only` leaves out dropped items.
   absl::StatusOr<std::vector<DatasetItem>> ListDatasetItems(int64_t run_id, bool kept_only = false);
   // All or nothing: NOT_FOUND names an item that is not in the run.
   absl::Status SetDatasetLabels(int64_t run_id, const std::vector<DatasetLabelUpdate>& labels);
   absl::Status SetDatasetCaptions(int64_t run_id, const std::vector<DatasetCaptionUpdate>& captions);
+  // Kept/dropped state from the dedup pass, all or nothing; each
+  // drop_reasons_json must be a JSON array (INVALID_ARGUMENT).
+  absl::Status SetDatasetDrops(int64_t run_id, const std::vector<DatasetDropUpdate>& drops);
   absl::Status SetDatasetItemImage(int64_t item_id, int64_t artifact_id);
   // Named, ordered sets of items, created together or not at all
   // (ALREADY_EXISTS if a name is taken).

@@ -1,11 +1,11 @@
 // Artifact records. The bytes themselves live in ArtifactBlobs under the
 // data directory; the table maps a run's logical path to their hash.
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/time.h"
+#include "experiments/artifact_rows.h"
 #include "experiments/run_loader.h"
 #include "experiments/store.h"
 
@@ -30,36 +30,13 @@ constexpr char kArtifactColumns[] = "id, run_id, kind, path, sha256, size_bytes,
 }  // namespace
 
 absl::StatusOr<Artifact> ExperimentStore::AddArtifact(const Artifact& artifact) {
-  if (artifact.path.empty() || artifact.path.size() > 1024) {
-    return absl::InvalidArgumentError("artifact path must have 1 to 1024 characters");
-  }
-  if (artifact.kind.empty() || artifact.kind.size() > kMaxKeyLength) {
-    return absl::InvalidArgumentError("artifact kind must have 1 to 250 characters");
-  }
+  RETURN_IF_ERROR(CheckArtifactFields(artifact));
   Artifact stored;
   RETURN_IF_ERROR(db_->Write("add artifact", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadRunStatus(db, artifact.run_id).status());
-    SQLite::Statement insert(db,
-                             "INSERT INTO artifacts (run_id, kind, path, sha256, size_bytes, uri, created_ms) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    insert.bind(1, artifact.run_id);
-    insert.bind(2, artifact.kind);
-    insert.bind(3, artifact.path);
-    insert.bind(4, artifact.sha256);
-    insert.bind(5, artifact.size_bytes);
-    insert.bind(6, artifact.uri);
-    insert.bind(7, core::NowMillis());
-    try {
-      insert.exec();
-    } catch (const SQLite::Exception& e) {
-      if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE) {
-        return absl::AlreadyExistsError(absl::StrCat("run ", artifact.run_id,
-                                                     " already has an artifact at '", artifact.path, "'"));
-      }
-      throw;
-    }
+    ASSIGN_OR_RETURN(const int64_t id, InsertArtifactRow(db, artifact, core::NowMillis()));
     SQLite::Statement q(db, absl::StrCat("SELECT ", kArtifactColumns, " FROM artifacts WHERE id = ?"));
-    q.bind(1, db.getLastInsertRowid());
+    q.bind(1, id);
     q.executeStep();
     stored = ReadArtifact(q);
     return absl::OkStatus();

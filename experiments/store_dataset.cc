@@ -1,11 +1,16 @@
 // Dataset pools: the items of a dataset-building run, the per-source
-// progress that makes a build resumable, labels, captions and named splits.
+// progress that makes a build resumable, item images, drop state, labels,
+// captions and named splits.
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/time.h"
+#include "experiments/artifact_rows.h"
 #include "experiments/run_loader.h"
 #include "experiments/sql_value.h"
 #include "experiments/store.h"
@@ -102,7 +107,8 @@ absl::Status CheckItemOfRun(SQLite::Database& db, int64_t run_id, int64_t item_i
 }  // namespace
 
 absl::Status ExperimentStore::CommitDatasetSource(int64_t run_id, const DatasetSource& source,
-                                                  const std::vector<DatasetItem>& items) {
+                                                  const std::vector<DatasetItem>& items,
+                                                  const std::vector<DatasetItemImage>& images) {
   if (source.source.empty()) return absl::InvalidArgumentError("a dataset source needs its path");
   if (source.status != "done" && source.status != "failed") {
     return absl::InvalidArgumentError(absl::StrCat("dataset source status must be done or failed, got '",
@@ -114,27 +120,113 @@ absl::Status ExperimentStore::CommitDatasetSource(int64_t run_id, const DatasetS
                                                      source.source));
     }
   }
+  // items[i] → images[image_of[i]], or -1.
+  std::vector<int64_t> image_of(items.size(), -1);
+  std::set<std::string> image_paths;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const DatasetItemImage& image = images[i];
+    if (image.item >= items.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(source.source, ": image ", i, " is of item ", image.item,
+                                                     " but the commit has ", items.size(), " items"));
+    }
+    if (image_of[image.item] >= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(source.source, ": item ", image.item, " (shot ",
+                                                     items[image.item].shot_index, ") has two images"));
+    }
+    image_of[image.item] = static_cast<int64_t>(i);
+    absl::Status fields = CheckArtifactFields(image.artifact);
+    if (!fields.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(source.source, ": image ", i, ": ", fields.message()));
+    }
+    if (image.artifact.run_id != 0 && image.artifact.run_id != run_id) {
+      return absl::InvalidArgumentError(absl::StrCat(source.source, ": image ", i, " ('", image.artifact.path,
+                                                     "') is an artifact of run ", image.artifact.run_id,
+                                                     ", not of run ", run_id));
+    }
+    if (!image_paths.insert(image.artifact.path).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source.source, ": two images of one commit share the path '", image.artifact.path, "'"));
+    }
+  }
   return db_->Write("commit dataset source", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadRunStatus(db, run_id).status());
     const int64_t now = core::NowMillis();
-    // A source committed twice (a resumed build that redid it) replaces
-    // its items instead of duplicating them.
+    // A source committed twice (a resumed build that redid it) replaces its
+    // items and their images instead of duplicating them — unless something
+    // else points at them: split rows would silently lose items, and image
+    // pairs would keep deleted artifacts.
+    SQLite::Statement in_split(db,
+                               "SELECT s.name FROM dataset_splits s JOIN dataset_items i ON s.item_id = i.id "
+                               "WHERE i.run_id = ? AND i.source = ? ORDER BY s.name LIMIT 1");
+    in_split.bind(1, run_id);
+    in_split.bind(2, source.source);
+    if (in_split.executeStep()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "source ", source.source, " has items in split '", in_split.getColumn(0).getString(), "' of run ", run_id,
+          "; a source cannot be recommitted once its items are in a split"));
+    }
+    SQLite::Statement in_pair(db,
+                              "SELECT p.id, a.path FROM dataset_items i JOIN artifacts a ON a.id = i.image_artifact "
+                              "JOIN image_pairs p ON p.artifact_a = a.id OR p.artifact_b = a.id "
+                              "WHERE i.run_id = ? AND i.source = ? ORDER BY p.id LIMIT 1");
+    in_pair.bind(1, run_id);
+    in_pair.bind(2, source.source);
+    if (in_pair.executeStep()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "source ", source.source, " has an image ('", in_pair.getColumn(1).getString(), "') in image pair ",
+          in_pair.getColumn(0).getInt64(), "; a source cannot be recommitted once its images are in a pair"));
+    }
+    std::vector<int64_t> old_images;
+    {
+      SQLite::Statement q(db,
+                          "SELECT DISTINCT image_artifact FROM dataset_items "
+                          "WHERE run_id = ? AND source = ? AND image_artifact IS NOT NULL");
+      q.bind(1, run_id);
+      q.bind(2, source.source);
+      while (q.executeStep()) old_images.push_back(q.getColumn(0).getInt64());
+    }
     SQLite::Statement clear(db, "DELETE FROM dataset_items WHERE run_id = ? AND source = ?");
     clear.bind(1, run_id);
     clear.bind(2, source.source);
     clear.exec();
+    // The items go first (they reference the artifacts); an image another
+    // item still uses is kept.
+    SQLite::Statement drop_image(db,
+                                 "DELETE FROM artifacts WHERE id = ? AND run_id = ? AND NOT EXISTS "
+                                 "(SELECT 1 FROM dataset_items WHERE image_artifact = artifacts.id)");
+    for (int64_t artifact_id : old_images) {
+      drop_image.bind(1, artifact_id);
+      drop_image.bind(2, run_id);
+      drop_image.exec();
+      drop_image.reset();
+    }
     const std::string columns = std::string(kItemColumns).substr(std::string("id, ").size());
     std::string placeholders = "?";
     for (int i = 1; i < 25; ++i) placeholders += ", ?";
     SQLite::Statement insert(db, absl::StrCat("INSERT INTO dataset_items (", columns, ") VALUES (", placeholders, ")"));
-    for (const DatasetItem& item : items) {
-      BindItem(insert, run_id, item, now);
+    for (size_t i = 0; i < items.size(); ++i) {
+      const DatasetItem* item = &items[i];
+      DatasetItem with_image;
+      if (image_of[i] >= 0) {
+        Artifact artifact = images[image_of[i]].artifact;
+        artifact.run_id = run_id;
+        absl::StatusOr<int64_t> artifact_id = InsertArtifactRow(db, artifact, now);
+        if (!artifact_id.ok()) {
+          return absl::Status(artifact_id.status().code(),
+                              absl::StrCat(source.source, ": image of shot ", item->shot_index, ": ",
+                                           artifact_id.status().message()));
+        }
+        with_image = *item;
+        with_image.image_artifact = *artifact_id;
+        item = &with_image;
+      }
+      BindItem(insert, run_id, *item, now);
       try {
         insert.exec();
       } catch (const SQLite::Exception& e) {
         if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE) {
           return absl::InvalidArgumentError(
-              absl::StrCat(source.source, ": shot ", item.shot_index, " appears twice in one commit"));
+              absl::StrCat(source.source, ": shot ", item->shot_index, " appears twice in one commit"));
         }
         throw;
       }
@@ -217,6 +309,31 @@ absl::Status ExperimentStore::SetDatasetCaptions(int64_t run_id, const std::vect
       update.bind(1, c.caption);
       update.bind(2, c.caption_source);
       update.bind(3, c.item_id);
+      update.bind(4, run_id);
+      update.exec();
+      update.reset();
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ExperimentStore::SetDatasetDrops(int64_t run_id, const std::vector<DatasetDropUpdate>& drops) {
+  for (const DatasetDropUpdate& d : drops) {
+    const nlohmann::json reasons = nlohmann::json::parse(d.drop_reasons_json, nullptr, /*allow_exceptions=*/false);
+    if (!reasons.is_array()) {
+      return absl::InvalidArgumentError(absl::StrCat("drop reasons of dataset item ", d.item_id,
+                                                     " must be a JSON array, got '",
+                                                     d.drop_reasons_json.substr(0, 80), "'"));
+    }
+  }
+  return db_->Write("set dataset drops", [&](SQLite::Database& db) -> absl::Status {
+    RETURN_IF_ERROR(LoadRunStatus(db, run_id).status());
+    SQLite::Statement update(db, "UPDATE dataset_items SET kept = ?, drop_reasons = ? WHERE id = ? AND run_id = ?");
+    for (const DatasetDropUpdate& d : drops) {
+      RETURN_IF_ERROR(CheckItemOfRun(db, run_id, d.item_id));
+      update.bind(1, d.kept ? 1 : 0);
+      update.bind(2, d.drop_reasons_json);
+      update.bind(3, d.item_id);
       update.bind(4, run_id);
       update.exec();
       update.reset();

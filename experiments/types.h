@@ -162,6 +162,21 @@ struct DatasetCaptionUpdate {
   std::string caption, caption_source;
 };
 
+// The training image of items[item] of a CommitDatasetSource call, recorded
+// as an artifact of the run in the same transaction as the items.
+struct DatasetItemImage {
+  size_t item = 0;
+  Artifact artifact;  // run_id, kind, path, sha256, size_bytes, uri; id ignored
+};
+
+// The dedup pass's verdict on one item: kept, or dropped with its reasons
+// (a JSON array, [{"filter": ..., "detail": ...}]).
+struct DatasetDropUpdate {
+  int64_t item_id = 0;
+  bool kept = true;
+  std::string drop_reasons_json = "[]";
+};
+
 struct RunQuery {
   std::vector<int64_t> experiment_ids;  // empty: all
   std::string filter;

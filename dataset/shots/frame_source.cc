@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "dataset/sources.h"
 
 namespace dreamshot::dataset::shots::internal {
 namespace {
@@ -187,15 +188,6 @@ class StillSource final : public FrameSource {
   std::optional<DecodedFrame> first_;
 };
 
-bool IsImageName(const std::filesystem::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}) {
-    if (ext == known) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string EarlyEndWarning(const std::string& path, int64_t frames_read, int64_t announced) {
@@ -240,7 +232,7 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenStills(const std::string& folde
   std::vector<std::string> files;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && IsImageName(it->path())) files.push_back(it->path().string());
+    if (it->is_regular_file(ec) && IsImageFileName(it->path().string())) files.push_back(it->path().string());
   }
   if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot list folder ", folder, ": ", ec.message()));
   if (files.empty()) {

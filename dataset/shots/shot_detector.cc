@@ -235,7 +235,7 @@ std::vector<Shot> ShotDetector::Finish(const std::string& source, int64_t last_f
 }
 
 absl::StatusOr<std::vector<Shot>> DetectShots(const std::string& video, const ShotDetectionOptions& options,
-                                              DetectionReport* report) {
+                                              DetectionReport* report, const DetectionProgress& progress) {
   VideoReaderOptions reader_options = options.reader;
   reader_options.select = nullptr;
   reader_options.full_frames = false;
@@ -247,6 +247,9 @@ absl::StatusOr<std::vector<Shot>> DetectShots(const std::string& video, const Sh
     while (reader->Next(&frame)) {
       detector.Push(frame.index, frame.time_s, frame.analysis);
       ++analysed;
+      if (progress && !progress(frame.index, frame.time_s)) {
+        return absl::CancelledError(absl::StrCat("shot detection of ", video, " stopped at frame ", frame.index));
+      }
     }
   } catch (const cv::Exception& e) {
     return absl::InternalError(

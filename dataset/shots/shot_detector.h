@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -194,12 +195,17 @@ struct DetectionReport {
   std::vector<std::string> warnings;  // e.g. a stream that ended early
 };
 
+// Called after each analysed frame with its source frame number and time;
+// returning false stops the pass (DetectShots then fails CANCELLED).
+using DetectionProgress = std::function<bool(int64_t frame, double time_s)>;
+
 // Reads `video` (a file, or a folder of stills) and returns its shots, in
 // order, covering frames 0..last. Fails as VideoReader::Open does; a stream
 // that breaks midway gives the shots of the frames read and a warning in
 // `report` (when given).
 absl::StatusOr<std::vector<Shot>> DetectShots(const std::string& video, const ShotDetectionOptions& options,
-                                              DetectionReport* report = nullptr);
+                                              DetectionReport* report = nullptr,
+                                              const DetectionProgress& progress = nullptr);
 
 }  // namespace dreamshot::dataset::shots
 
