@@ -1,5 +1,8 @@
 #include "cli/command.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/ascii.h"
@@ -7,6 +10,13 @@
 #include "absl/strings/str_cat.h"
 
 namespace dreamshot::cli {
+
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
 
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
   google::protobuf::util::JsonPrintOptions options;

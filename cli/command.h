@@ -38,6 +38,10 @@ std::vector<Command> MetricsCommands();
 std::vector<Command> ArtifactsCommands();
 std::vector<Command> GenerateCommands();
 std::vector<Command> DatasetCommands();
+std::vector<Command> DatasetBuildCommands();  // dataset shots | build | report
+
+// The server resolves paths on its machine: send absolute ones ("" stays "").
+std::string AbsolutePath(const std::string& path);
 
 // Prints one message as single-line JSON (proto field names, defaults shown).
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out);

@@ -71,19 +71,12 @@ absl::Status Export(Context& ctx) {
   return absl::OkStatus();
 }
 
-// The server reads the file: send an absolute path.
-std::string Absolute(const std::string& path) {
-  std::error_code ec;
-  const auto absolute = std::filesystem::absolute(path, ec);
-  return ec ? path : absolute.lexically_normal().string();
-}
-
 absl::Status Import(Context& ctx, bool labels) {
   absl::StatusOr<int64_t> run_id = ParseRunId(ctx.args.Positional(0));
   if (!run_id.ok()) return run_id.status();
   v1::ImportRequest request;
   request.set_run_id(*run_id);
-  request.set_path(Absolute(ctx.args.Positional(1)));
+  request.set_path(AbsolutePath(ctx.args.Positional(1)));
   if (auto confidence = ctx.args.Get("default-confidence")) {
     absl::StatusOr<double> value = ParseDouble(*confidence, "--default-confidence");
     if (!value.ok()) return value.status();

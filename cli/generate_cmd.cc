@@ -51,14 +51,6 @@ absl::Status ReadConfig(const std::string& path, v1::GenerationRequest* out) {
   return absl::OkStatus();
 }
 
-// The server resolves paths on its machine: send absolute ones.
-std::string Absolute(const std::string& path) {
-  if (path.empty()) return path;
-  std::error_code ec;
-  const auto absolute = std::filesystem::absolute(path, ec);
-  return ec ? path : absolute.lexically_normal().string();
-}
-
 // "style.safetensors" or "style.safetensors:0.8".
 absl::StatusOr<v1::LoraRef> ParseLora(const std::string& text) {
   v1::LoraRef lora;
@@ -80,15 +72,15 @@ absl::Status AddLoras(const std::vector<std::string>& texts, v1::ModelSpec* spec
   for (const std::string& text : texts) {
     absl::StatusOr<v1::LoraRef> lora = ParseLora(text);
     if (!lora.ok()) return lora.status();
-    lora->set_path(Absolute(lora->path()));
+    lora->set_path(AbsolutePath(lora->path()));
     *spec->add_loras() = *lora;
   }
   return absl::OkStatus();
 }
 
 absl::Status ApplyModelFlags(const Args& args, v1::ModelSpec* spec) {
-  if (auto model = args.Get("model")) spec->set_base(Absolute(*model));
-  if (auto dir = args.Get("config-dir")) spec->set_config_dir(Absolute(*dir));
+  if (auto model = args.Get("model")) spec->set_base(AbsolutePath(*model));
+  if (auto dir = args.Get("config-dir")) spec->set_config_dir(AbsolutePath(*dir));
   if (auto device = args.Get("device")) spec->set_device(*device);
   if (auto dtype = args.Get("dtype")) spec->set_dtype(*dtype);
   return absl::OkStatus();
@@ -316,7 +308,7 @@ absl::Status Pairs(Context& ctx) {
   if (!status.ok()) return status;
   if (a->base().empty()) return UsageError("give --model (the base model of both sides)");
   *request.mutable_b()->mutable_model() = *a;
-  if (auto b_model = ctx.args.Get("b-model")) request.mutable_b()->mutable_model()->set_base(Absolute(*b_model));
+  if (auto b_model = ctx.args.Get("b-model")) request.mutable_b()->mutable_model()->set_base(AbsolutePath(*b_model));
   status = AddLoras(ctx.args.GetAll("a-lora"), a);
   if (status.ok()) status = AddLoras(ctx.args.GetAll("lora"), request.mutable_b()->mutable_model());
   if (status.ok()) status = AddPrompts(ctx.args, &request);

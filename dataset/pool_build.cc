@@ -20,9 +20,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // The build's shared state: counters for progress reports, the first fatal
 // error, and the throttle that keeps reports to one per interval.
@@ -165,9 +163,9 @@ class Worker {
     std::vector<std::string> warnings;
     experiments::DatasetSource record;
     record.source = file.path;
-    absl::Status analysis =
-        file.still ? AnalyzeOneStill(file.path, collector, &sink_error, &warnings)
-                   : AnalyzeOneVideo(file.path, collector, &sink_error, &warnings, &record.frames);
+    absl::Status analysis = file.still ? AnalyzeOneStill(file.path, collector, &sink_error, &warnings)
+                                       : AnalyzeOneVideo(file.path, collector, &sink_error, &warnings, &record.frames);
+    if (file.still) record.frames = 1;
     PoolSourceOutcome outcome;
     outcome.source = file.path;
     if (!sink_error.ok()) {
@@ -294,8 +292,8 @@ absl::StatusOr<PoolBuildResult> BuildPool(experiments::ExperimentStore& store, e
   RETURN_IF_ERROR(state.first_error());
   const PoolBuildProgress done = state.snapshot();
   if (cancel.cancelled()) {
-    return absl::CancelledError(absl::StrCat("build cancelled after ", done.sources_done, " of ", todo.size(),
-                                             " sources; resume it to go on"));
+    return absl::CancelledError(
+        absl::StrCat("build cancelled after ", done.sources_done, " of ", todo.size(), " sources; resume it to go on"));
   }
   PoolBuildResult result;
   result.sources_analysed = done.sources_done;

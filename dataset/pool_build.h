@@ -39,9 +39,9 @@ struct PoolBuildOptions {
   VideoAnalysisOptions video;  // analyze_keyframes is always on in a build
   labels::PeopleDetectorConfig people;
   int dedup_distance = filters::kDefaultDedupDistance;  // < 0: no near-duplicate pass
-  int threads = 0;            // sources analysed at once; 0: one per core
-  bool retry_failed = false;  // redo sources the run records as failed
-  std::string image_prefix = "pool";  // artifact paths: see PoolImagePath
+  int threads = 0;                                      // sources analysed at once; 0: one per core
+  bool retry_failed = false;                            // redo sources the run records as failed
+  std::string image_prefix = "pool";                    // artifact paths: see PoolImagePath
   double progress_interval_s = 0.5;
 };
 

@@ -5,18 +5,17 @@
 // one, and a disk error.
 #include "dataset/pool_build.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
-#include <tuple>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
+#include <tuple>
 
 #include "core/png.h"
 #include "dataset/filters/test_images.h"
@@ -64,7 +63,8 @@ class PoolBuildTest : public ::testing::Test {
     fs::remove_all(root_);
     fs::create_directories(root_ / "films");
     fs::create_directories(root_ / "stills");
-    ASSERT_TRUE(WritePhotoVideo((root_ / "films" / "a.avi").string(), {"baboon.jpg", "fruits.jpg", "building.jpg"}).ok());
+    ASSERT_TRUE(
+        WritePhotoVideo((root_ / "films" / "a.avi").string(), {"baboon.jpg", "fruits.jpg", "building.jpg"}).ok());
     fs::copy_file(root_ / "films" / "a.avi", root_ / "films" / "copy.avi");
     std::ofstream(root_ / "films" / "empty.mp4").close();
     std::ofstream(root_ / "films" / "garbage.avi") << std::string(5000, '\x42');

@@ -38,9 +38,9 @@ absl::StatusOr<DedupOutcome> MarkDuplicates(experiments::ExperimentStore& store,
     std::vector<DropReason> reasons = other[i];
     if (auto it = duplicates.find(items[i].id); it != duplicates.end()) {
       const experiments::DatasetItem& first = items[position.at(it->second.duplicate_of)];
-      reasons.push_back({kDuplicateDrop, absl::StrCat("pHash ", it->second.distance, " bits from item ", first.id,
-                                                      " (", first.source, " shot ", first.shot_index,
-                                                      "), threshold ", max_distance)});
+      reasons.push_back(
+          {kDuplicateDrop, absl::StrCat("pHash ", it->second.distance, " bits from item ", first.id, " (", first.source,
+                                        " shot ", first.shot_index, "), threshold ", max_distance)});
     }
     const bool kept = reasons.empty();
     const std::string json = DropReasonsJson(reasons);

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -69,8 +68,7 @@ experiments::DatasetItem ToDatasetItem(const AnalyzedShot& a) {
 absl::StatusOr<std::string> TrainingPng(const AnalyzedShot& a) {
   const cv::Mat& bgr = a.analysis.training_image;
   if (bgr.empty() || bgr.type() != CV_8UC3) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(a.shot.source, " shot ", a.shot.index, " has no training image"));
+    return absl::FailedPreconditionError(absl::StrCat(a.shot.source, " shot ", a.shot.index, " has no training image"));
   }
   core::PngImage png;
   png.width = bgr.cols;

@@ -33,8 +33,8 @@ bool IsImageFileName(const std::string& path) {
 }
 
 bool IsVideoFileName(const std::string& path) {
-  return OneOf(LowerExtension(path), {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".ts",
-                                      ".m2ts", ".wmv", ".flv", ".ogv", ".3gp", ".mxf"});
+  return OneOf(LowerExtension(path), {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".m2ts",
+                                      ".wmv", ".flv", ".ogv", ".3gp", ".mxf"});
 }
 
 absl::StatusOr<ExpandedSources> ExpandSources(const std::vector<std::string>& paths) {
@@ -72,8 +72,8 @@ absl::StatusOr<ExpandedSources> ExpandSources(const std::vector<std::string>& pa
             [](const SourceFile& a, const SourceFile& b) { return a.path < b.path; });
   out.ignored.assign(ignored.begin(), ignored.end());
   if (out.files.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("no videos or images under the given paths (",
-                                                   out.ignored.size(), " other files ignored)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("no videos or images under the given paths (", out.ignored.size(), " other files ignored)"));
   }
   return out;
 }

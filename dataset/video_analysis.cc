@@ -2,11 +2,10 @@
 
 #include <chrono>
 #include <filesystem>
-#include <system_error>
-#include <utility>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -18,9 +17,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // The analysis of one keyframe; an analysis error drops the shot instead of
 // failing the video (one odd frame must not cost a film's other shots).
@@ -43,9 +40,9 @@ AnalyzedShot WithoutKeyframe(Shot shot, const std::string& why) {
 
 }  // namespace
 
-absl::Status AnalyzeVideo(const std::string& video, const VideoAnalysisOptions& options,
-                          labels::PeopleDetector* people, const std::function<absl::Status(AnalyzedShot)>& sink,
-                          VideoAnalysisReport* report, const VideoAnalysisProgressFn& progress) {
+absl::Status AnalyzeVideo(const std::string& video, const VideoAnalysisOptions& options, labels::PeopleDetector* people,
+                          const std::function<absl::Status(AnalyzedShot)>& sink, VideoAnalysisReport* report,
+                          const VideoAnalysisProgressFn& progress) {
   if (options.analyze_keyframes && people == nullptr) {
     return absl::InvalidArgumentError("keyframe analysis needs a people detector");
   }

@@ -39,10 +39,10 @@ struct VideoAnalysisOptions {
 struct AnalyzedShot {
   Shot shot;
   bool has_keyframe = false;
-  int64_t keyframe = 0;      // source frame number
+  int64_t keyframe = 0;  // source frame number
   double keyframe_s = 0;
-  double sharpness = 0;      // of the keyframe, see shots::Sharpness
-  KeyframeAnalysis analysis; // drops, hash, label, crop, training image (when kept)
+  double sharpness = 0;       // of the keyframe, see shots::Sharpness
+  KeyframeAnalysis analysis;  // drops, hash, label, crop, training image (when kept)
 
   bool kept() const { return has_keyframe && analysis.drops.empty(); }
 };
@@ -75,9 +75,9 @@ using VideoAnalysisProgressFn = std::function<bool(const VideoAnalysisProgress&)
 // needed when options.analyze_keyframes is set. Fails as shots::DetectShots
 // does for an unusable source; an error from `sink` stops and is returned.
 // `report` (optional) is filled as far as the analysis got.
-absl::Status AnalyzeVideo(const std::string& video, const VideoAnalysisOptions& options,
-                          labels::PeopleDetector* people, const std::function<absl::Status(AnalyzedShot)>& sink,
-                          VideoAnalysisReport* report = nullptr, const VideoAnalysisProgressFn& progress = nullptr);
+absl::Status AnalyzeVideo(const std::string& video, const VideoAnalysisOptions& options, labels::PeopleDetector* people,
+                          const std::function<absl::Status(AnalyzedShot)>& sink, VideoAnalysisReport* report = nullptr,
+                          const VideoAnalysisProgressFn& progress = nullptr);
 
 // A still image as a one-shot source (index 0, frames 0..0, detector
 // "still"). Reads any depth and channel layout OpenCV loads; 16-bit images

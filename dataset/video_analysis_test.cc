@@ -3,11 +3,11 @@
 // image layouts real folders hold.
 #include "dataset/video_analysis.h"
 
-#include <filesystem>
-#include <fstream>
-
 #include <gtest/gtest.h>
 #include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -79,12 +79,13 @@ TEST(AnalyzeVideoTest, ShotsOnlySkipsTheKeyframePass) {
   options.analyze_keyframes = false;
   std::vector<AnalyzedShot> shots;
   VideoAnalysisReport report;
-  ASSERT_TRUE(AnalyzeVideo(kMegamind, options, nullptr,
-                           [&](AnalyzedShot s) {
-                             shots.push_back(std::move(s));
-                             return absl::OkStatus();
-                           },
-                           &report)
+  ASSERT_TRUE(AnalyzeVideo(
+                  kMegamind, options, nullptr,
+                  [&](AnalyzedShot s) {
+                    shots.push_back(std::move(s));
+                    return absl::OkStatus();
+                  },
+                  &report)
                   .ok());
   ASSERT_EQ(shots.size(), 4u);
   EXPECT_FALSE(shots[0].has_keyframe);
@@ -149,9 +150,9 @@ void WriteGreyAlphaPng(const std::string& path, const cv::Mat& grey) {
   }
   uLongf size = compressBound(raw.size());
   std::string packed(size, '\0');
-  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(raw.data()),
-                     raw.size()),
-            Z_OK);
+  ASSERT_EQ(
+      compress(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(raw.data()), raw.size()),
+      Z_OK);
   packed.resize(size);
   std::string png = "\x89PNG\r\n\x1a\n";
   std::string header;

@@ -6,8 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "services/dataset_convert.h"
 #include "dataset/labels/label_import.h"
 #include "dataset/manifest.h"
+#include "dataset/pool_summary.h"
 #include "dataset/sampling.h"
 #include "dataset/types.h"
 
@@ -152,6 +154,18 @@ ServerUnaryReactor* DatasetServiceImpl::ExportManifest(CallbackServerContext* co
       response->set_content(std::move(jsonl));
     }
     response->set_items(static_cast<int64_t>(items.size()));
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* DatasetServiceImpl::DescribePool(CallbackServerContext* context,
+                                                     const v1::DescribePoolRequest* request,
+                                                     v1::PoolReport* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(RequireRun(request->run_id()));
+    ASSIGN_OR_RETURN(dataset::PoolSummary summary, dataset::SummarizePool(*store_, request->run_id()));
+    ToProto(summary, response);
+    response->set_run_id(request->run_id());
     return absl::OkStatus();
   });
 }

@@ -1,9 +1,12 @@
-// DatasetService: shot detection on one video, and the splits and manifests
-// of a dataset-building run's pool in the experiment store.
+// DatasetService: shot detection on one video, pool builds (queued jobs
+// with a run each, resumable), and the pool's labels, captions, splits,
+// manifests and report in the experiment store.
 #ifndef DREAMSHOT_SERVICES_DATASET_SERVICE_H_
 #define DREAMSHOT_SERVICES_DATASET_SERVICE_H_
 
+#include "core/device_queues.h"
 #include "dreamshot/v1/dataset.grpc.pb.h"
+#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "services/rpc_guard.h"
 
@@ -11,7 +14,21 @@ namespace dreamshot::services {
 
 class DatasetServiceImpl final : public v1::DatasetService::CallbackService {
  public:
-  DatasetServiceImpl(experiments::ExperimentStore* store, const RpcGuard* guard) : store_(store), guard_(guard) {}
+  // Builds run one at a time on queues->For(kBuildQueue), single-video
+  // looks on queues->For(kShotsQueue), so a look never waits for a build.
+  static constexpr char kBuildQueue[] = "dataset-build";
+  static constexpr char kShotsQueue[] = "dataset-shots";
+
+  DatasetServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
+                     core::DeviceQueues* queues, const RpcGuard* guard)
+      : store_(store), blobs_(blobs), queues_(queues), guard_(guard) {}
+
+  grpc::ServerUnaryReactor* DetectShots(grpc::CallbackServerContext* context, const v1::DetectShotsRequest* request,
+                                        v1::DetectShotsResponse* response) override;
+  grpc::ServerWriteReactor<v1::BuildPoolResponse>* BuildPool(grpc::CallbackServerContext* context,
+                                                             const v1::BuildPoolRequest* request) override;
+  grpc::ServerUnaryReactor* DescribePool(grpc::CallbackServerContext* context,
+                                         const v1::DescribePoolRequest* request, v1::PoolReport* response) override;
 
   grpc::ServerUnaryReactor* DrawSplits(grpc::CallbackServerContext* context, const v1::DrawSplitsRequest* request,
                                        v1::DrawSplitsResponse* response) override;
@@ -25,6 +42,8 @@ class DatasetServiceImpl final : public v1::DatasetService::CallbackService {
 
  private:
   experiments::ExperimentStore* store_;
+  experiments::ArtifactBlobs* blobs_;
+  core::DeviceQueues* queues_;
   const RpcGuard* guard_;
 };
 

@@ -13,6 +13,7 @@
 #include "services/experiment_convert.h"
 #include "services/generator_convert.h"
 #include "services/grpc_status.h"
+#include "services/job_launch.h"
 #include "services/job_stream.h"
 
 namespace dreamshot::services {
@@ -20,101 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr char kDefaultExperiment[] = "generations";
-
-// Where a request's images go, settled before the job is queued.
-struct RunPlan {
-  int64_t existing_run_id = 0;  // 0: create a run when the job starts
-  int64_t experiment_id = 0;
-  std::string run_name;
-  std::string kind;  // the run's "dreamshot.kind" tag
-  std::string path_prefix;
-  FlattenedConfig config;
-};
-
-absl::StatusOr<int64_t> ExperimentId(experiments::ExperimentStore* store, const std::string& name) {
-  absl::StatusOr<experiments::Experiment> found = store->GetExperimentByName(name);
-  if (found.ok()) return found->id;
-  if (found.status().code() != absl::StatusCode::kNotFound) return found.status();
-  absl::StatusOr<experiments::Experiment> created = store->CreateExperiment(name, "", {});
-  if (created.status().code() == absl::StatusCode::kAlreadyExists) {  // a concurrent request made it
-    ASSIGN_OR_RETURN(found, store->GetExperimentByName(name));
-    return found->id;
-  }
-  if (!created.ok()) return created.status();
-  return created->id;
-}
-
-absl::StatusOr<RunPlan> PlanRun(experiments::ExperimentStore* store, const v1::RunTarget& target,
-                                const google::protobuf::Message& config, std::string kind, std::string default_name) {
-  RunPlan plan;
-  plan.kind = std::move(kind);
-  const std::string prefix = plan.kind == "pairs" ? "pairs" : "images";
-  if (target.run_id() < 0) return absl::InvalidArgumentError("target.run_id must be a positive run id");
-  if (target.run_id() > 0) {
-    if (!target.experiment().empty()) {
-      return absl::InvalidArgumentError("target names both a run and an experiment: give one");
-    }
-    ASSIGN_OR_RETURN(experiments::Run run, store->GetRun(target.run_id()));
-    plan.existing_run_id = run.id;
-    // Several requests may add to one run: each gets its own folder.
-    plan.path_prefix = absl::StrCat(prefix, "/", core::NowMillis());
-    return plan;
-  }
-  ASSIGN_OR_RETURN(plan.experiment_id,
-                   ExperimentId(store, target.experiment().empty() ? kDefaultExperiment : target.experiment()));
-  plan.run_name = target.run_name().empty() ? std::move(default_name) : target.run_name();
-  plan.path_prefix = prefix;
-  ASSIGN_OR_RETURN(plan.config, FlattenConfig(config));
-  return plan;
-}
-
-// The run of a job: created when the job starts (a request refused by a full
-// queue or cancelled while waiting leaves no run behind) and ended with the
-// job's outcome. A run the caller named is left as it was.
-class JobRun {
- public:
-  static absl::StatusOr<JobRun> Start(experiments::ExperimentStore* store, const RunPlan& plan) {
-    JobRun job_run;
-    job_run.store_ = store;
-    if (plan.existing_run_id > 0) {
-      job_run.id_ = plan.existing_run_id;
-      return job_run;
-    }
-    experiments::NewRun run;
-    run.experiment_id = plan.experiment_id;
-    run.name = plan.run_name;
-    run.tags = {{"dreamshot.kind", plan.kind}};
-    run.params = plan.config.params;
-    run.config_type = plan.config.type_name;
-    run.config_json = plan.config.json;
-    run.status = experiments::RunStatus::kRunning;
-    ASSIGN_OR_RETURN(experiments::Run created, store->CreateRun(run));
-    job_run.id_ = created.id;
-    job_run.owned_ = true;
-    return job_run;
-  }
-
-  int64_t id() const { return id_; }
-
-  void End(const absl::Status& outcome) const {
-    if (!owned_) return;
-    experiments::RunUpdate update;
-    if (outcome.ok()) {
-      update.status = experiments::RunStatus::kFinished;
-    } else if (outcome.code() == absl::StatusCode::kCancelled) {
-      update.status = experiments::RunStatus::kCancelled;
-    } else {
-      update.status = experiments::RunStatus::kFailed;
-      update.notes = absl::StrCat("failed: ", outcome.ToString());
-    }
-    (void)store_->UpdateRun(id_, update);  // the client hears the outcome either way
-  }
-
- private:
-  experiments::ExperimentStore* store_ = nullptr;
-  int64_t id_ = 0;
-  bool owned_ = false;
-};
 
 absl::StatusOr<experiments::Artifact> StoreImage(experiments::ExperimentStore* store,
                                                  experiments::ArtifactBlobs* blobs, int64_t run_id,
@@ -168,91 +74,6 @@ class ProgressReporter {
   int64_t paced_steps_ = 0;
 };
 
-// Opened once the RPC thread is done with the stream and the queue handle:
-// until then neither the job nor its completion may touch them.
-class Latch {
- public:
-  void Open() { promise_.set_value(); }
-  void Wait() { future_.wait(); }
-
- private:
-  std::promise<void> promise_;
-  std::shared_future<void> future_ = promise_.get_future().share();
-};
-
-// Cancels a job whose handle may not exist yet when the client cancels.
-class CancelSlot {
- public:
-  explicit CancelSlot(core::WorkQueue* queue) : queue_(queue) {}
-  void Set(std::shared_ptr<core::JobHandle> handle) {
-    bool cancel_now;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      handle_ = std::move(handle);
-      cancel_now = cancelled_;
-    }
-    if (cancel_now) queue_->Cancel(handle_);
-  }
-  void Cancel() {
-    std::shared_ptr<core::JobHandle> handle;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cancelled_ = true;
-      handle = handle_;
-    }
-    if (handle) queue_->Cancel(handle);
-  }
-
- private:
-  core::WorkQueue* queue_;
-  std::mutex mu_;
-  std::shared_ptr<core::JobHandle> handle_;
-  bool cancelled_ = false;
-};
-
-// Queues `body` (given the stream, the run id and the cancel flag) as a
-// job on `queue` for a run planned by `plan`, and wires cancellation.
-template <typename Response, typename Body>
-grpc::ServerWriteReactor<Response>* Launch(experiments::ExperimentStore* store, core::WorkQueue& queue,
-                                           RunPlan plan, Body body) {
-  auto* stream = new JobStream<Response>();
-  auto latch = std::make_shared<Latch>();
-  auto slot = std::make_shared<CancelSlot>(&queue);
-  stream->set_on_cancel([slot] { slot->Cancel(); });
-  const int ahead = queue.load();
-  auto job = [store, stream, latch, plan = std::move(plan), body = std::move(body)](
-                 const core::CancelFlag& flag) -> absl::Status {
-    latch->Wait();
-    ASSIGN_OR_RETURN(JobRun run, JobRun::Start(store, plan));
-    absl::Status status = body(stream, run.id(), plan.path_prefix, flag);
-    run.End(status);
-    return status;
-  };
-  absl::StatusOr<std::shared_ptr<core::JobHandle>> handle =
-      queue.Submit(std::move(job), [stream, latch](const absl::Status& status) {
-        latch->Wait();
-        stream->Close(ToGrpcStatus(status));
-      });
-  if (!handle.ok()) {
-    stream->Close(ToGrpcStatus(handle.status()));
-    return stream;
-  }
-  Response queued;
-  queued.mutable_progress()->set_message("queued");
-  queued.mutable_progress()->set_queue_position(ahead);
-  stream->Push(std::move(queued), /*coalescable=*/true);
-  slot->Set(*handle);
-  latch->Open();
-  return stream;
-}
-
-template <typename Response>
-grpc::ServerWriteReactor<Response>* Refuse(const absl::Status& status) {
-  auto* stream = new JobStream<Response>();
-  stream->Close(ToGrpcStatus(status));
-  return stream;
-}
-
 std::function<uint64_t()> DefaultSeedSource() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
   auto mu = std::make_shared<std::mutex>();
@@ -304,7 +125,8 @@ grpc::ServerWriteReactor<v1::GenerateResponse>* GeneratorServiceImpl::Generate(g
   absl::StatusOr<GenerationSettings> settings = ResolveSettings(&generation, options_.draw_seed);
   if (!settings.ok()) return Refuse<Response>(settings.status());
   absl::StatusOr<RunPlan> plan =
-      PlanRun(store_, request->target(), generation, "generate", generation.prompt().substr(0, 80));
+      PlanRun(store_, request->target(), generation, "generate", generation.prompt().substr(0, 80),
+                kDefaultExperiment, "images");
   if (!plan.ok()) return Refuse<Response>(plan.status());
 
   auto body = [store = store_, blobs = blobs_, cache = models_, model = *model, settings = *settings,
@@ -375,7 +197,8 @@ grpc::ServerWriteReactor<v1::GeneratePairsResponse>* GeneratorServiceImpl::Gener
   config.clear_return_png();
   config.clear_target();
   absl::StatusOr<RunPlan> plan = PlanRun(store_, stored.target(), config, "pairs",
-                                         absl::StrCat(stored.a().label(), " vs ", stored.b().label()));
+                                         absl::StrCat(stored.a().label(), " vs ", stored.b().label()),
+                                         kDefaultExperiment, "pairs");
   if (!plan.ok()) return Refuse<Response>(plan.status());
   if (plan->existing_run_id == 0) {
     plan->config.params["num_prompts"] = std::to_string(stored.prompts_size());

@@ -59,7 +59,8 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   server->generator_service_ = std::make_unique<GeneratorServiceImpl>(
       server->store_.get(), server->blobs_.get(), server->model_cache_.get(), server->queues_.get(),
       server->guard_.get());
-  server->dataset_service_ = std::make_unique<DatasetServiceImpl>(server->store_.get(), server->guard_.get());
+  server->dataset_service_ = std::make_unique<DatasetServiceImpl>(server->store_.get(), server->blobs_.get(),
+                                                                  server->queues_.get(), server->guard_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
