@@ -139,7 +139,7 @@ absl::Status Shots(Context& ctx) {
   const bool analysed = request.analyze_keyframes();
   ctx.out << response.video() << ": " << response.frames() << " frames, " << response.width() << "x"
           << response.height() << ", " << absl::StrFormat("%.3f", response.fps()) << " fps, " << response.codec()
-          << "; " << response.shots_size() << " shots in " << absl::StrFormat("%.1f", response.seconds()) << " s\n";
+          << "; " << response.shots_size() << (response.shots_size() == 1 ? " shot in " : " shots in ") << absl::StrFormat("%.1f", response.seconds()) << " s\n";
   std::vector<std::string> header = {"SHOT", "FIRST", "LAST", "START", "END"};
   if (analysed) {
     for (const char* h : {"KEYFRAME", "SCALE", "FINE", "CONF", "KEPT", "DROPPED BECAUSE"}) header.push_back(h);

@@ -9,10 +9,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,14 +26,44 @@ struct KeyframeOptions {
   // Sharpness is compared on grey copies with this longest side, so that
   // compression noise at full resolution does not pass for detail.
   int analysis_max_side = 256;
+  // Candidates unlike the rest of the shot are passed over (ChooseKeyframe).
+  // 0 turns this off.
+  double outlier_ratio = 2.0;
+  double outlier_min_luma = 6;
 };
+
+// A candidate frame while its shot's keyframe is being chosen.
+struct KeyframeCandidate {
+  int64_t frame = 0;
+  double time_s = 0;
+  double sharpness = 0;
+  cv::Mat thumbnail;  // Thumbnail() of the analysis frame
+  cv::Mat image;      // full resolution
+};
+
+inline constexpr int kThumbnailWidth = 32, kThumbnailHeight = 18;
+// A grey 32x18 copy (area average) for comparing frames' content.
+cv::Mat Thumbnail(const cv::Mat& image);
+
+// The sharpest candidate that looks like the shot. A decoding glitch (a
+// smeared band of a damaged stream, a torn frame) or a flash adds edges, so
+// it would win on sharpness alone; it is also unlike the candidates next to
+// it. A candidate whose distance to its nearer neighbour in time (mean
+// absolute grey difference of thumbnails) exceeds outlier_ratio x the
+// median of those distances over the shot, and that median plus
+// outlier_min_luma grey levels, is passed over. With fewer than 3
+// candidates, or all passed over, plain sharpness decides. A glitch held
+// over two neighbouring candidates, or one that leaves the picture's layout
+// alone (speckles), is not caught. Returns an index into `candidates`
+// (non-empty).
+size_t ChooseKeyframe(const std::vector<KeyframeCandidate>& candidates, const KeyframeOptions& options);
 
 struct Keyframe {
   int64_t shot_index = 0;  // Shot::index
   int64_t frame = 0;       // source frame number
   double time_s = 0;
-  double sharpness = 0;    // variance of the Laplacian at analysis size
-  cv::Mat image;           // BGR, full resolution
+  double sharpness = 0;  // variance of the Laplacian at analysis size
+  cv::Mat image;         // BGR, full resolution
 };
 
 // A shot's candidate frames, ascending, at least one (the middle frame).
@@ -49,8 +78,8 @@ double Sharpness(const cv::Mat& image);
 // (INVALID_ARGUMENT naming the shot otherwise). A shot whose candidates the
 // video does not reach (it ended early) gets no keyframe and a warning. An
 // error from `sink` stops the pass and is returned.
-absl::Status ForEachKeyframe(const std::string& video, const std::vector<Shot>& shots,
-                             const KeyframeOptions& options, const std::function<absl::Status(Keyframe)>& sink,
+absl::Status ForEachKeyframe(const std::string& video, const std::vector<Shot>& shots, const KeyframeOptions& options,
+                             const std::function<absl::Status(Keyframe)>& sink,
                              std::vector<std::string>* warnings = nullptr);
 
 // ForEachKeyframe, collected (one full-resolution frame per shot in memory).

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
-#include <opencv2/imgproc.hpp>
-
+#include "dataset/filters/test_images.h"
 #include "dataset/shots/shot_detector.h"
 #include "dataset/shots/test_video.h"
 #include "dataset/shots/video_reader.h"
@@ -135,6 +135,69 @@ TEST_F(KeyframeVideoTest, RejectsUnorderedShotsAndStopsOnASinkError) {
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(calls, 1);
+}
+
+// A candidate list of a photo panned slowly (a calm shot); `glitch` gets a
+// pale band with dark streaks across a fifth of its height, as a damaged
+// stream's smeared macroblock rows look.
+std::vector<KeyframeCandidate> PanCandidates(int glitch) {
+  absl::StatusOr<cv::Mat> photo = filters::testing::LoadSample("fruits.jpg");
+  EXPECT_TRUE(photo.ok()) << photo.status();
+  cv::Mat small;
+  cv::resize(photo.value_or(cv::Mat(480, 512, CV_8UC3, cv::Scalar(90, 120, 150))), small, cv::Size(272, 160), 0, 0,
+             cv::INTER_AREA);
+  std::vector<KeyframeCandidate> out;
+  for (int i = 0; i < 9; ++i) {
+    cv::Mat frame = small(cv::Rect(i, i / 2, 256, 144)).clone();  // a slow pan
+    if (i == glitch) {
+      cv::rectangle(frame, cv::Rect(0, 50, 256, 30), cv::Scalar(225, 225, 225), cv::FILLED);
+      for (int y = 52; y < 80; y += 3) cv::line(frame, {0, y}, {255, y}, cv::Scalar(0, 0, 0));
+    }
+    KeyframeCandidate c;
+    c.frame = 100 + i * 3;
+    c.sharpness = Sharpness(frame);
+    c.thumbnail = Thumbnail(frame);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+TEST(ChooseKeyframeTest, AGlitchedCandidateIsPassedOverThoughItIsSharpest) {
+  const std::vector<KeyframeCandidate> candidates = PanCandidates(/*glitch=*/4);
+  size_t sharpest = 0;
+  for (size_t i = 1; i < candidates.size(); ++i) {
+    if (candidates[i].sharpness > candidates[sharpest].sharpness) sharpest = i;
+  }
+  ASSERT_EQ(sharpest, 4u) << "the stripes should win on sharpness alone";
+  const size_t chosen = ChooseKeyframe(candidates, KeyframeOptions{});
+  EXPECT_NE(chosen, 4u);
+  KeyframeOptions off;
+  off.outlier_ratio = 0;
+  EXPECT_EQ(ChooseKeyframe(candidates, off), 4u);
+}
+
+TEST(ChooseKeyframeTest, WithoutAGlitchTheSharpestWins) {
+  std::vector<KeyframeCandidate> candidates = PanCandidates(/*glitch=*/-1);
+  candidates[6].sharpness *= 3;  // e.g. the end of a focus pull
+  EXPECT_EQ(ChooseKeyframe(candidates, KeyframeOptions{}), 6u);
+  candidates.resize(2);
+  EXPECT_LT(ChooseKeyframe(candidates, KeyframeOptions{}), 2u);
+}
+
+TEST(KeyframeFootageTest, ADamagedStreamsGlitchedFrameIsNotTheKeyframe) {
+  // Megamind_bugy.avi is Megamind.avi with decoding damage. In shot 1
+  // (frames 98-153) frame 115 shows a smeared band across the man's face and
+  // is the sharpest candidate; the keyframe must be another one (frames 119
+  // to 139 are clean), so the shot matches its clean twin.
+  const std::string path = "/usr/share/doc/opencv-doc/examples/data/Megamind_bugy.avi";
+  auto shots = DetectShots(path, ShotDetectionOptions{});
+  ASSERT_TRUE(shots.ok()) << shots.status();
+  ASSERT_EQ(shots->size(), 4u);
+  auto keyframes = ExtractKeyframes(path, *shots);
+  ASSERT_TRUE(keyframes.ok()) << keyframes.status();
+  ASSERT_EQ(keyframes->size(), 4u);
+  EXPECT_NE((*keyframes)[1].frame, 115);
+  EXPECT_GE((*keyframes)[1].frame, 119);
 }
 
 TEST(KeyframeFootageTest, MegamindKeyframesAreTheFramesTheirIndicesName) {
