@@ -139,7 +139,8 @@ absl::Status Shots(Context& ctx) {
   const bool analysed = request.analyze_keyframes();
   ctx.out << response.video() << ": " << response.frames() << " frames, " << response.width() << "x"
           << response.height() << ", " << absl::StrFormat("%.3f", response.fps()) << " fps, " << response.codec()
-          << "; " << response.shots_size() << (response.shots_size() == 1 ? " shot in " : " shots in ") << absl::StrFormat("%.1f", response.seconds()) << " s\n";
+          << "; " << response.shots_size() << (response.shots_size() == 1 ? " shot in " : " shots in ")
+          << absl::StrFormat("%.1f", response.seconds()) << " s\n";
   std::vector<std::string> header = {"SHOT", "FIRST", "LAST", "START", "END"};
   if (analysed) {
     for (const char* h : {"KEYFRAME", "SCALE", "FINE", "CONF", "KEPT", "DROPPED BECAUSE"}) header.push_back(h);
@@ -194,6 +195,12 @@ void PrintReport(const v1::PoolReport& r, std::ostream& out) {
     out << "splits: " << line << "\n";
   }
   for (const v1::SourceOutcome& f : r.failed_sources()) out << "failed: " << f.source() << ": " << f.detail() << "\n";
+  if (r.ignored_files_size() > 0) {
+    out << "ignored " << r.ignored_files_size() << " file(s) that are neither video nor image:";
+    for (int i = 0; i < r.ignored_files_size() && i < 5; ++i) out << " " << r.ignored_files(i);
+    if (r.ignored_files_size() > 5) out << " …";
+    out << "\n";
+  }
 }
 
 absl::Status Build(Context& ctx) {
@@ -322,7 +329,7 @@ std::vector<Command> DatasetBuildCommands() {
         {{"SOURCE", false, true}},
         Join(Join(DetectionFlags(), KeyframeFlags()),
              {{"dedup-distance", "BITS", "pHash distance of near-duplicates (default 6; -1: off)"},
-              {"threads", "N", "sources analysed at once (default: one per core)"},
+              {"threads", "N", "sources analysed at once (default: one per core; --resume keeps the build's)"},
               {"experiment", "NAME", "experiment of the pool's run (default datasets)"},
               {"name", "NAME", "the run's name"},
               {"resume", "RUN", "go on with the build of RUN"},

@@ -78,7 +78,7 @@ absl::StatusOr<v1::BuildPoolRequest> StoredBuild(experiments::ExperimentStore* s
     return absl::DataLossError(
         absl::StrCat("run ", run.id, ": its stored build settings do not parse: ", parsed.ToString()));
   }
-  stored.set_threads(request.threads());
+  if (request.threads() > 0) stored.set_threads(request.threads());
   stored.set_retry_failed(request.retry_failed());
   return stored;
 }
@@ -174,9 +174,10 @@ grpc::ServerWriteReactor<v1::BuildPoolResponse>* DatasetServiceImpl::BuildPool(g
   absl::StatusOr<RunPlan> plan = PlanBuild(store_, build, request->resume_run_id(), sources->files.size());
   if (!plan.ok()) return Refuse<Response>(plan.status());
 
-  auto body = [store = store_, blobs = blobs_, options = *std::move(options), files = std::move(sources->files)](
-                  JobStream<Response>* stream, int64_t run_id, const std::string& prefix,
-                  const core::CancelFlag& flag) -> absl::Status {
+  auto body = [store = store_, blobs = blobs_, options = *std::move(options), files = std::move(sources->files),
+               ignored = std::move(sources->ignored)](JobStream<Response>* stream, int64_t run_id,
+                                                      const std::string& prefix,
+                                                      const core::CancelFlag& flag) -> absl::Status {
     dataset::PoolBuildOptions run_options = options;
     run_options.image_prefix = prefix;
     auto progress = [&](const dataset::PoolBuildProgress& p) {
@@ -198,8 +199,8 @@ grpc::ServerWriteReactor<v1::BuildPoolResponse>* DatasetServiceImpl::BuildPool(g
     v1::PoolReport* report = last.mutable_report();
     ToProto(result.summary, report);
     report->set_run_id(run_id);
-    report->set_duplicates(result.dedup.duplicates);
     report->set_elapsed_s(result.elapsed_s);
+    for (const std::string& file : ignored) report->add_ignored_files(file);
     stream->Push(std::move(last));
     return absl::OkStatus();
   };

@@ -175,6 +175,7 @@ void ToProto(const dataset::PoolSummary& s, v1::PoolReport* out) {
   out->set_kept(s.kept);
   out->set_captioned(s.captioned);
   for (const auto& [filter, count] : s.drops) (*out->mutable_drops())[filter] = count;
+  if (auto it = s.drops.find(dataset::kDuplicateDrop); it != s.drops.end()) out->set_duplicates(it->second);
   using dataset::FineShotScale;
   using dataset::ShotScale;
   for (ShotScale scale : {ShotScale::kClose, ShotScale::kMedium, ShotScale::kLong, ShotScale::kUnknown}) {

@@ -420,6 +420,155 @@ done
   || fail "the interrupted generation's run $INT_RUN is not cancelled: $OUT"
 ok "Ctrl-C cancels generate (exit 130) and the server marks run $INT_RUN cancelled"
 
+# --- dataset: shots, pool build, report, resume, export ---------------------------
+# OpenCV's sample footage (Debian's opencv-doc, which tools/setup.sh installs).
+# Megamind.avi: 720x528, 270 frames, cuts at 98, 154 and 200 -> 4 shots.
+FOOTAGE=/usr/share/doc/opencv-doc/examples/data
+for f in Megamind.avi vtest.avi baboon.jpg; do
+  [[ -s "$FOOTAGE/$f" ]] || fail "$FOOTAGE/$f missing: install opencv-doc (tools/setup.sh)"
+done
+MEGAMIND="$FOOTAGE/Megamind.avi"
+DS_ABS="$(cd "$(dirname "$DS")" && pwd)/$(basename "$DS")"
+# ds_in DIR ARGS...: the CLI run from DIR, so relative paths are DIR's.
+ds_in() {
+  local dir=$1
+  shift
+  (cd "$dir" && exec "$DS_ABS" --server "127.0.0.1:$PORT" "$@")
+}
+# shot_rows: "SHOT FIRST LAST;" per table row of $OUT.
+shot_rows() { awk '$1 ~ /^[0-9]+$/ {printf "%s %s %s;", $1, $2, $3}' <<<"$OUT"; }
+# done_sources FILE...: the sources of the "done" lines, one a line.
+done_sources() { sed -n 's/^done \+\([^:]*\): .*/\1/p' "$@"; }
+
+run 0 ds dataset shots "$MEGAMIND"
+contains "$(head -1 <<<"$OUT")" "$MEGAMIND: 270 frames, 720x528," "dataset shots header line"
+contains "$(head -1 <<<"$OUT")" "; 4 shots in " "dataset shots counts the shots"
+grep -Eq '^SHOT +FIRST +LAST +START +END +KEYFRAME +SCALE +FINE +CONF +KEPT +DROPPED BECAUSE$' <<<"$OUT" \
+  || fail "dataset shots: table header"
+[[ "$(shot_rows)" == "0 0 97;1 98 153;2 154 199;3 200 269;" ]] || fail "dataset shots rows are '$(shot_rows)'"
+ok "dataset shots: 4 shots (first 0 98 154 200, last 97 153 199 269), 270 frames, 720x528"
+echo "$OUT" | sed 's/^/    /'
+run 0 ds --json dataset shots "$MEGAMIND"
+expect_json '([s["start_frame"] for s in d["shots"]], [s["end_frame"] for s in d["shots"]], d["frames"], d["width"], d["height"])' \
+  "(['0', '98', '154', '200'], ['97', '153', '199', '269'], '270', 720, 528)" "dataset shots --json frames"
+expect_json '[s.get("label", {}).get("scale") in ("CLOSE", "MEDIUM", "LONG") for s in d["shots"]]' \
+  "[True, True, True, True]" "dataset shots --json: every shot has a label.scale"
+run 0 ds dataset shots --cuts-only "$MEGAMIND"
+grep -Eq '^SHOT +FIRST +LAST +START +END$' <<<"$OUT" || fail "dataset shots --cuts-only: table header"
+[[ "$OUT" != *KEYFRAME* && "$OUT" != *"not ground truth"* ]] || fail "dataset shots --cuts-only judged keyframes"
+[[ "$(shot_rows)" == "0 0 97;1 98 153;2 154 199;3 200 269;" ]] || fail "--cuts-only rows are '$(shot_rows)'"
+ok "dataset shots --cuts-only: the same cuts, no KEYFRAME column"
+
+run 3 ds dataset shots "$TMP/no-such.avi"
+contains "$ERR" "dreamshot: NOT_FOUND:" "missing video"
+contains "$ERR" "$TMP/no-such.avi" "missing video names the path"
+: >"$TMP/empty.mp4"
+run 2 ds dataset shots "$TMP/empty.mp4"
+contains "$ERR" "dreamshot: INVALID_ARGUMENT:" "empty video"
+contains "$ERR" "empty" "empty video says so"
+run 2 ds dataset shots --threshold 300 "$MEGAMIND"
+contains "$ERR" "dreamshot: INVALID_ARGUMENT:" "--threshold 300"
+contains "$ERR" "detection.threshold" "--threshold 300 names the setting"
+run 2 ds dataset build
+contains "$ERR" "usage error: give at least one SOURCE" "dataset build without SOURCE"
+ok "dataset errors: missing file -> 3, empty file / bad threshold -> 2, no SOURCE -> usage (2)"
+
+# A folder: two copies of one film (near-duplicates), an empty video, a still
+# and a file that is no footage. Given relative to the CLI's directory.
+POOL="$TMP/pool"
+mkdir -p "$POOL"
+cp "$MEGAMIND" "$POOL/a.avi"
+cp "$MEGAMIND" "$POOL/b.avi"
+: >"$POOL/empty.mp4"
+cp "$FOOTAGE/baboon.jpg" "$POOL/baboon.jpg"
+echo "no footage" >"$POOL/notes.txt"
+run 0 ds_in "$TMP" dataset build pool
+POOL_RUN="$(sed -n 's/^run \([0-9]*\)$/\1/p' <<<"$OUT" | head -1)"
+[[ "$POOL_RUN" =~ ^[0-9]+$ && "$(head -1 <<<"$OUT")" == "run $POOL_RUN" ]] || fail "dataset build printed no 'run N' first"
+grep -Eq "^failed +$POOL/empty\.mp4: .*empty" <<<"$OUT" || fail "dataset build: no failed line for empty.mp4"
+[[ "$(done_sources "$TMP/out" | LC_ALL=C sort | tr '\n' ' ')" == "$POOL/a.avi $POOL/b.avi $POOL/baboon.jpg " ]] \
+  || fail "dataset build: done lines for '$(done_sources "$TMP/out" | tr '\n' ' ')'"
+[[ $(grep -Ec "^done +$POOL/[ab]\.avi: 4 shots, 4 kept, 270 frames in " <<<"$OUT") -eq 2 ]] \
+  || fail "dataset build: the films' done lines"
+grep -Eq "^done +$POOL/baboon\.jpg: 1 shot, 1 kept, 1 frame in " <<<"$OUT" || fail "dataset build: the still's done line"
+grep -qx "ignored 1 file(s) that are neither video nor image: $POOL/notes.txt" <<<"$OUT" \
+  || fail "dataset build: want notes.txt reported as ignored"
+POOL_LINE="pool of run $POOL_RUN: 4 sources (1 failed), 9 shots, 5 kept, 0 captioned"
+contains "$OUT" "$POOL_LINE; built in " "dataset build report line"
+grep -qx "dropped: duplicate 4" <<<"$OUT" || fail "dataset build: want 'dropped: duplicate 4'"
+contains "$OUT" "failed: $POOL/empty.mp4: " "dataset build report lists the failed source"
+ok "dataset build pool/ -> run $POOL_RUN: 3 done, 1 failed, 5 of 9 shots kept, 4 duplicates"
+echo "$OUT" | sed 's/^/    /'
+run 0 ds dataset report "$POOL_RUN"
+[[ "$(head -1 <<<"$OUT")" == "$POOL_LINE" ]] || fail "dataset report: first line '$(head -1 <<<"$OUT")'"
+grep -qx "dropped: duplicate 4" <<<"$OUT" || fail "dataset report: want 'dropped: duplicate 4'"
+contains "$OUT" "failed: $POOL/empty.mp4: " "dataset report lists the failed source"
+ok "dataset report $POOL_RUN prints the build's pool line"
+run 0 ds --json dataset report "$POOL_RUN"
+expect_json '(d["run_id"], d["sources_done"], d["sources_failed"], d["items"], d["kept"], d["drops"], [f["source"] for f in d["failed_sources"]])' \
+  "('$POOL_RUN', '3', '1', '9', '5', {'duplicate': '4'}, ['$POOL/empty.mp4'])" "dataset report --json"
+
+run 0 ds dataset build --resume "$POOL_RUN"
+[[ "$(head -1 <<<"$OUT")" == "run $POOL_RUN" ]] || fail "resumed build: first line '$(head -1 <<<"$OUT")'"
+if grep -Eq '^(done|failed) ' <<<"$OUT"; then fail "resuming a finished build analysed sources again"; fi
+contains "$OUT" "$POOL_LINE" "resumed finished build: the same pool"
+grep -qx "dropped: duplicate 4" <<<"$OUT" || fail "resumed finished build: want 'dropped: duplicate 4'"
+ok "dataset build --resume $POOL_RUN on a finished pool: nothing redone, the same report"
+run 2 ds dataset build --resume "$POOL_RUN" "$POOL"
+contains "$ERR" "usage error: --resume takes the sources and settings from the run: give no SOURCE" \
+  "--resume with a SOURCE"
+ok "dataset build --resume RUN SOURCE -> usage error (2)"
+
+run 0 ds dataset export "$POOL_RUN" --kept-only
+[[ $(wc -l <"$TMP/out") -eq 5 ]] || fail "export --kept-only: $(wc -l <"$TMP/out") lines, want 5 (the kept shots)"
+expect_json '(len(docs), all(x["kept"] for x in docs), sorted(x["start_frame"] for x in docs if x["source"].endswith(".avi")), len({x["source"] for x in docs}), sum(x["source"] == "'"$POOL/baboon.jpg"'" for x in docs))' \
+  "(5, True, [0, 98, 154, 200], 2, 1)" "dataset export --kept-only: one JSONL line per kept shot"
+run 0 ds dataset export "$POOL_RUN"
+[[ $(wc -l <"$TMP/out") -eq 9 ]] || fail "export: $(wc -l <"$TMP/out") lines, want 9 (every shot)"
+ok "dataset export: 9 lines, --kept-only 5"
+
+# Ctrl-C after the first of 4 sources (~3 s each with one thread), then --resume.
+POOL2="$TMP/pool2"
+mkdir -p "$POOL2"
+for i in 1 2 3 4; do cp "$FOOTAGE/vtest.avi" "$POOL2/v$i.avi"; done
+"$DS" --server "127.0.0.1:$PORT" dataset build "$POOL2" --threads 1 >"$TMP/bint.out" 2>"$TMP/bint.err" &
+bint_pid=$!
+for _ in $(seq 1 600); do
+  grep -q '^done ' "$TMP/bint.out" && break
+  kill -0 "$bint_pid" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q '^done ' "$TMP/bint.out" || fail "no done line from the build in 60 s: $(cat "$TMP/bint.out" "$TMP/bint.err")"
+kill -INT "$bint_pid"
+rc=0
+wait "$bint_pid" || rc=$?
+[[ $rc -eq 130 ]] || fail "interrupted dataset build exited $rc, want 130: $(cat "$TMP/bint.out" "$TMP/bint.err")"
+POOL2_RUN="$(sed -n 's/^run \([0-9]*\)$/\1/p' "$TMP/bint.out" | head -1)"
+[[ "$POOL2_RUN" =~ ^[0-9]+$ ]] || fail "interrupted build printed no run: $(cat "$TMP/bint.out")"
+contains "$(cat "$TMP/bint.err")" "dataset build --resume $POOL2_RUN" "interrupted build hints at --resume"
+first_done=$(done_sources "$TMP/bint.out" | wc -l)
+[[ $first_done -ge 1 && $first_done -lt 4 ]] || fail "interrupted build finished $first_done of 4 sources"
+if grep -q '^pool of run' "$TMP/bint.out"; then fail "interrupted build printed a pool report"; fi
+for _ in $(seq 1 100); do
+  run 0 ds --json runs show "$POOL2_RUN"
+  [[ "$(json "d['status']")" == "CANCELLED" ]] && break
+  sleep 0.1
+done
+[[ "$(json "d['status']")" == "CANCELLED" ]] || fail "the interrupted build's run $POOL2_RUN is not cancelled"
+ok "Ctrl-C stops dataset build after $first_done source(s) (exit 130, run $POOL2_RUN cancelled, --resume hint)"
+run 0 ds dataset build --resume "$POOL2_RUN"
+[[ "$(head -1 <<<"$OUT")" == "run $POOL2_RUN" ]] || fail "resume: first line '$(head -1 <<<"$OUT")'"
+second_done=$(done_sources "$TMP/out" | wc -l)
+[[ $((first_done + second_done)) -eq 4 ]] || fail "done lines: $first_done + $second_done, want 4 in all"
+[[ "$(done_sources "$TMP/bint.out" "$TMP/out" | sort | tr '\n' ' ')" == "$POOL2/v1.avi $POOL2/v2.avi $POOL2/v3.avi $POOL2/v4.avi " ]] \
+  || fail "resume redid or skipped sources: $(done_sources "$TMP/bint.out" "$TMP/out" | tr '\n' ' ')"
+contains "$OUT" "pool of run $POOL2_RUN: 4 sources (0 failed), 4 shots, " "resumed build's report"
+run 0 ds dataset report "$POOL2_RUN"
+contains "$(head -1 <<<"$OUT")" "pool of run $POOL2_RUN: 4 sources (0 failed)" "dataset report after resume"
+run 0 ds --json runs show "$POOL2_RUN"
+expect_json 'd["status"]' "FINISHED" "the resumed build's run is finished"
+ok "dataset build --resume $POOL2_RUN did the other $second_done source(s): 4 done in all, 0 failed"
+
 # --- authentication ---------------------------------------------------------------
 echo "e2e-secret" >"$TMP/token"
 echo "wrong-secret" >"$TMP/bad_token"

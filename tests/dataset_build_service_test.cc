@@ -144,6 +144,7 @@ TEST_F(DatasetBuildServiceTest, BuildPoolStreamsEachSourceAndEndsWithTheReport) 
   AddFilm("a.avi");
   AddFilm("b_copy.avi");
   std::ofstream((films_ / "empty.mp4").string()).close();
+  std::ofstream((films_ / "notes.txt").string()) << "not footage";
   v1::BuildPoolRequest request;
   request.add_sources(films_.string());
   request.mutable_target()->set_run_name("megamind pool");
@@ -171,6 +172,8 @@ TEST_F(DatasetBuildServiceTest, BuildPoolStreamsEachSourceAndEndsWithTheReport) 
   EXPECT_EQ(stream.report->duplicates(), 4);
   EXPECT_EQ(stream.report->drops().at("duplicate"), 4);
   EXPECT_EQ(stream.report->sources_failed(), 1);
+  ASSERT_EQ(stream.report->ignored_files_size(), 1);
+  EXPECT_EQ(stream.report->ignored_files(0), (films_ / "notes.txt").lexically_normal().string());
 
   const v1::Run run = GetRun(stream.run_id);
   EXPECT_EQ(run.status(), v1::FINISHED);
@@ -189,6 +192,8 @@ TEST_F(DatasetBuildServiceTest, BuildPoolStreamsEachSourceAndEndsWithTheReport) 
   ASSERT_TRUE(dataset_->DescribePool(&context, describe, &report).ok());
   EXPECT_EQ(report.kept(), 4);
   EXPECT_EQ(report.items(), 8);
+  EXPECT_EQ(report.duplicates(), 4);
+  EXPECT_EQ(report.ignored_files_size(), 0) << "only a build lists the files it ignored";
   int64_t labelled = 0;
   for (const v1::LabelCount& c : report.scales()) labelled += c.count();
   EXPECT_EQ(labelled, 4);

@@ -32,6 +32,12 @@ ds generate "Close Shot, a lighthouse keeper looking at the sea" --model "$tiny"
   --negative "blurry" --width 64 --height 64 --steps 20 --scheduler dpmpp_2m_karras --seed 42 \
   --experiment quickstart-generation --out "$data/quickstart-images"
 echo
+megamind=/usr/share/doc/opencv-doc/examples/data/Megamind.avi  # Debian's opencv-doc
+if [ -e "$megamind" ]; then
+  echo "== dreamshot dataset build (a pool of shots from OpenCV's sample clip)"
+  ds dataset build "$megamind" --experiment quickstart-dataset
+  echo
+fi
 ds experiments create quickstart --description "DreamShot quick-start demo runs" >/dev/null 2>&1 \
   || true  # exists from an earlier quick start: add another run to it
 seed=$(( $(ds runs list --experiment quickstart --json | python3 -c \
