@@ -3,7 +3,7 @@
 // (720x528 XVID, decoded by FFmpeg) and on 60 s of synthetic 1080p MJPG at
 // 24 fps written at the start (~40 s, ~300 MB in $TEST_TMPDIR or /tmp,
 // deleted at exit). Run with
-//   bazel run //dataset/shots:shot_detection_benchmark
+//   bazel run -c opt //bench:shot_detection_benchmark
 // and read the medians (3 repetitions each). Variants switch off one speed-up
 // at a time: the decode thread, parallel MJPEG decodes, the MJPEG packet path.
 #include <benchmark/benchmark.h>
