@@ -166,7 +166,8 @@ absl::Status Shots(Context& ctx) {
 }
 
 void PrintReport(const v1::PoolReport& r, std::ostream& out) {
-  out << "pool of run " << r.run_id() << ": " << r.sources_done() + r.sources_failed() << " sources ("
+  const int64_t sources = r.sources_done() + r.sources_failed();
+  out << "pool of run " << r.run_id() << ": " << sources << (sources == 1 ? " source (" : " sources (")
       << r.sources_failed() << " failed), " << r.items() << " shots, " << r.kept() << " kept, " << r.captioned()
       << " captioned";
   if (r.elapsed_s() > 0) out << "; built in " << absl::StrFormat("%.1f", r.elapsed_s()) << " s";
