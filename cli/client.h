@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "cli/args.h"
 #include "dreamshot/v1/dataset.grpc.pb.h"
+#include "dreamshot/v1/survey.grpc.pb.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
 
@@ -49,6 +50,7 @@ class Client {
   Stub& stub() { return *stub_; }
   v1::GeneratorService::Stub& generator() { return *generator_; }
   v1::DatasetService::Stub& dataset() { return *dataset_; }
+  v1::SurveyService::Stub& survey() { return *survey_; }
 
   // Sets the deadline (unless `streaming` and no --timeout was given) and the
   // authorization metadata on a fresh context.
@@ -83,6 +85,7 @@ class Client {
   std::unique_ptr<Stub> stub_;
   std::unique_ptr<v1::GeneratorService::Stub> generator_;
   std::unique_ptr<v1::DatasetService::Stub> dataset_;
+  std::unique_ptr<v1::SurveyService::Stub> survey_;
 };
 
 // The exit code for a status (see the table above).

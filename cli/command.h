@@ -39,6 +39,7 @@ std::vector<Command> ArtifactsCommands();
 std::vector<Command> GenerateCommands();
 std::vector<Command> DatasetCommands();
 std::vector<Command> DatasetBuildCommands();  // dataset shots | build | report
+std::vector<Command> SurveyCommands();
 
 // The server resolves paths on its machine: send absolute ones ("" stays "").
 std::string AbsolutePath(const std::string& path);

@@ -31,7 +31,7 @@ constexpr char kVersion[] = "0.1.0";
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {ExperimentsCommands, RunsCommands, MetricsCommands, ArtifactsCommands, GenerateCommands, DatasetCommands,
-                     DatasetBuildCommands}) {
+                     DatasetBuildCommands, SurveyCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   all.push_back({{"init-tiny-model", "", "Write a small random-weight Stable Diffusion model (for demos and tests).",

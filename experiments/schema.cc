@@ -208,12 +208,75 @@ void AddDatasetTables(SQLite::Database& db) {
   )sql");
 }
 
+// Version 5: pairwise A/B surveys. A survey snapshots its pairs (items), so
+// later changes to the pairs cannot change what participants judged. Only a
+// hash of each participant's token is stored.
+void AddSurveyTables(SQLite::Database& db) {
+  db.exec(R"sql(
+    CREATE TABLE surveys (
+      id INTEGER PRIMARY KEY,
+      run_id INTEGER NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE,
+      name TEXT NOT NULL UNIQUE,
+      status TEXT NOT NULL CHECK (status IN ('draft', 'open', 'closed')),
+      config TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      opened_ms INTEGER,
+      closed_ms INTEGER
+    );
+    CREATE TABLE survey_items (
+      id INTEGER PRIMARY KEY,
+      survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+      pair_id INTEGER REFERENCES image_pairs(id),
+      attention TEXT NOT NULL DEFAULT '',
+      prompt TEXT NOT NULL,
+      shot_type TEXT NOT NULL,
+      label_x TEXT NOT NULL,
+      label_y TEXT NOT NULL,
+      artifact_x INTEGER NOT NULL REFERENCES artifacts(id),
+      artifact_y INTEGER NOT NULL REFERENCES artifacts(id)
+    );
+    CREATE INDEX survey_items_by_survey ON survey_items (survey_id);
+    CREATE TABLE survey_participants (
+      id INTEGER PRIMARY KEY,
+      survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+      seq INTEGER NOT NULL,
+      token_hash TEXT NOT NULL UNIQUE,
+      created_ms INTEGER NOT NULL,
+      consented_ms INTEGER,
+      finished_ms INTEGER,
+      UNIQUE (survey_id, seq)
+    );
+    CREATE TABLE survey_assignments (
+      participant_id INTEGER NOT NULL REFERENCES survey_participants(id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      item_id INTEGER NOT NULL REFERENCES survey_items(id),
+      swapped INTEGER NOT NULL,
+      PRIMARY KEY (participant_id, position),
+      UNIQUE (participant_id, item_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE survey_answers (
+      id INTEGER PRIMARY KEY,
+      participant_id INTEGER NOT NULL REFERENCES survey_participants(id) ON DELETE CASCADE,
+      item_id INTEGER NOT NULL REFERENCES survey_items(id),
+      question INTEGER NOT NULL,
+      shown TEXT NOT NULL CHECK (shown IN ('A', 'B', 'neither')),
+      choice TEXT NOT NULL CHECK (choice IN ('x', 'y', 'neither')),
+      idempotency_key TEXT NOT NULL,
+      elapsed_ms INTEGER NOT NULL DEFAULT 0,
+      created_ms INTEGER NOT NULL,
+      UNIQUE (participant_id, item_id, question)
+    );
+    CREATE INDEX survey_answers_by_key ON survey_answers (participant_id, idempotency_key);
+  )sql");
+}
+
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "core tables", CreateCoreTables},
       {2, "search tables: numeric params, latest metrics, request ids", AddSearchTables},
       {3, "A/B image pairs", AddImagePairs},
       {4, "dataset pools: items, sources, splits", AddDatasetTables},
+      {5, "A/B surveys: items, participants, assignments, answers", AddSurveyTables},
   };
   return *migrations;
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,12 +86,16 @@ class ExperimentStore {
   // Artifact records (the bytes are kept by ArtifactBlobs).
   absl::StatusOr<Artifact> AddArtifact(const Artifact& artifact);
   absl::StatusOr<std::vector<Artifact>> ListArtifacts(int64_t run_id);
+  // NOT_FOUND naming the id.
+  absl::StatusOr<Artifact> GetArtifact(int64_t id);
 
   // A/B pairs. Both artifacts must belong to the pair's run; labels must
   // differ.
   absl::StatusOr<ImagePair> AddImagePair(const ImagePair& pair);
   // In the order they were added.
   absl::StatusOr<std::vector<ImagePair>> ListImagePairs(int64_t run_id);
+  // NOT_FOUND naming the id.
+  absl::StatusOr<ImagePair> GetImagePair(int64_t id);
 
   // Dataset pools (the items of a dataset-building run). A source's items,
   // their images and its "done" record land in one transaction, so a build
@@ -121,6 +126,39 @@ class ExperimentStore {
   absl::StatusOr<std::vector<int64_t>> GetDatasetSplit(int64_t run_id, const std::string& name);
   // Split name → item count.
   absl::StatusOr<std::map<std::string, int64_t>> ListDatasetSplits(int64_t run_id);
+
+  // Surveys (store_survey.cc). A survey and its items are created together.
+  // ALREADY_EXISTS for a taken name; NOT_FOUND for a missing run or artifact.
+  absl::StatusOr<Survey> CreateSurvey(const Survey& survey, const std::vector<SurveyItem>& items);
+  absl::StatusOr<Survey> GetSurvey(int64_t id);
+  absl::StatusOr<Survey> GetSurveyByName(const std::string& name);
+  absl::StatusOr<std::vector<Survey>> ListSurveys();
+  // draft → open ⇄ closed; FAILED_PRECONDITION otherwise.
+  absl::StatusOr<Survey> SetSurveyStatus(int64_t id, const std::string& status);
+  absl::StatusOr<std::vector<SurveyItem>> ListSurveyItems(int64_t survey_id);
+  // Adds a participant (next arrival number) and its assignment in one
+  // write transaction: `assign` gets the arrival number and how often each
+  // item was assigned so far, so concurrent arrivals keep coverage even.
+  // FAILED_PRECONDITION unless the survey is open; ALREADY_EXISTS for a
+  // token hash in use.
+  using AssignFn = std::function<absl::StatusOr<std::vector<SurveyAssignment>>(
+      int64_t seq, const std::map<int64_t, int64_t>& assigned_counts)>;
+  absl::StatusOr<SurveyParticipant> AddSurveyParticipant(int64_t survey_id, const std::string& token_hash,
+                                                         const AssignFn& assign);
+  // NOT_FOUND for an unknown hash.
+  absl::StatusOr<SurveyParticipant> FindSurveyParticipant(const std::string& token_hash);
+  absl::StatusOr<std::vector<SurveyParticipant>> ListSurveyParticipants(int64_t survey_id);
+  absl::StatusOr<std::vector<SurveyAssignment>> ListSurveyAssignments(int64_t participant_id);
+  absl::Status MarkSurveyConsent(int64_t participant_id);
+  // Stores one item's answers together. A replay (same idempotency key,
+  // same answers) stores nothing and returns true; answers already given
+  // differently are ALREADY_EXISTS; an item not assigned to the participant
+  // is NOT_FOUND. The participant is marked finished with its last item.
+  absl::StatusOr<bool> RecordSurveyAnswers(int64_t participant_id, const std::vector<SurveyAnswer>& answers);
+  // Every answer of the survey, by participant, then item, then question.
+  absl::StatusOr<std::vector<SurveyAnswer>> ListSurveyAnswers(int64_t survey_id);
+  // Item id → questions answered, of one participant.
+  absl::StatusOr<std::map<int64_t, int>> AnsweredItems(int64_t participant_id);
 
   // Search (filter syntax in experiments/filter.h), paginated.
   absl::StatusOr<RunPage> SearchRuns(const RunQuery& query);

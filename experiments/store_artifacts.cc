@@ -57,4 +57,16 @@ absl::StatusOr<std::vector<Artifact>> ExperimentStore::ListArtifacts(int64_t run
   return out;
 }
 
+absl::StatusOr<Artifact> ExperimentStore::GetArtifact(int64_t id) {
+  Artifact out;
+  RETURN_IF_ERROR(db_->Read("get artifact", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement q(db, absl::StrCat("SELECT ", kArtifactColumns, " FROM artifacts WHERE id = ?"));
+    q.bind(1, id);
+    if (!q.executeStep()) return absl::NotFoundError(absl::StrCat("no artifact ", id));
+    out = ReadArtifact(q);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 }  // namespace dreamshot::experiments

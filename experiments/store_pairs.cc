@@ -93,4 +93,16 @@ absl::StatusOr<std::vector<ImagePair>> ExperimentStore::ListImagePairs(int64_t r
   return out;
 }
 
+absl::StatusOr<ImagePair> ExperimentStore::GetImagePair(int64_t id) {
+  ImagePair out;
+  RETURN_IF_ERROR(db_->Read("get image pair", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement q(db, absl::StrCat("SELECT ", kPairColumns, " FROM image_pairs WHERE id = ?"));
+    q.bind(1, id);
+    if (!q.executeStep()) return absl::NotFoundError(absl::StrCat("no image pair ", id));
+    out = ReadPair(q);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 }  // namespace dreamshot::experiments

@@ -27,6 +27,9 @@ ABSL_FLAG(int, max_message_mb, 64, "largest request or response, in MiB");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (for scripts)");
 ABSL_FLAG(double, model_cache_gb, 12, "memory for loaded models kept between requests, in GiB");
 ABSL_FLAG(int, queue_capacity, 16, "generation jobs waiting or running per device before new ones are refused");
+ABSL_FLAG(std::string, survey_listen, "127.0.0.1:8080",
+          "host:port of the survey's participant pages (port 0: any free port; empty: off)");
+ABSL_FLAG(std::string, survey_port_file, "", "write the survey pages' bound port to this file (for scripts)");
 ABSL_FLAG(int, threads, 0, "CPU threads for the networks (0: $OMP_NUM_THREADS or every core)");
 
 namespace {
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
   options.model_cache_bytes = static_cast<int64_t>(absl::GetFlag(FLAGS_model_cache_gb) * (1 << 30));
   options.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
+  options.survey_listen = absl::GetFlag(FLAGS_survey_listen);
   const int threads = dreamshot::core::InitCpuThreads(absl::GetFlag(FLAGS_threads));
   // Generation reuses the same large activation blocks every step.
   dreamshot::core::InstallCachingCpuAllocator();
@@ -96,6 +100,13 @@ int main(int argc, char** argv) {
   LOG(INFO) << "dreamshotd serving on port " << (*server)->port() << " with store "
             << (*server)->store_path() << ", " << threads << " CPU threads"
             << (options.auth_token.empty() ? "" : " (bearer token required)");
+  if ((*server)->survey_port() > 0) {
+    LOG(INFO) << "survey pages on http://" << options.survey_listen.substr(0, options.survey_listen.rfind(':')) << ":"
+              << (*server)->survey_port() << "/s/<survey>";
+  }
+  if (!absl::GetFlag(FLAGS_survey_port_file).empty()) {
+    std::ofstream(absl::GetFlag(FLAGS_survey_port_file)) << (*server)->survey_port() << "\n";
+  }
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << (*server)->port() << "\n";
   }

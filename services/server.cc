@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/atomic_file.h"
 #include "core/device_queues.h"
@@ -18,6 +19,8 @@
 #include "services/experiment_service.h"
 #include "services/generator_service.h"
 #include "services/rpc_guard.h"
+#include "services/survey_service.h"
+#include "services/survey_web.h"
 
 namespace dreamshot::services {
 namespace {
@@ -68,20 +71,36 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->experiment_service_.get());
   builder.RegisterService(server->generator_service_.get());
+  server->survey_service_ = std::make_unique<SurveyServiceImpl>(server->store_.get(), server->guard_.get());
   builder.RegisterService(server->dataset_service_.get());
+  builder.RegisterService(server->survey_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
                                                " (address in use or invalid?)"));
   }
+  if (!options.survey_listen.empty()) {
+    const size_t colon = options.survey_listen.rfind(':');
+    SurveyWebOptions web;
+    web.host = options.survey_listen.substr(0, colon);
+    if (colon == std::string::npos || !absl::SimpleAtoi(options.survey_listen.substr(colon + 1), &web.port) ||
+        web.port < 0 || web.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("survey address must be host:port, got '", options.survey_listen, "'"));
+    }
+    ASSIGN_OR_RETURN(server->survey_web_, SurveyWebServer::Start(server->store_.get(), web));
+  }
   return server;
 }
+
+int DreamshotServer::survey_port() const { return survey_web_ ? survey_web_->port() : 0; }
 
 void DreamshotServer::Wait() {
   if (server_) server_->Wait();
 }
 
 void DreamshotServer::Shutdown() {
+  if (survey_web_) survey_web_->Stop();
   if (!server_) return;
   // In-flight unary calls get a moment; watches are cancelled.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

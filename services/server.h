@@ -33,6 +33,8 @@ class DatasetServiceImpl;
 class ExperimentServiceImpl;
 class GeneratorServiceImpl;
 class RpcGuard;
+class SurveyServiceImpl;
+class SurveyWebServer;
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:50051";  // port 0 picks a free port
@@ -44,6 +46,9 @@ struct ServerOptions {
   int64_t model_cache_bytes = int64_t{12} << 30;
   // Generation jobs waiting or running per device before RESOURCE_EXHAUSTED.
   int queue_capacity = 16;
+  // The survey's participant pages (HTTP), "host:port" (port 0: any free
+  // port); empty: not served.
+  std::string survey_listen;
 };
 
 class DreamshotServer {
@@ -54,6 +59,8 @@ class DreamshotServer {
   ~DreamshotServer();
 
   int port() const { return port_; }
+  // The survey pages' HTTP port; 0 when not served.
+  int survey_port() const;
   const std::string& store_path() const { return store_path_; }
   int64_t recovered_runs() const { return recovered_runs_; }
   void Wait();
@@ -74,7 +81,9 @@ class DreamshotServer {
   std::unique_ptr<ExperimentServiceImpl> experiment_service_;
   std::unique_ptr<GeneratorServiceImpl> generator_service_;
   std::unique_ptr<DatasetServiceImpl> dataset_service_;
+  std::unique_ptr<SurveyServiceImpl> survey_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<SurveyWebServer> survey_web_;
 };
 
 }  // namespace dreamshot::services

@@ -53,7 +53,7 @@ start_server() {
   shift
   local port_file="$TMP/$name.port"
   rm -f "$port_file"
-  "$DSD" --listen=127.0.0.1:0 --data_dir="$TMP/$name-data" --port_file="$port_file" "$@" \
+  "$DSD" --listen=127.0.0.1:0 --survey_listen=127.0.0.1:0 --data_dir="$TMP/$name-data" --port_file="$port_file" "$@" \
     >"$TMP/$name.log" 2>&1 &
   local pid=$!
   SERVER_PIDS+=("$pid")

@@ -11,7 +11,7 @@ mkdir -p "$data"
 port_file=$(mktemp)
 rm -f "$port_file"
 
-"$bin/services/dreamshotd" --listen=127.0.0.1:0 --port_file="$port_file" --data_dir="$data" \
+"$bin/services/dreamshotd" --listen=127.0.0.1:0 --survey_listen=127.0.0.1:0 --port_file="$port_file" --data_dir="$data" \
   2> "$data/dreamshotd.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$port_file"' EXIT

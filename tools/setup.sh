@@ -19,6 +19,8 @@ packages=(
   # dataset builder: video decoding, image filters, face/person cascades;
   # opencv-doc ships the test footage (Megamind.avi, vtest.avi, messi5.jpg)
   libopencv-dev opencv-data opencv-doc
+  # survey: the participant pages' HTTP server (its headers need Brotli's)
+  libcpp-httplib-dev libbrotli-dev
   # fuzzing with libFuzzer (tools/fuzz_safetensors.sh)
   clang libclang-rt-14-dev
 )

@@ -1,0 +1,179 @@
+// dreamshot survey create | open | close | status | list | export: the
+// researcher's side of a pairwise A/B survey.
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/command.h"
+#include "cli/table.h"
+
+namespace dreamshot::cli {
+namespace {
+
+void PrintSurvey(const v1::Survey& s, std::ostream& out) {
+  out << "survey " << s.id() << "  " << s.name() << "  (" << s.status() << ", run " << s.run_id() << ")\n"
+      << "  participant page: http://<survey address>" << s.url_path() << "\n";
+}
+
+absl::Status Create(Context& ctx) {
+  v1::CreateSurveyRequest request;
+  request.set_name(ctx.args.Positional(0));
+  request.set_experiment(ctx.args.GetOr("experiment", ""));
+  for (const std::string& run : ctx.args.GetAll("pairs-run")) {
+    absl::StatusOr<int64_t> id = ParseRunId(run);
+    if (!id.ok()) return id.status();
+    request.add_pair_runs(*id);
+  }
+  for (const std::string& pair : ctx.args.GetAll("pair")) {
+    absl::StatusOr<int64_t> id = ParseInt64(pair, "--pair");
+    if (!id.ok()) return id.status();
+    request.add_pair_ids(*id);
+  }
+  if (request.pair_runs_size() == 0 && request.pair_ids_size() == 0) {
+    return UsageError("give the pairs: --pairs-run RUN (every pair of a `dreamshot pairs` run) and/or --pair ID");
+  }
+  v1::SurveyConfig* config = request.mutable_config();
+  config->set_title(ctx.args.GetOr("title", ""));
+  if (auto file = ctx.args.Get("consent-file")) {
+    std::ifstream in(*file);
+    if (!in) return UsageError(absl::StrCat("cannot read --consent-file ", *file));
+    std::stringstream text;
+    text << in.rdbuf();
+    config->set_consent_text(text.str());
+  }
+  if (auto n = ctx.args.Get("pairs-per-participant")) {
+    absl::StatusOr<int64_t> value = ParseInt64(*n, "--pairs-per-participant");
+    if (!value.ok()) return value.status();
+    config->set_pairs_per_participant(static_cast<int32_t>(*value));
+  }
+  if (auto n = ctx.args.Get("attention-checks")) {
+    absl::StatusOr<int64_t> value = ParseInt64(*n, "--attention-checks");
+    if (!value.ok()) return value.status();
+    config->set_attention_checks(static_cast<int32_t>(*value));
+  }
+  if (auto n = ctx.args.Get("seed")) {
+    absl::StatusOr<int64_t> value = ParseInt64(*n, "--seed");
+    if (!value.ok()) return value.status();
+    config->set_seed(static_cast<uint64_t>(*value));
+  }
+  v1::Survey response;
+  absl::Status status =
+      ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::CreateSurvey, request, &response);
+  if (!status.ok()) return status;
+  if (ctx.global.json) return PrintJson(response, ctx.out);
+  PrintSurvey(response, ctx.out);
+  ctx.out << "  a draft: open it with `dreamshot survey open " << response.name() << "`\n";
+  return absl::OkStatus();
+}
+
+absl::Status SetOpen(Context& ctx, bool open) {
+  v1::SurveyRef request;
+  request.set_survey(ctx.args.Positional(0));
+  v1::Survey response;
+  absl::Status status = ctx.client.Call(
+      ctx.client.survey(), open ? &v1::SurveyService::Stub::OpenSurvey : &v1::SurveyService::Stub::CloseSurvey, request,
+      &response);
+  if (!status.ok()) return status;
+  if (ctx.global.json) return PrintJson(response, ctx.out);
+  PrintSurvey(response, ctx.out);
+  return absl::OkStatus();
+}
+
+absl::Status Status(Context& ctx) {
+  v1::SurveyRef request;
+  request.set_survey(ctx.args.Positional(0));
+  v1::SurveyStatus response;
+  absl::Status status =
+      ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::GetSurveyStatus, request, &response);
+  if (!status.ok()) return status;
+  if (ctx.global.json) return PrintJson(response, ctx.out);
+  PrintSurvey(response.survey(), ctx.out);
+  std::map<std::string, int64_t> types(response.items_by_shot_type().begin(), response.items_by_shot_type().end());
+  std::string by_type;
+  for (const auto& [type, n] : types) by_type += absl::StrCat(by_type.empty() ? "" : ", ", type, " ", n);
+  ctx.out << "  pairs: " << response.items() << " (" << by_type << "), attention checks: " << response.attention_items()
+          << "\n"
+          << "  participants: " << response.participants() << " joined, " << response.consented() << " consented, "
+          << response.finished() << " finished; " << response.answered_pairs() << " pairs answered\n"
+          << "  coverage: each pair assigned " << response.min_shown() << " to " << response.max_shown() << " times\n";
+  return absl::OkStatus();
+}
+
+absl::Status List(Context& ctx) {
+  v1::ListSurveysResponse response;
+  absl::Status status =
+      ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::ListSurveys, v1::ListSurveysRequest(), &response);
+  if (!status.ok()) return status;
+  if (ctx.global.json) return PrintJson(response, ctx.out);
+  Table table({"ID", "NAME", "STATUS", "RUN", "PAIRS/PERSON", "PAGE"});
+  for (const v1::Survey& s : response.surveys()) {
+    table.AddRow({absl::StrCat(s.id()), s.name(), s.status(), absl::StrCat(s.run_id()),
+                  absl::StrCat(s.config().pairs_per_participant()), s.url_path()});
+  }
+  ctx.out << table.Render();
+  return absl::OkStatus();
+}
+
+absl::Status Export(Context& ctx) {
+  v1::ExportSurveyRequest request;
+  request.set_survey(ctx.args.Positional(0));
+  v1::ExportSurveyResponse response;
+  absl::Status status =
+      ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::ExportSurvey, request, &response);
+  if (!status.ok()) return status;
+  const std::string out = ctx.args.GetOr("out", "");
+  if (out.empty()) {
+    ctx.out << response.csv();
+    return absl::OkStatus();
+  }
+  std::ofstream file(out, std::ios::binary);
+  file << response.csv();
+  file.close();
+  if (!file) return absl::InternalError(absl::StrCat("cannot write ", out));
+  std::cerr << "wrote " << response.answers() << " answers to " << out << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<Command> SurveyCommands() {
+  const PositionalSpec survey{"SURVEY"};
+  return {
+      {{"survey",
+        "create",
+        "Create a pairwise A/B survey (a draft) from stored image pairs.",
+        "Each participant sees --pairs-per-participant pairs (36), balanced over shot types, sides and order "
+        "randomised per participant, with the DreamShot study's three questions (preference, shot type, prompt) "
+        "answered A, B or neither. NAME becomes the page's address: /s/NAME on dreamshotd's --survey_listen.",
+        {{"NAME"}},
+        {{"pairs-run", "RUN", "every A/B pair of this run (from `dreamshot pairs`)", true},
+         {"pair", "ID", "one image pair", true},
+         {"pairs-per-participant", "N", "pairs each participant judges (default 36)"},
+         {"attention-checks", "N", "identical-image pairs mixed into each assignment (default 0)"},
+         {"seed", "N", "seed of the assignments (default 0)"},
+         {"title", "TEXT", "the page's title"},
+         {"consent-file", "FILE", "consent text shown before the first pair"},
+         {"experiment", "NAME", "experiment of the survey's run (default surveys)"}}},
+       Create},
+      {{"survey", "open", "Open a survey to participants.", "", {survey}, {}},
+       [](Context& ctx) { return SetOpen(ctx, true); }},
+      {{"survey", "close", "Close a survey: its page and tokens stop working; answers stay.", "", {survey}, {}},
+       [](Context& ctx) { return SetOpen(ctx, false); }},
+      {{"survey", "status", "Participants, answers and pair coverage of a survey.", "", {survey}, {}}, Status},
+      {{"survey", "list", "List surveys.", "", {}, {}}, List},
+      {{"survey",
+        "export",
+        "Print or write a survey's raw answers as CSV (one row per answer).",
+        "",
+        {survey},
+        {{"out", "FILE", "write to FILE instead of stdout"}}},
+       Export},
+  };
+}
+
+}  // namespace dreamshot::cli

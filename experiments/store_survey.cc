@@ -1,0 +1,463 @@
+// Pairwise A/B surveys: the survey and its item snapshots, participants
+// with their assignments, and answers.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/time.h"
+#include "experiments/run_loader.h"
+#include "experiments/store.h"
+
+namespace dreamshot::experiments {
+namespace {
+
+constexpr char kSurveyColumns[] = "id, run_id, name, status, config, created_ms, opened_ms, closed_ms";
+constexpr char kItemColumns[] =
+    "id, survey_id, pair_id, attention, prompt, shot_type, label_x, label_y, artifact_x, artifact_y";
+constexpr char kParticipantColumns[] = "id, survey_id, seq, token_hash, created_ms, consented_ms, finished_ms";
+constexpr char kAnswerColumns[] =
+    "a.id, a.participant_id, a.item_id, a.question, a.shown, a.choice, a.idempotency_key, a.elapsed_ms, "
+    "a.created_ms";
+
+std::optional<int64_t> OptionalInt(SQLite::Statement& q, int column) {
+  if (q.getColumn(column).isNull()) return std::nullopt;
+  return q.getColumn(column).getInt64();
+}
+
+Survey ReadSurvey(SQLite::Statement& q) {
+  Survey s;
+  s.id = q.getColumn(0).getInt64();
+  s.run_id = q.getColumn(1).getInt64();
+  s.name = q.getColumn(2).getString();
+  s.status = q.getColumn(3).getString();
+  s.config_json = q.getColumn(4).getString();
+  s.created_ms = q.getColumn(5).getInt64();
+  s.opened_ms = OptionalInt(q, 6);
+  s.closed_ms = OptionalInt(q, 7);
+  return s;
+}
+
+SurveyItem ReadItem(SQLite::Statement& q) {
+  SurveyItem i;
+  i.id = q.getColumn(0).getInt64();
+  i.survey_id = q.getColumn(1).getInt64();
+  i.pair_id = OptionalInt(q, 2);
+  i.attention = q.getColumn(3).getString();
+  i.prompt = q.getColumn(4).getString();
+  i.shot_type = q.getColumn(5).getString();
+  i.label_x = q.getColumn(6).getString();
+  i.label_y = q.getColumn(7).getString();
+  i.artifact_x = q.getColumn(8).getInt64();
+  i.artifact_y = q.getColumn(9).getInt64();
+  return i;
+}
+
+SurveyParticipant ReadParticipant(SQLite::Statement& q) {
+  SurveyParticipant p;
+  p.id = q.getColumn(0).getInt64();
+  p.survey_id = q.getColumn(1).getInt64();
+  p.seq = q.getColumn(2).getInt64();
+  p.token_hash = q.getColumn(3).getString();
+  p.created_ms = q.getColumn(4).getInt64();
+  p.consented_ms = OptionalInt(q, 5);
+  p.finished_ms = OptionalInt(q, 6);
+  return p;
+}
+
+SurveyAnswer ReadAnswer(SQLite::Statement& q) {
+  SurveyAnswer a;
+  a.id = q.getColumn(0).getInt64();
+  a.participant_id = q.getColumn(1).getInt64();
+  a.item_id = q.getColumn(2).getInt64();
+  a.question = q.getColumn(3).getInt();
+  a.shown = q.getColumn(4).getString();
+  a.choice = q.getColumn(5).getString();
+  a.idempotency_key = q.getColumn(6).getString();
+  a.elapsed_ms = q.getColumn(7).getInt64();
+  a.created_ms = q.getColumn(8).getInt64();
+  return a;
+}
+
+absl::StatusOr<Survey> LoadSurvey(SQLite::Database& db, const char* where,
+                                  const std::function<void(SQLite::Statement&)>& bind, const std::string& what) {
+  SQLite::Statement q(db, absl::StrCat("SELECT ", kSurveyColumns, " FROM surveys WHERE ", where));
+  bind(q);
+  if (!q.executeStep()) return absl::NotFoundError(absl::StrCat("no survey ", what));
+  return ReadSurvey(q);
+}
+
+absl::StatusOr<Survey> LoadSurveyById(SQLite::Database& db, int64_t id) {
+  return LoadSurvey(
+      db, "id = ?", [&](SQLite::Statement& q) { q.bind(1, id); }, absl::StrCat(id));
+}
+
+absl::Status CheckArtifact(SQLite::Database& db, int64_t artifact_id) {
+  SQLite::Statement q(db, "SELECT 1 FROM artifacts WHERE id = ?");
+  q.bind(1, artifact_id);
+  if (!q.executeStep()) return absl::NotFoundError(absl::StrCat("survey item: no artifact ", artifact_id));
+  return absl::OkStatus();
+}
+
+bool ValidShown(const std::string& s) { return s == "A" || s == "B" || s == "neither"; }
+bool ValidChoice(const std::string& s) { return s == "x" || s == "y" || s == "neither"; }
+
+}  // namespace
+
+absl::StatusOr<Survey> ExperimentStore::CreateSurvey(const Survey& survey, const std::vector<SurveyItem>& items) {
+  if (survey.name.empty() || survey.name.size() > kMaxKeyLength) {
+    return absl::InvalidArgumentError("a survey name needs 1 to 250 characters");
+  }
+  if (items.empty()) return absl::InvalidArgumentError("a survey needs at least one item");
+  for (const SurveyItem& i : items) {
+    if (i.label_x.empty() || i.label_y.empty()) {
+      return absl::InvalidArgumentError("every survey item needs both system labels");
+    }
+  }
+  Survey stored;
+  RETURN_IF_ERROR(db_->Write("create survey", [&](SQLite::Database& db) -> absl::Status {
+    RETURN_IF_ERROR(LoadRunStatus(db, survey.run_id).status());
+    SQLite::Statement insert(db,
+                             "INSERT INTO surveys (run_id, name, status, config, created_ms) VALUES (?, ?, 'draft', "
+                             "?, ?)");
+    insert.bind(1, survey.run_id);
+    insert.bind(2, survey.name);
+    insert.bind(3, survey.config_json);
+    insert.bind(4, core::NowMillis());
+    try {
+      insert.exec();
+    } catch (const SQLite::Exception& e) {
+      if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE) {
+        return absl::AlreadyExistsError(absl::StrCat("a survey named '", survey.name, "' exists already"));
+      }
+      throw;
+    }
+    const int64_t id = db.getLastInsertRowid();
+    SQLite::Statement add(db,
+                          "INSERT INTO survey_items (survey_id, pair_id, attention, prompt, shot_type, label_x, "
+                          "label_y, artifact_x, artifact_y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const SurveyItem& i : items) {
+      RETURN_IF_ERROR(CheckArtifact(db, i.artifact_x));
+      RETURN_IF_ERROR(CheckArtifact(db, i.artifact_y));
+      add.bind(1, id);
+      if (i.pair_id) {
+        add.bind(2, *i.pair_id);
+      } else {
+        add.bind(2);
+      }
+      add.bind(3, i.attention);
+      add.bind(4, i.prompt);
+      add.bind(5, i.shot_type);
+      add.bind(6, i.label_x);
+      add.bind(7, i.label_y);
+      add.bind(8, i.artifact_x);
+      add.bind(9, i.artifact_y);
+      add.exec();
+      add.reset();
+    }
+    ASSIGN_OR_RETURN(stored, LoadSurveyById(db, id));
+    return absl::OkStatus();
+  }));
+  return stored;
+}
+
+absl::StatusOr<Survey> ExperimentStore::GetSurvey(int64_t id) {
+  Survey out;
+  RETURN_IF_ERROR(db_->Read("get survey", [&](SQLite::Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(out, LoadSurveyById(db, id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Survey> ExperimentStore::GetSurveyByName(const std::string& name) {
+  Survey out;
+  RETURN_IF_ERROR(db_->Read("get survey", [&](SQLite::Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        out, LoadSurvey(
+                 db, "name = ?", [&](SQLite::Statement& q) { q.bind(1, name); }, absl::StrCat("named '", name, "'")));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Survey>> ExperimentStore::ListSurveys() {
+  std::vector<Survey> out;
+  RETURN_IF_ERROR(db_->Read("list surveys", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement q(db, absl::StrCat("SELECT ", kSurveyColumns, " FROM surveys ORDER BY id"));
+    while (q.executeStep()) out.push_back(ReadSurvey(q));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Survey> ExperimentStore::SetSurveyStatus(int64_t id, const std::string& status) {
+  if (status != "open" && status != "closed") {
+    return absl::InvalidArgumentError(absl::StrCat("a survey can be set open or closed, not '", status, "'"));
+  }
+  Survey out;
+  RETURN_IF_ERROR(db_->Write("set survey status", [&](SQLite::Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(Survey current, LoadSurveyById(db, id));
+    if (current.status == status) {
+      out = current;
+      return absl::OkStatus();
+    }
+    if (status == "closed" && current.status == "draft") {
+      return absl::FailedPreconditionError(absl::StrCat("survey '", current.name, "' was never opened"));
+    }
+    SQLite::Statement set(
+        db, absl::StrCat("UPDATE surveys SET status = ?, ",
+                         status == "open" ? "opened_ms = COALESCE(opened_ms, ?)" : "closed_ms = ?", " WHERE id = ?"));
+    set.bind(1, status);
+    set.bind(2, core::NowMillis());
+    set.bind(3, id);
+    set.exec();
+    ASSIGN_OR_RETURN(out, LoadSurveyById(db, id));
+    return absl::OkStatus();
+  }));
+  NotifyChange();
+  return out;
+}
+
+absl::StatusOr<std::vector<SurveyItem>> ExperimentStore::ListSurveyItems(int64_t survey_id) {
+  std::vector<SurveyItem> out;
+  RETURN_IF_ERROR(db_->Read("list survey items", [&](SQLite::Database& db) -> absl::Status {
+    RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
+    SQLite::Statement q(db,
+                        absl::StrCat("SELECT ", kItemColumns, " FROM survey_items WHERE survey_id = ? ORDER BY id"));
+    q.bind(1, survey_id);
+    while (q.executeStep()) out.push_back(ReadItem(q));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<SurveyParticipant> ExperimentStore::AddSurveyParticipant(int64_t survey_id,
+                                                                        const std::string& token_hash,
+                                                                        const AssignFn& assign) {
+  SurveyParticipant out;
+  RETURN_IF_ERROR(db_->Write("add survey participant", [&](SQLite::Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(Survey survey, LoadSurveyById(db, survey_id));
+    if (survey.status != "open") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("survey '", survey.name, "' is ", survey.status, ": it takes no new participants"));
+    }
+    SQLite::Statement next(db, "SELECT COALESCE(MAX(seq) + 1, 0) FROM survey_participants WHERE survey_id = ?");
+    next.bind(1, survey_id);
+    next.executeStep();
+    const int64_t seq = next.getColumn(0).getInt64();
+    std::map<int64_t, int64_t> counts;
+    SQLite::Statement count(db,
+                            "SELECT a.item_id, COUNT(*) FROM survey_assignments a JOIN survey_participants p ON "
+                            "p.id = a.participant_id WHERE p.survey_id = ? GROUP BY a.item_id");
+    count.bind(1, survey_id);
+    while (count.executeStep()) counts[count.getColumn(0).getInt64()] = count.getColumn(1).getInt64();
+    ASSIGN_OR_RETURN(std::vector<SurveyAssignment> assignments, assign(seq, counts));
+    const int64_t now = core::NowMillis();
+    SQLite::Statement insert(
+        db, "INSERT INTO survey_participants (survey_id, seq, token_hash, created_ms) VALUES (?, ?, ?, ?)");
+    insert.bind(1, survey_id);
+    insert.bind(2, seq);
+    insert.bind(3, token_hash);
+    insert.bind(4, now);
+    try {
+      insert.exec();
+    } catch (const SQLite::Exception& e) {
+      if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE) {
+        return absl::AlreadyExistsError("this participant token is in use");
+      }
+      throw;
+    }
+    const int64_t pid = db.getLastInsertRowid();
+    SQLite::Statement item_of_survey(db, "SELECT 1 FROM survey_items WHERE id = ? AND survey_id = ?");
+    SQLite::Statement add(db,
+                          "INSERT INTO survey_assignments (participant_id, position, item_id, swapped) VALUES (?, "
+                          "?, ?, ?)");
+    for (const SurveyAssignment& a : assignments) {
+      item_of_survey.bind(1, a.item_id);
+      item_of_survey.bind(2, survey_id);
+      if (!item_of_survey.executeStep()) {
+        return absl::InternalError(absl::StrCat("assignment names item ", a.item_id, ", not of survey ", survey_id));
+      }
+      item_of_survey.reset();
+      add.bind(1, pid);
+      add.bind(2, a.position);
+      add.bind(3, a.item_id);
+      add.bind(4, a.swapped ? 1 : 0);
+      add.exec();
+      add.reset();
+    }
+    SQLite::Statement q(db, absl::StrCat("SELECT ", kParticipantColumns, " FROM survey_participants WHERE id = ?"));
+    q.bind(1, pid);
+    q.executeStep();
+    out = ReadParticipant(q);
+    return absl::OkStatus();
+  }));
+  NotifyChange();
+  return out;
+}
+
+absl::StatusOr<SurveyParticipant> ExperimentStore::FindSurveyParticipant(const std::string& token_hash) {
+  SurveyParticipant out;
+  RETURN_IF_ERROR(db_->Read("find survey participant", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement q(db,
+                        absl::StrCat("SELECT ", kParticipantColumns, " FROM survey_participants WHERE token_hash = ?"));
+    q.bind(1, token_hash);
+    if (!q.executeStep()) return absl::NotFoundError("unknown participant token");
+    out = ReadParticipant(q);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<SurveyParticipant>> ExperimentStore::ListSurveyParticipants(int64_t survey_id) {
+  std::vector<SurveyParticipant> out;
+  RETURN_IF_ERROR(db_->Read("list survey participants", [&](SQLite::Database& db) -> absl::Status {
+    RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
+    SQLite::Statement q(
+        db, absl::StrCat("SELECT ", kParticipantColumns, " FROM survey_participants WHERE survey_id = ? ORDER BY seq"));
+    q.bind(1, survey_id);
+    while (q.executeStep()) out.push_back(ReadParticipant(q));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<SurveyAssignment>> ExperimentStore::ListSurveyAssignments(int64_t participant_id) {
+  std::vector<SurveyAssignment> out;
+  RETURN_IF_ERROR(db_->Read("list survey assignments", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement q(db,
+                        "SELECT position, item_id, swapped FROM survey_assignments WHERE participant_id = ? ORDER BY "
+                        "position");
+    q.bind(1, participant_id);
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt() != 0});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status ExperimentStore::MarkSurveyConsent(int64_t participant_id) {
+  return db_->Write("survey consent", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement set(db, "UPDATE survey_participants SET consented_ms = COALESCE(consented_ms, ?) WHERE id = ?");
+    set.bind(1, core::NowMillis());
+    set.bind(2, participant_id);
+    if (set.exec() == 0) return absl::NotFoundError(absl::StrCat("no survey participant ", participant_id));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<bool> ExperimentStore::RecordSurveyAnswers(int64_t participant_id,
+                                                          const std::vector<SurveyAnswer>& answers) {
+  if (answers.empty()) return absl::InvalidArgumentError("no answers given");
+  for (const SurveyAnswer& a : answers) {
+    if (a.item_id != answers[0].item_id || a.idempotency_key != answers[0].idempotency_key) {
+      return absl::InvalidArgumentError("answers recorded together must be of one item with one idempotency key");
+    }
+    if (!ValidShown(a.shown) || !ValidChoice(a.choice)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid answer '", a.shown, "'/'", a.choice, "'"));
+    }
+    if (a.idempotency_key.empty() || a.idempotency_key.size() > 128) {
+      return absl::InvalidArgumentError("an idempotency key needs 1 to 128 characters");
+    }
+  }
+  bool replayed = false;
+  RETURN_IF_ERROR(db_->Write("record survey answers", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement assigned(db, "SELECT 1 FROM survey_assignments WHERE participant_id = ? AND item_id = ?");
+    assigned.bind(1, participant_id);
+    assigned.bind(2, answers[0].item_id);
+    if (!assigned.executeStep()) {
+      return absl::NotFoundError(absl::StrCat("item ", answers[0].item_id, " is not assigned to this participant"));
+    }
+    SQLite::Statement existing(db,
+                               "SELECT question, shown, idempotency_key FROM survey_answers WHERE participant_id = ? "
+                               "AND item_id = ?");
+    existing.bind(1, participant_id);
+    existing.bind(2, answers[0].item_id);
+    std::map<int, std::pair<std::string, std::string>> stored;
+    while (existing.executeStep()) {
+      stored[existing.getColumn(0).getInt()] = {existing.getColumn(1).getString(), existing.getColumn(2).getString()};
+    }
+    if (!stored.empty()) {
+      // The same answers again (a retried request, a double click): nothing to do.
+      bool same = stored.size() == answers.size();
+      for (const SurveyAnswer& a : answers) {
+        auto it = stored.find(a.question);
+        same = same && it != stored.end() && it->second.first == a.shown;
+      }
+      if (same) {
+        replayed = true;
+        return absl::OkStatus();
+      }
+      return absl::AlreadyExistsError(absl::StrCat("item ", answers[0].item_id, " was answered already, differently"));
+    }
+    const int64_t now = core::NowMillis();
+    SQLite::Statement insert(db,
+                             "INSERT INTO survey_answers (participant_id, item_id, question, shown, choice, "
+                             "idempotency_key, elapsed_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const SurveyAnswer& a : answers) {
+      insert.bind(1, participant_id);
+      insert.bind(2, a.item_id);
+      insert.bind(3, a.question);
+      insert.bind(4, a.shown);
+      insert.bind(5, a.choice);
+      insert.bind(6, a.idempotency_key);
+      insert.bind(7, a.elapsed_ms);
+      insert.bind(8, now);
+      try {
+        insert.exec();
+      } catch (const SQLite::Exception& e) {
+        if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE) {
+          return absl::InvalidArgumentError(absl::StrCat("question ", a.question, " is answered twice"));
+        }
+        throw;
+      }
+      insert.reset();
+    }
+    // Finished when every assigned item has answers.
+    SQLite::Statement left(db,
+                           "SELECT COUNT(*) FROM survey_assignments s WHERE s.participant_id = ? AND NOT EXISTS "
+                           "(SELECT 1 FROM survey_answers a WHERE a.participant_id = s.participant_id AND a.item_id "
+                           "= s.item_id)");
+    left.bind(1, participant_id);
+    left.executeStep();
+    if (left.getColumn(0).getInt64() == 0) {
+      SQLite::Statement done(db, "UPDATE survey_participants SET finished_ms = ? WHERE id = ?");
+      done.bind(1, now);
+      done.bind(2, participant_id);
+      done.exec();
+    }
+    return absl::OkStatus();
+  }));
+  if (!replayed) NotifyChange();
+  return replayed;
+}
+
+absl::StatusOr<std::vector<SurveyAnswer>> ExperimentStore::ListSurveyAnswers(int64_t survey_id) {
+  std::vector<SurveyAnswer> out;
+  RETURN_IF_ERROR(db_->Read("list survey answers", [&](SQLite::Database& db) -> absl::Status {
+    RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
+    SQLite::Statement q(db, absl::StrCat("SELECT ", kAnswerColumns,
+                                         " FROM survey_answers a JOIN survey_participants p ON p.id = "
+                                         "a.participant_id WHERE p.survey_id = ? ORDER BY p.seq, a.item_id, "
+                                         "a.question"));
+    q.bind(1, survey_id);
+    while (q.executeStep()) out.push_back(ReadAnswer(q));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::map<int64_t, int>> ExperimentStore::AnsweredItems(int64_t participant_id) {
+  std::map<int64_t, int> out;
+  RETURN_IF_ERROR(db_->Read("answered survey items", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement q(db, "SELECT item_id, COUNT(*) FROM survey_answers WHERE participant_id = ? GROUP BY item_id");
+    q.bind(1, participant_id);
+    while (q.executeStep()) out[q.getColumn(0).getInt64()] = q.getColumn(1).getInt();
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace dreamshot::experiments

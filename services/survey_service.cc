@@ -1,0 +1,87 @@
+#include "services/survey_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "services/survey_convert.h"
+#include "survey/survey_admin.h"
+#include "survey/survey_export.h"
+
+namespace dreamshot::services {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+ServerUnaryReactor* SurveyServiceImpl::CreateSurvey(CallbackServerContext* context,
+                                                    const v1::CreateSurveyRequest* request, v1::Survey* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    survey::NewSurvey create;
+    create.name = request->name();
+    if (!request->experiment().empty()) create.experiment = request->experiment();
+    create.pair_runs.assign(request->pair_runs().begin(), request->pair_runs().end());
+    create.pair_ids.assign(request->pair_ids().begin(), request->pair_ids().end());
+    create.config = FromProto(request->config());
+    for (char c : create.name) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "survey name '", create.name, "' may hold letters, digits, '-', '_' and '.' only (it is part of its URL)"));
+      }
+    }
+    ASSIGN_OR_RETURN(experiments::Survey created, survey::CreateSurvey(*store_, create));
+    ToProto(created, response);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* SurveyServiceImpl::OpenSurvey(CallbackServerContext* context, const v1::SurveyRef* request,
+                                                  v1::Survey* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
+    ASSIGN_OR_RETURN(experiments::Survey opened, store_->SetSurveyStatus(found.id, "open"));
+    ToProto(opened, response);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* SurveyServiceImpl::CloseSurvey(CallbackServerContext* context, const v1::SurveyRef* request,
+                                                   v1::Survey* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
+    ASSIGN_OR_RETURN(experiments::Survey closed, store_->SetSurveyStatus(found.id, "closed"));
+    ToProto(closed, response);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* SurveyServiceImpl::GetSurveyStatus(CallbackServerContext* context, const v1::SurveyRef* request,
+                                                       v1::SurveyStatus* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
+    ASSIGN_OR_RETURN(survey::SurveyProgress progress, survey::GetSurveyProgress(*store_, found.id));
+    ToProto(progress, response);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* SurveyServiceImpl::ListSurveys(CallbackServerContext* context,
+                                                   const v1::ListSurveysRequest* /*request*/,
+                                                   v1::ListSurveysResponse* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<experiments::Survey> surveys, store_->ListSurveys());
+    for (const auto& s : surveys) ToProto(s, response->add_surveys());
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* SurveyServiceImpl::ExportSurvey(CallbackServerContext* context,
+                                                    const v1::ExportSurveyRequest* request,
+                                                    v1::ExportSurveyResponse* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
+    ASSIGN_OR_RETURN(survey::AnswersCsv csv, survey::ExportAnswersCsv(*store_, found.id));
+    response->set_csv(std::move(csv.text));
+    response->set_answers(csv.rows);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace dreamshot::services

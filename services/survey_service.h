@@ -1,0 +1,37 @@
+// SurveyService: the researcher's side of pairwise A/B surveys (create from
+// stored pairs, open, close, status, export). Participants use the HTTP
+// page (services/survey_web.h) over the same domain code.
+#ifndef DREAMSHOT_SERVICES_SURVEY_SERVICE_H_
+#define DREAMSHOT_SERVICES_SURVEY_SERVICE_H_
+
+#include "dreamshot/v1/survey.grpc.pb.h"
+#include "experiments/store.h"
+#include "services/rpc_guard.h"
+
+namespace dreamshot::services {
+
+class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
+ public:
+  SurveyServiceImpl(experiments::ExperimentStore* store, const RpcGuard* guard) : store_(store), guard_(guard) {}
+
+  grpc::ServerUnaryReactor* CreateSurvey(grpc::CallbackServerContext* context, const v1::CreateSurveyRequest* request,
+                                         v1::Survey* response) override;
+  grpc::ServerUnaryReactor* OpenSurvey(grpc::CallbackServerContext* context, const v1::SurveyRef* request,
+                                       v1::Survey* response) override;
+  grpc::ServerUnaryReactor* CloseSurvey(grpc::CallbackServerContext* context, const v1::SurveyRef* request,
+                                        v1::Survey* response) override;
+  grpc::ServerUnaryReactor* GetSurveyStatus(grpc::CallbackServerContext* context, const v1::SurveyRef* request,
+                                            v1::SurveyStatus* response) override;
+  grpc::ServerUnaryReactor* ListSurveys(grpc::CallbackServerContext* context, const v1::ListSurveysRequest* request,
+                                        v1::ListSurveysResponse* response) override;
+  grpc::ServerUnaryReactor* ExportSurvey(grpc::CallbackServerContext* context, const v1::ExportSurveyRequest* request,
+                                         v1::ExportSurveyResponse* response) override;
+
+ private:
+  experiments::ExperimentStore* store_;
+  const RpcGuard* guard_;
+};
+
+}  // namespace dreamshot::services
+
+#endif  // DREAMSHOT_SERVICES_SURVEY_SERVICE_H_

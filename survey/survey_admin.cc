@@ -1,0 +1,157 @@
+#include "survey/survey_admin.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+namespace dreamshot::survey {
+namespace {
+
+absl::StatusOr<int64_t> ExperimentIdFor(experiments::ExperimentStore& store, const std::string& name) {
+  absl::StatusOr<experiments::Experiment> found = store.GetExperimentByName(name);
+  if (found.ok()) return found->id;
+  if (found.status().code() != absl::StatusCode::kNotFound) return found.status();
+  absl::StatusOr<experiments::Experiment> created = store.CreateExperiment(name, "", {});
+  if (created.status().code() == absl::StatusCode::kAlreadyExists) {
+    ASSIGN_OR_RETURN(found, store.GetExperimentByName(name));
+    return found->id;
+  }
+  if (!created.ok()) return created.status();
+  return created->id;
+}
+
+absl::StatusOr<std::vector<experiments::ImagePair>> CollectPairs(experiments::ExperimentStore& store,
+                                                                 const NewSurvey& request) {
+  std::vector<experiments::ImagePair> pairs;
+  std::set<int64_t> seen;
+  for (int64_t run : request.pair_runs) {
+    ASSIGN_OR_RETURN(std::vector<experiments::ImagePair> of_run, store.ListImagePairs(run));
+    for (auto& p : of_run) {
+      if (seen.insert(p.id).second) pairs.push_back(std::move(p));
+    }
+  }
+  for (int64_t id : request.pair_ids) {
+    ASSIGN_OR_RETURN(experiments::ImagePair p, store.GetImagePair(id));
+    if (seen.insert(p.id).second) pairs.push_back(std::move(p));
+  }
+  if (pairs.empty())
+    return absl::InvalidArgumentError("the survey has no image pairs: name runs or pairs that hold some");
+  return pairs;
+}
+
+}  // namespace
+
+absl::StatusOr<experiments::Survey> FindSurvey(experiments::ExperimentStore& store, const std::string& name_or_id) {
+  int64_t id = 0;
+  if (!name_or_id.empty() && std::all_of(name_or_id.begin(), name_or_id.end(), ::isdigit) &&
+      absl::SimpleAtoi(name_or_id, &id)) {
+    return store.GetSurvey(id);
+  }
+  return store.GetSurveyByName(name_or_id);
+}
+
+absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request) {
+  if (request.name.empty() || request.name.size() > 100) {
+    return absl::InvalidArgumentError("a survey name needs 1 to 100 characters");
+  }
+  RETURN_IF_ERROR(Validate(request.config));
+  absl::StatusOr<experiments::Survey> taken = store.GetSurveyByName(request.name);
+  if (taken.ok()) return absl::AlreadyExistsError(absl::StrCat("a survey named '", request.name, "' exists already"));
+  if (taken.status().code() != absl::StatusCode::kNotFound) return taken.status();
+  ASSIGN_OR_RETURN(std::vector<experiments::ImagePair> pairs, CollectPairs(store, request));
+
+  std::vector<experiments::SurveyItem> items;
+  for (const experiments::ImagePair& p : pairs) {
+    experiments::SurveyItem item;
+    item.pair_id = p.id;
+    item.prompt = p.prompt;
+    item.shot_type = p.shot_type;
+    item.label_x = p.label_a;
+    item.label_y = p.label_b;
+    item.artifact_x = p.artifact_a;
+    item.artifact_y = p.artifact_b;
+    items.push_back(std::move(item));
+  }
+  // Attention checks: one image on both sides, so "neither" is the only
+  // right answer; three per check a participant sees, spread over the pool
+  // and alternating sides, so they are not all the same picture.
+  const size_t checks = std::min(pairs.size(), static_cast<size_t>(request.config.attention_checks) * 3);
+  for (size_t i = 0; i < checks; ++i) {
+    const experiments::ImagePair& p = pairs[i * pairs.size() / checks];
+    experiments::SurveyItem item;
+    item.attention = "neither";
+    item.prompt = p.prompt;
+    item.shot_type = p.shot_type;
+    item.label_x = p.label_a;
+    item.label_y = p.label_b;
+    item.artifact_x = item.artifact_y = i % 2 == 0 ? p.artifact_a : p.artifact_b;
+    items.push_back(std::move(item));
+  }
+
+  ASSIGN_OR_RETURN(int64_t experiment_id, ExperimentIdFor(store, request.experiment));
+  experiments::NewRun run;
+  run.experiment_id = experiment_id;
+  run.name = request.name;
+  run.tags = {{"dreamshot.kind", "survey"}};
+  run.params = {{"pairs", std::to_string(pairs.size())},
+                {"pairs_per_participant", std::to_string(request.config.pairs_per_participant)},
+                {"attention_checks", std::to_string(request.config.attention_checks)},
+                {"questions", std::to_string(request.config.questions.size())},
+                {"seed", std::to_string(request.config.seed)}};
+  run.config_type = "dreamshot.survey.SurveyConfig";
+  run.config_json = ToJson(request.config);
+  ASSIGN_OR_RETURN(experiments::Run created, store.CreateRun(run));
+  experiments::Survey survey;
+  survey.run_id = created.id;
+  survey.name = request.name;
+  survey.config_json = run.config_json;
+  absl::StatusOr<experiments::Survey> stored = store.CreateSurvey(survey, items);
+  if (!stored.ok()) {
+    experiments::RunUpdate failed;
+    failed.status = experiments::RunStatus::kFailed;
+    failed.notes = absl::StrCat("survey not created: ", stored.status().ToString());
+    (void)store.UpdateRun(created.id, failed);  // the caller hears the error either way
+  }
+  return stored;
+}
+
+absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::ExperimentStore& store, int64_t survey_id) {
+  SurveyProgress p;
+  ASSIGN_OR_RETURN(p.survey, store.GetSurvey(survey_id));
+  ASSIGN_OR_RETURN(std::vector<experiments::SurveyItem> items, store.ListSurveyItems(survey_id));
+  std::map<int64_t, int64_t> shown;
+  for (const auto& item : items) {
+    if (item.attention.empty()) {
+      ++p.items;
+      ++p.items_by_shot_type[item.shot_type.empty() ? "unknown" : item.shot_type];
+      shown[item.id] = 0;
+    } else {
+      ++p.attention_items;
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<experiments::SurveyParticipant> participants, store.ListSurveyParticipants(survey_id));
+  for (const auto& participant : participants) {
+    ++p.participants;
+    if (participant.consented_ms) ++p.consented;
+    if (participant.finished_ms) ++p.finished;
+    ASSIGN_OR_RETURN(std::vector<experiments::SurveyAssignment> assigned, store.ListSurveyAssignments(participant.id));
+    for (const auto& a : assigned) {
+      if (auto it = shown.find(a.item_id); it != shown.end()) ++it->second;
+    }
+    ASSIGN_OR_RETURN(auto answered, store.AnsweredItems(participant.id));
+    p.answered_items += static_cast<int64_t>(answered.size());
+  }
+  if (!shown.empty()) {
+    p.min_shown = p.max_shown = shown.begin()->second;
+    for (const auto& [id, n] : shown) {
+      p.min_shown = std::min(p.min_shown, n);
+      p.max_shown = std::max(p.max_shown, n);
+    }
+  }
+  return p;
+}
+
+}  // namespace dreamshot::survey

@@ -1,0 +1,49 @@
+// The researcher's side of a survey: create it from stored A/B pairs (each
+// survey is also a run, kind "survey", in the experiment store), and watch
+// its progress. Opening and closing are the store's SetSurveyStatus.
+#ifndef DREAMSHOT_SURVEY_SURVEY_ADMIN_H_
+#define DREAMSHOT_SURVEY_SURVEY_ADMIN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "experiments/store.h"
+#include "survey/survey_config.h"
+
+namespace dreamshot::survey {
+
+struct NewSurvey {
+  std::string name;
+  std::string experiment = "surveys";  // where its run goes (created if missing)
+  std::vector<int64_t> pair_runs;      // every image pair of these runs...
+  std::vector<int64_t> pair_ids;       // ...and these pairs
+  SurveyConfig config;
+};
+
+// Snapshots the pairs as items (system x = a pair's side a), adds
+// config.attention_checks × 3 attention items (one image on both sides,
+// expected answer "neither", made from pairs spread over the pool), and
+// leaves the survey a draft. INVALID_ARGUMENT for a bad config or no pairs;
+// ALREADY_EXISTS for a taken name; NOT_FOUND for a missing run or pair.
+absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request);
+
+struct SurveyProgress {
+  experiments::Survey survey;
+  int64_t items = 0, attention_items = 0;
+  std::map<std::string, int64_t> items_by_shot_type;
+  int64_t participants = 0, consented = 0, finished = 0;
+  int64_t answered_items = 0;            // (participant, item) pairs answered
+  int64_t min_shown = 0, max_shown = 0;  // assignments per real item
+};
+
+absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::ExperimentStore& store, int64_t survey_id);
+
+// A survey by name, or by id when `name_or_id` is all digits.
+absl::StatusOr<experiments::Survey> FindSurvey(experiments::ExperimentStore& store, const std::string& name_or_id);
+
+}  // namespace dreamshot::survey
+
+#endif  // DREAMSHOT_SURVEY_SURVEY_ADMIN_H_

@@ -1,0 +1,265 @@
+// A survey end to end through its public interfaces: SurveyService over
+// gRPC for the researcher, the participant JSON API over HTTP (as the page
+// uses it), with the bad inputs a public page gets.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/png.h"
+#include "dreamshot/v1/survey.grpc.pb.h"
+#include "experiments/artifact_blobs.h"
+#include "experiments/store.h"
+#include "tests/service_test_util.h"
+
+namespace dreamshot {
+namespace {
+
+using nlohmann::json;
+
+class SurveyServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_dir_ = testing::FreshDataDir("survey");
+    server_ = testing::StartServer(data_dir_, "", [](services::ServerOptions& o) { o.survey_listen = "127.0.0.1:0"; });
+    ASSERT_NE(server_, nullptr);
+    ASSERT_GT(server_->survey_port(), 0);
+    surveys_ = v1::SurveyService::NewStub(testing::ChannelTo(*server_));
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->survey_port());
+
+    // Six A/B pairs (two per shot type) of small PNGs, as `dreamshot pairs` stores them.
+    auto store = experiments::ExperimentStore::Open(server_->store_path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto experiment = (*store)->CreateExperiment("pairs", "", {});
+    ASSERT_TRUE(experiment.ok());
+    experiments::NewRun run;
+    run.experiment_id = experiment->id;
+    auto created = (*store)->CreateRun(run);
+    ASSERT_TRUE(created.ok());
+    run_id_ = created->id;
+    experiments::ArtifactBlobs blobs(data_dir_ + "/artifacts");
+    const char* types[] = {"close", "medium", "long"};
+    for (int i = 0; i < 6; ++i) {
+      int64_t ids[2];
+      for (int side = 0; side < 2; ++side) {
+        core::PngImage image;
+        image.width = image.height = 8;
+        image.pixels.assign(8 * 8 * 3, static_cast<uint8_t>(i * 20 + side * 7));
+        auto png = core::EncodePng(image);
+        ASSERT_TRUE(png.ok());
+        auto blob = blobs.PutBytes(*png);
+        ASSERT_TRUE(blob.ok());
+        experiments::Artifact a;
+        a.run_id = run_id_;
+        a.kind = "image";
+        a.path = "pairs/" + std::to_string(i) + (side ? "-lora.png" : "-base.png");
+        a.sha256 = blob->sha256;
+        a.size_bytes = blob->size_bytes;
+        a.uri = blob->uri;
+        auto stored = (*store)->AddArtifact(a);
+        ASSERT_TRUE(stored.ok());
+        ids[side] = stored->id;
+        png_of_artifact_[stored->id] = *png;
+      }
+      experiments::ImagePair pair;
+      pair.run_id = run_id_;
+      pair.prompt = std::string("a <b>lighthouse</b> keeper ") + std::to_string(i);
+      pair.shot_type = types[i % 3];
+      pair.label_a = "base";
+      pair.label_b = "lora";
+      pair.artifact_a = ids[0];
+      pair.artifact_b = ids[1];
+      ASSERT_TRUE((*store)->AddImagePair(pair).ok());
+    }
+  }
+
+  grpc::Status Create(const std::string& name, int per_participant, int attention, v1::Survey* out) {
+    grpc::ClientContext context;
+    v1::CreateSurveyRequest request;
+    request.set_name(name);
+    request.add_pair_runs(run_id_);
+    request.mutable_config()->set_pairs_per_participant(per_participant);
+    request.mutable_config()->set_attention_checks(attention);
+    return surveys_->CreateSurvey(&context, request, out);
+  }
+
+  grpc::Status Open(const std::string& name, bool open = true) {
+    grpc::ClientContext context;
+    v1::SurveyRef ref;
+    ref.set_survey(name);
+    v1::Survey out;
+    return open ? surveys_->OpenSurvey(&context, ref, &out) : surveys_->CloseSurvey(&context, ref, &out);
+  }
+
+  httplib::Headers Auth(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+  std::string data_dir_;
+  int64_t run_id_ = 0;
+  std::map<int64_t, std::string> png_of_artifact_;
+  std::unique_ptr<services::DreamshotServer> server_;
+  std::unique_ptr<v1::SurveyService::Stub> surveys_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+TEST_F(SurveyServiceTest, AParticipantCompletesASurveyAndTheAnswersAreExported) {
+  v1::Survey survey;
+  ASSERT_TRUE(Create("lighthouse", 3, 1, &survey).ok());
+  EXPECT_EQ(survey.status(), "draft");
+  EXPECT_EQ(survey.url_path(), "/s/lighthouse");
+  EXPECT_EQ(survey.config().questions_size(), 3);
+  auto page = http_->Get("/s/lighthouse");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("/static/app.js"), std::string::npos);
+  EXPECT_EQ(http_->Get("/api/s/lighthouse/info")->status, 410) << "a draft takes nobody";
+  ASSERT_TRUE(Open("lighthouse").ok());
+
+  auto joined = http_->Post("/api/s/lighthouse/join", "", "application/json");
+  ASSERT_TRUE(joined);
+  ASSERT_EQ(joined->status, 200) << joined->body;
+  const std::string token = json::parse(joined->body).at("token");
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_NE(joined->get_header_value("Set-Cookie").find("HttpOnly"), std::string::npos);
+
+  auto session = http_->Get("/api/s/lighthouse/session", Auth(token));
+  ASSERT_EQ(session->status, 200) << session->body;
+  json s = json::parse(session->body);
+  EXPECT_EQ(s.at("total"), "4");  // 3 pairs + 1 attention check (int64 is a JSON string)
+  EXPECT_FALSE(s.value("consented", false));
+  EXPECT_EQ(http_->Get("/api/s/lighthouse/pairs/0", Auth(token))->status, 403) << "consent first";
+  ASSERT_EQ(http_->Post("/api/s/lighthouse/consent", Auth(token), "", "application/json")->status, 200);
+
+  std::set<std::string> types;
+  for (int position = 0; position < 4; ++position) {
+    auto pair = http_->Get("/api/s/lighthouse/pairs/" + std::to_string(position), Auth(token));
+    ASSERT_EQ(pair->status, 200) << pair->body;
+    json p = json::parse(pair->body);
+    EXPECT_EQ(p.dump().find("base"), std::string::npos) << "system labels never reach the page";
+    EXPECT_EQ(p.dump().find("lora"), std::string::npos);
+    types.insert(p.value("shotType", ""));
+    auto image = http_->Get(p.at("imageA").get<std::string>(), Auth(token));
+    ASSERT_EQ(image->status, 200);
+    EXPECT_EQ(image->get_header_value("Content-Type"), "image/png");
+    bool known = false;
+    for (const auto& [id, png] : png_of_artifact_) known = known || png == image->body;
+    EXPECT_TRUE(known);
+    json answer = {{"position", position},
+                   {"answers", {"A", "B", "neither"}},
+                   {"idempotencyKey", "k" + std::to_string(position)},
+                   {"elapsedMs", 1500}};
+    auto saved = http_->Post("/api/s/lighthouse/answers", Auth(token), answer.dump(), "application/json");
+    ASSERT_EQ(saved->status, 200) << saved->body;
+    EXPECT_FALSE(json::parse(saved->body).value("replayed", false));
+    // The same submission again (a retry after a lost response) stores nothing.
+    auto replay = http_->Post("/api/s/lighthouse/answers", Auth(token), answer.dump(), "application/json");
+    ASSERT_EQ(replay->status, 200);
+    EXPECT_TRUE(json::parse(replay->body).value("replayed", false));
+    // Different answers for an answered pair are refused.
+    answer["answers"] = {"B", "B", "B"};
+    answer["idempotencyKey"] = "other";
+    EXPECT_EQ(http_->Post("/api/s/lighthouse/answers", Auth(token), answer.dump(), "application/json")->status, 409);
+  }
+  EXPECT_EQ(types.size(), 3u) << "3 pairs, balanced over close, medium and long";
+  session = http_->Get("/api/s/lighthouse/session", Auth(token));
+  EXPECT_TRUE(json::parse(session->body).value("finished", false));
+
+  grpc::ClientContext status_context;
+  v1::SurveyRef ref;
+  ref.set_survey("lighthouse");
+  v1::SurveyStatus status;
+  ASSERT_TRUE(surveys_->GetSurveyStatus(&status_context, ref, &status).ok());
+  EXPECT_EQ(status.participants(), 1);
+  EXPECT_EQ(status.finished(), 1);
+  EXPECT_EQ(status.answered_pairs(), 4);
+  EXPECT_EQ(status.items(), 6);
+  EXPECT_EQ(status.attention_items(), 3);
+
+  grpc::ClientContext export_context;
+  v1::ExportSurveyRequest export_request;
+  export_request.set_survey("lighthouse");
+  v1::ExportSurveyResponse exported;
+  ASSERT_TRUE(surveys_->ExportSurvey(&export_context, export_request, &exported).ok());
+  EXPECT_EQ(exported.answers(), 12);
+  // "A" means system x unless the sides were swapped for this participant and pair.
+  std::istringstream rows(exported.csv());
+  std::string line;
+  std::getline(rows, line);
+  int checked = 0;
+  while (std::getline(rows, line)) {
+    std::vector<std::string> f;
+    std::stringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) f.push_back(cell);
+    ASSERT_GE(f.size(), 16u) << line;
+    const std::string shown = f[8], swapped = f[9], choice = f[10];
+    if (shown == "A") EXPECT_EQ(choice, swapped == "1" ? "y" : "x") << line;
+    if (shown == "B") EXPECT_EQ(choice, swapped == "1" ? "x" : "y") << line;
+    if (shown == "neither") EXPECT_EQ(choice, "neither");
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+
+  ASSERT_TRUE(Open("lighthouse", /*open=*/false).ok());
+  EXPECT_EQ(http_->Get("/api/s/lighthouse/session", Auth(token))->status, 410) << "a closed survey's tokens expire";
+  EXPECT_EQ(http_->Post("/api/s/lighthouse/join", "", "application/json")->status, 410);
+}
+
+TEST_F(SurveyServiceTest, BadRequestsGetTheRightStatusAndStoreNothing) {
+  v1::Survey survey;
+  ASSERT_TRUE(Create("bad-input", 3, 0, &survey).ok());
+  ASSERT_TRUE(Open("bad-input").ok());
+  auto joined = http_->Post("/api/s/bad-input/join", "", "application/json");
+  ASSERT_EQ(joined->status, 200);
+  const std::string token = json::parse(joined->body).at("token");
+  ASSERT_EQ(http_->Post("/api/s/bad-input/consent", Auth(token), "", "application/json")->status, 200);
+  auto post = [&](const std::string& body, const std::string& with_token) {
+    return http_->Post("/api/s/bad-input/answers", Auth(with_token), body, "application/json")->status;
+  };
+  EXPECT_EQ(post(R"({"position": 0, "answers": ["A", "B", "neither"], "idempotencyKey": "x"})", std::string(64, 'f')),
+            401)
+      << "unknown token";
+  EXPECT_EQ(post(R"({"position": 0, "answers": ["A"]})", "not-a-token"), 401);
+  EXPECT_EQ(post("{not json", token), 400);
+  EXPECT_EQ(post(R"({"position": 0, "answers": ["A", "C", "neither"], "idempotencyKey": "x"})", token), 400);
+  EXPECT_EQ(post(R"({"position": 0, "answers": ["A", "B"], "idempotencyKey": "x"})", token), 400);
+  EXPECT_EQ(post(R"({"position": 0, "answers": ["A", "B", "neither"], "idempotencyKey": ""})", token), 400);
+  EXPECT_EQ(post(R"({"position": 7, "answers": ["A", "B", "neither"], "idempotencyKey": "x"})", token), 404)
+      << "a pair not assigned";
+  EXPECT_EQ(post(std::string(20000, ' ') + "{}", token), 413);
+  EXPECT_EQ(http_->Get("/api/s/nope/info")->status, 404);
+  EXPECT_EQ(http_->Get("/api/s/bad-input/session", Auth(token))->status, 200);
+  // Another survey's page does not accept this token.
+  ASSERT_TRUE(Create("other", 3, 0, &survey).ok());
+  ASSERT_TRUE(Open("other").ok());
+  EXPECT_EQ(http_->Get("/api/s/other/session", Auth(token))->status, 401);
+
+  grpc::ClientContext context;
+  v1::ExportSurveyRequest request;
+  request.set_survey("bad-input");
+  v1::ExportSurveyResponse exported;
+  ASSERT_TRUE(surveys_->ExportSurvey(&context, request, &exported).ok());
+  EXPECT_EQ(exported.answers(), 0);
+}
+
+TEST_F(SurveyServiceTest, CreateRefusesBadDefinitions) {
+  v1::Survey survey;
+  EXPECT_EQ(Create("has space", 3, 0, &survey).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Create("zero", 0, 0, &survey).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Create("taken", 3, 0, &survey).ok());
+  EXPECT_EQ(Create("taken", 3, 0, &survey).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  grpc::ClientContext context;
+  v1::CreateSurveyRequest no_pairs;
+  no_pairs.set_name("empty");
+  EXPECT_EQ(surveys_->CreateSurvey(&context, no_pairs, &survey).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::ClientContext missing_context;
+  v1::CreateSurveyRequest missing;
+  missing.set_name("missing");
+  missing.add_pair_ids(9999);
+  EXPECT_EQ(surveys_->CreateSurvey(&missing_context, missing, &survey).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace dreamshot
