@@ -49,8 +49,11 @@ int HttpStatus(const absl::Status& status) {
 }
 
 void SetJson(httplib::Response& res, const google::protobuf::Message& message) {
+  // Defaults printed too: the page reads position 0 and false as values.
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
   std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json);
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
   res.set_content(json, "application/json");
 }
 
@@ -175,10 +178,13 @@ void SurveyWebServer::Routes() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const absl::Status status =
-        res.status == 413 ? absl::InvalidArgumentError("request body too large") : absl::NotFoundError("no such page");
+    if (!res.body.empty()) return;  // a handler's own JSON error
     const int code = res.status;
+    const absl::Status status = code == 413   ? absl::InvalidArgumentError("request body too large")
+                                : code == 404 ? absl::NotFoundError("no such page")
+                                : code == 405
+                                    ? absl::InvalidArgumentError("method not allowed here")
+                                    : absl::InvalidArgumentError(absl::StrCat("bad request (HTTP ", code, ")"));
     SetError(res, status);
     res.status = code;
   });

@@ -138,6 +138,7 @@ TEST_F(SurveyServiceTest, AParticipantCompletesASurveyAndTheAnswersAreExported) 
     auto pair = http_->Get("/api/s/lighthouse/pairs/" + std::to_string(position), Auth(token));
     ASSERT_EQ(pair->status, 200) << pair->body;
     json p = json::parse(pair->body);
+    EXPECT_EQ(p.at("position"), std::to_string(position)) << "position 0 must be sent too";
     EXPECT_EQ(p.dump().find("base"), std::string::npos) << "system labels never reach the page";
     EXPECT_EQ(p.dump().find("lora"), std::string::npos);
     types.insert(p.value("shotType", ""));
