@@ -4,9 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/csv_field.h"
 
 namespace dreamshot::dataset {
 namespace {
+
+using core::CsvField;
 
 using nlohmann::json;
 
@@ -23,16 +26,6 @@ std::vector<std::string> SplitsOf(const std::map<int64_t, std::vector<std::strin
 }
 
 }  // namespace
-
-std::string CsvField(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 absl::StatusOr<std::string> ManifestJsonl(const std::vector<experiments::DatasetItem>& items,
                                           const std::map<int64_t, std::vector<std::string>>& splits) {

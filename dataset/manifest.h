@@ -21,9 +21,6 @@ absl::StatusOr<std::string> ManifestJsonl(const std::vector<experiments::Dataset
 std::string ManifestCsv(const std::vector<experiments::DatasetItem>& items,
                         const std::map<int64_t, std::vector<std::string>>& splits = {});
 
-// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted.
-std::string CsvField(const std::string& value);
-
 }  // namespace dreamshot::dataset
 
 #endif  // DREAMSHOT_DATASET_MANIFEST_H_

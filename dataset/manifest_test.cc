@@ -1,5 +1,7 @@
 #include "dataset/manifest.h"
 
+#include "core/csv_field.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -49,8 +51,8 @@ TEST(ManifestTest, CsvQuotesFieldsThatNeedIt) {
   const std::string csv = ManifestCsv({Item()});
   EXPECT_NE(csv.find("\"films/a, b.mkv\""), std::string::npos);
   EXPECT_NE(csv.find("\"a man says \"\"hello\"\"\nand leaves\""), std::string::npos);
-  EXPECT_EQ(CsvField("plain"), "plain");
-  EXPECT_EQ(CsvField("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(core::CsvField("plain"), "plain");
+  EXPECT_EQ(core::CsvField("a\"b"), "\"a\"\"b\"");
 }
 
 }  // namespace

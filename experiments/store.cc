@@ -89,6 +89,14 @@ absl::StatusOr<std::unique_ptr<ExperimentStore>> ExperimentStore::Open(const std
   return std::unique_ptr<ExperimentStore>(new ExperimentStore(std::move(db)));
 }
 
+absl::StatusOr<Experiment> ExperimentStore::GetOrCreateExperiment(const std::string& name) {
+  absl::StatusOr<Experiment> found = GetExperimentByName(name);
+  if (found.status().code() != absl::StatusCode::kNotFound) return found;
+  absl::StatusOr<Experiment> created = CreateExperiment(name, "", {});
+  if (created.status().code() == absl::StatusCode::kAlreadyExists) return GetExperimentByName(name);  // a racer made it
+  return created;
+}
+
 absl::StatusOr<Experiment> ExperimentStore::CreateExperiment(const std::string& name,
                                                              const std::string& description,
                                                              const Tags& tags) {

@@ -43,6 +43,9 @@ class ExperimentStore {
   absl::StatusOr<Experiment> GetExperiment(int64_t id);
   absl::StatusOr<Experiment> GetExperimentByName(const std::string& name);
   absl::StatusOr<std::vector<Experiment>> ListExperiments();
+  // The experiment named `name`, created (no description, no tags) when
+  // missing; safe when several callers race to create it.
+  absl::StatusOr<Experiment> GetOrCreateExperiment(const std::string& name);
 
   // Runs.
   absl::StatusOr<Run> CreateRun(const NewRun& run);

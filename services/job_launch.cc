@@ -5,19 +5,6 @@
 
 namespace dreamshot::services {
 
-absl::StatusOr<int64_t> ExperimentId(experiments::ExperimentStore* store, const std::string& name) {
-  absl::StatusOr<experiments::Experiment> found = store->GetExperimentByName(name);
-  if (found.ok()) return found->id;
-  if (found.status().code() != absl::StatusCode::kNotFound) return found.status();
-  absl::StatusOr<experiments::Experiment> created = store->CreateExperiment(name, "", {});
-  if (created.status().code() == absl::StatusCode::kAlreadyExists) {  // a concurrent request made it
-    ASSIGN_OR_RETURN(found, store->GetExperimentByName(name));
-    return found->id;
-  }
-  if (!created.ok()) return created.status();
-  return created->id;
-}
-
 absl::StatusOr<RunPlan> PlanRun(experiments::ExperimentStore* store, const v1::RunTarget& target,
                                 const google::protobuf::Message& config, std::string kind, std::string default_name,
                                 const std::string& default_experiment, const std::string& prefix) {
@@ -34,8 +21,9 @@ absl::StatusOr<RunPlan> PlanRun(experiments::ExperimentStore* store, const v1::R
     plan.path_prefix = absl::StrCat(prefix, "/", core::NowMillis());
     return plan;
   }
-  ASSIGN_OR_RETURN(plan.experiment_id,
-                   ExperimentId(store, target.experiment().empty() ? default_experiment : target.experiment()));
+  ASSIGN_OR_RETURN(experiments::Experiment experiment,
+                   store->GetOrCreateExperiment(target.experiment().empty() ? default_experiment : target.experiment()));
+  plan.experiment_id = experiment.id;
   plan.run_name = target.run_name().empty() ? std::move(default_name) : target.run_name();
   plan.path_prefix = prefix;
   ASSIGN_OR_RETURN(plan.config, FlattenConfig(config));

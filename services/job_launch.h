@@ -42,9 +42,6 @@ struct RunPlan {
   FlattenedConfig config;
 };
 
-// The id of the experiment named `name`, created when missing.
-absl::StatusOr<int64_t> ExperimentId(experiments::ExperimentStore* store, const std::string& name);
-
 // A plan from a request's target: a new run named target.run_name (else
 // `default_name`) in target.experiment (else `default_experiment`) whose
 // params and config are `config`, or the existing target.run_id, whose

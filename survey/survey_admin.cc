@@ -10,19 +10,6 @@
 namespace dreamshot::survey {
 namespace {
 
-absl::StatusOr<int64_t> ExperimentIdFor(experiments::ExperimentStore& store, const std::string& name) {
-  absl::StatusOr<experiments::Experiment> found = store.GetExperimentByName(name);
-  if (found.ok()) return found->id;
-  if (found.status().code() != absl::StatusCode::kNotFound) return found.status();
-  absl::StatusOr<experiments::Experiment> created = store.CreateExperiment(name, "", {});
-  if (created.status().code() == absl::StatusCode::kAlreadyExists) {
-    ASSIGN_OR_RETURN(found, store.GetExperimentByName(name));
-    return found->id;
-  }
-  if (!created.ok()) return created.status();
-  return created->id;
-}
-
 absl::StatusOr<std::vector<experiments::ImagePair>> CollectPairs(experiments::ExperimentStore& store,
                                                                  const NewSurvey& request) {
   std::vector<experiments::ImagePair> pairs;
@@ -91,9 +78,9 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
     items.push_back(std::move(item));
   }
 
-  ASSIGN_OR_RETURN(int64_t experiment_id, ExperimentIdFor(store, request.experiment));
+  ASSIGN_OR_RETURN(experiments::Experiment experiment, store.GetOrCreateExperiment(request.experiment));
   experiments::NewRun run;
-  run.experiment_id = experiment_id;
+  run.experiment_id = experiment.id;
   run.name = request.name;
   run.tags = {{"dreamshot.kind", "survey"}};
   run.params = {{"pairs", std::to_string(pairs.size())},

@@ -4,22 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/csv_field.h"
 #include "core/status_macros.h"
 #include "survey/survey_config.h"
 
 namespace dreamshot::survey {
 namespace {
 
-// RFC 4180: quote fields holding a comma, quote or line break.
-std::string Field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
+using core::CsvField;
 
 }  // namespace
 
@@ -54,15 +46,15 @@ absl::StatusOr<AnswersCsv> ExportAnswersCsv(experiments::ExperimentStore& store,
                                     absl::StrCat(item.id),
                                     item.pair_id ? absl::StrCat(*item.pair_id) : "",
                                     item.attention.empty() ? "0" : "1",
-                                    Field(item.shot_type),
-                                    Field(item.prompt),
+                                    CsvField(item.shot_type),
+                                    CsvField(item.prompt),
                                     question,
                                     a.shown,
                                     shown.swapped ? "1" : "0",
                                     a.choice,
-                                    Field(system),
-                                    Field(item.label_x),
-                                    Field(item.label_y),
+                                    CsvField(system),
+                                    CsvField(item.label_x),
+                                    CsvField(item.label_y),
                                     absl::StrCat(a.elapsed_ms),
                                     absl::StrCat(a.created_ms)};
     absl::StrAppend(&out.text, absl::StrJoin(row, ","), "\n");
