@@ -201,8 +201,11 @@ absl::Status ExperimentStore::CommitDatasetSource(int64_t run_id, const DatasetS
       drop_image.reset();
     }
     const std::string columns = std::string(kItemColumns).substr(std::string("id, ").size());
+    // One "?" per column, so the list cannot drift from kItemColumns.
     std::string placeholders = "?";
-    for (int i = 1; i < 25; ++i) placeholders += ", ?";
+    for (char c : columns) {
+      if (c == ',') placeholders += ", ?";
+    }
     SQLite::Statement insert(db, absl::StrCat("INSERT INTO dataset_items (", columns, ") VALUES (", placeholders, ")"));
     for (size_t i = 0; i < items.size(); ++i) {
       const DatasetItem* item = &items[i];

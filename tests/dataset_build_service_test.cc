@@ -67,14 +67,7 @@ class DatasetBuildServiceTest : public ::testing::Test {
     return out;
   }
 
-  v1::Run GetRun(int64_t id) {
-    grpc::ClientContext context;
-    v1::GetRunRequest request;
-    request.set_run_id(id);
-    v1::Run run;
-    EXPECT_TRUE(experiments_->GetRun(&context, request, &run).ok());
-    return run;
-  }
+  v1::Run GetRun(int64_t id) { return testing::GetRun(*experiments_, id); }
 
   std::string data_dir_;
   fs::path films_;

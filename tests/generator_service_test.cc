@@ -71,14 +71,7 @@ class GeneratorServiceTest : public ::testing::Test {
     return out;
   }
 
-  v1::Run GetRun(int64_t id) {
-    grpc::ClientContext context;
-    v1::GetRunRequest request;
-    request.set_run_id(id);
-    v1::Run run;
-    EXPECT_TRUE(experiments_->GetRun(&context, request, &run).ok());
-    return run;
-  }
+  v1::Run GetRun(int64_t id) { return testing::GetRun(*experiments_, id); }
 
   std::vector<v1::ArtifactRef> Artifacts(int64_t run_id) {
     grpc::ClientContext context;

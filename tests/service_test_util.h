@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "dreamshot/v1/experiment.grpc.pb.h"
 #include "services/server.h"
 
 namespace dreamshot::testing {
@@ -45,6 +46,16 @@ inline std::shared_ptr<grpc::Channel> ChannelTo(const services::DreamshotServer&
   args.SetMaxSendMessageSize(64 << 20);
   return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server.port()),
                                    grpc::InsecureChannelCredentials(), args);
+}
+
+// The run as ExperimentService returns it (a failed call is a test failure).
+inline v1::Run GetRun(v1::ExperimentService::Stub& experiments, int64_t id) {
+  grpc::ClientContext context;
+  v1::GetRunRequest request;
+  request.set_run_id(id);
+  v1::Run run;
+  EXPECT_TRUE(experiments.GetRun(&context, request, &run).ok()) << "run " << id;
+  return run;
 }
 
 }  // namespace dreamshot::testing
