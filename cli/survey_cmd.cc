@@ -1,5 +1,5 @@
-// dreamshot survey create | open | close | status | list | export: the
-// researcher's side of a pairwise A/B survey.
+// dreamshot survey create | open | close | status | list | results | export:
+// the researcher's side of a pairwise A/B survey.
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -119,24 +119,97 @@ absl::Status List(Context& ctx) {
   return absl::OkStatus();
 }
 
+// Writes `text` to --out FILE (saying so on stderr), or to stdout.
+absl::Status WriteOutput(Context& ctx, const std::string& text, const std::string& what) {
+  const std::string out = ctx.args.GetOr("out", "");
+  if (out.empty()) {
+    ctx.out << text;
+    return absl::OkStatus();
+  }
+  std::ofstream file(out, std::ios::binary);
+  file << text;
+  file.close();
+  if (!file) return absl::InternalError(absl::StrCat("cannot write ", out));
+  std::cerr << "wrote " << what << " to " << out << "\n";
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SurveyResultsRequest> ResultsRequest(Context& ctx, const std::string& format) {
+  v1::SurveyResultsRequest request;
+  request.set_survey(ctx.args.Positional(0));
+  request.set_format(format);
+  if (auto n = ctx.args.Get("resamples")) {
+    absl::StatusOr<int64_t> value = ParseInt64(*n, "--resamples");
+    if (!value.ok()) return value.status();
+    if (*value < 1 || *value > 100000) return UsageError("--resamples must lie in [1, 100000]");
+    request.set_resamples(static_cast<int32_t>(*value));
+  }
+  if (auto n = ctx.args.Get("seed")) {
+    absl::StatusOr<int64_t> value = ParseInt64(*n, "--seed");
+    if (!value.ok()) return value.status();
+    request.set_seed(static_cast<uint64_t>(*value));
+  }
+  if (auto n = ctx.args.Get("level")) {
+    absl::StatusOr<double> value = ParseDouble(*n, "--level");
+    if (!value.ok()) return value.status();
+    if (!(*value > 0.0 && *value < 1.0)) return UsageError("--level must lie in (0, 1), e.g. 0.95");
+    request.set_level(*value);
+  }
+  if (auto n = ctx.args.Get("max-attention-failures")) {
+    absl::StatusOr<int64_t> value = ParseInt64(*n, "--max-attention-failures");
+    if (!value.ok()) return value.status();
+    if (*value < 0) return UsageError("--max-attention-failures must not be negative");
+    request.set_max_attention_failures(static_cast<int32_t>(*value));
+  }
+  request.set_finished_only(ctx.args.Has("finished-only"));
+  return request;
+}
+
+absl::Status Results(Context& ctx) {
+  const std::string format = ctx.args.GetOr("format", "markdown");
+  if (format != "markdown" && format != "html") return UsageError("--format is markdown or html");
+  absl::StatusOr<v1::SurveyResultsRequest> request = ResultsRequest(ctx, ctx.global.json ? "" : format);
+  if (!request.ok()) return request.status();
+  v1::SurveyResults response;
+  absl::Status status =
+      ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::GetSurveyResults, *request, &response);
+  if (!status.ok()) return status;
+  if (ctx.global.json) return PrintJson(response, ctx.out);
+  return WriteOutput(ctx, response.rendered(), absl::StrCat("the results (", format, ")"));
+}
+
 absl::Status Export(Context& ctx) {
+  const std::string format = ctx.args.GetOr("format", "csv");
+  if (format == "markdown" || format == "html") {
+    absl::StatusOr<v1::SurveyResultsRequest> request = ResultsRequest(ctx, format);
+    if (!request.ok()) return request.status();
+    v1::SurveyResults response;
+    absl::Status status =
+        ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::GetSurveyResults, *request, &response);
+    if (!status.ok()) return status;
+    return WriteOutput(ctx, response.rendered(), absl::StrCat("the results table (", format, ")"));
+  }
+  if (format != "csv") return UsageError("--format is csv (raw answers), markdown or html (the results table)");
   v1::ExportSurveyRequest request;
   request.set_survey(ctx.args.Positional(0));
   v1::ExportSurveyResponse response;
   absl::Status status =
       ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::ExportSurvey, request, &response);
   if (!status.ok()) return status;
-  const std::string out = ctx.args.GetOr("out", "");
-  if (out.empty()) {
-    ctx.out << response.csv();
-    return absl::OkStatus();
-  }
-  std::ofstream file(out, std::ios::binary);
-  file << response.csv();
-  file.close();
-  if (!file) return absl::InternalError(absl::StrCat("cannot write ", out));
-  std::cerr << "wrote " << response.answers() << " answers to " << out << "\n";
-  return absl::OkStatus();
+  return WriteOutput(ctx, response.csv(), absl::StrCat(response.answers(), " answers"));
+}
+
+std::vector<FlagSpec> ResultsFlags(bool results) {
+  std::vector<FlagSpec> flags = {
+      {"format", "FORMAT",
+       results ? "markdown (default) or html" : "csv (raw answers, default), markdown or html (the results table)"},
+      {"out", "FILE", "write to FILE instead of stdout"},
+      {"resamples", "N", "bootstrap replicates (default 2000)"},
+      {"seed", "N", "seed of the bootstrap (default 1)"},
+      {"level", "X", "level of every interval (default 0.95)"},
+      {"max-attention-failures", "N", "leave out participants failing more attention checks (default 0)"},
+      {"finished-only", "", "leave out participants who did not answer every pair"}};
+  return flags;
 }
 
 }  // namespace
@@ -167,11 +240,21 @@ std::vector<Command> SurveyCommands() {
       {{"survey", "status", "Participants, answers and pair coverage of a survey.", "", {survey}, {}}, Status},
       {{"survey", "list", "List surveys.", "", {}, {}}, List},
       {{"survey",
+        "results",
+        "A survey's results table: each system's share of the answers per question and shot type.",
+        "Shares come with a percentile bootstrap interval that resamples participants (their answers are "
+        "correlated) and a Wilson interval over answers; p-values of an exact two-sided sign test without "
+        "\"neither\"; Fleiss' kappa; Bradley-Terry strengths with more than two systems. Participants failing "
+        "attention checks are left out and listed. Prints Markdown (or HTML; --json for every number).",
+        {survey},
+        ResultsFlags(true)},
+       Results},
+      {{"survey",
         "export",
-        "Print or write a survey's raw answers as CSV (one row per answer).",
+        "Print or write a survey's raw answers as CSV (one row per answer), or its results table.",
         "",
         {survey},
-        {{"out", "FILE", "write to FILE instead of stdout"}}},
+        ResultsFlags(false)},
        Export},
   };
 }

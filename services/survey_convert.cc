@@ -63,4 +63,95 @@ void ToProto(const survey::SurveyProgress& p, v1::SurveyStatus* out) {
   out->set_max_shown(p.max_shown);
 }
 
+absl::StatusOr<survey::ResultsOptions> FromProto(const v1::SurveyResultsRequest& r) {
+  constexpr int kMaxResamples = 100000;
+  survey::ResultsOptions out;
+  if (r.resamples() < 0 || r.resamples() > kMaxResamples) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resamples must lie in [1, ", kMaxResamples, "] (0: the default), got ", r.resamples()));
+  }
+  if (r.resamples() > 0) out.resamples = r.resamples();
+  if (r.has_seed()) out.seed = r.seed();
+  if (!(r.level() >= 0.0 && r.level() < 1.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("level must lie in (0, 1) (0: 0.95), got ", r.level()));
+  }
+  if (r.level() > 0.0) out.level = r.level();
+  out.max_attention_failures = r.max_attention_failures();
+  out.finished_only = r.finished_only();
+  return out;
+}
+
+namespace {
+
+void ToProto(const survey::Proportion& p, v1::Interval* out) {
+  out->set_low(p.low);
+  out->set_high(p.high);
+}
+
+void ToProto(const survey::ShareEstimate& e, v1::ShareEstimate* out) {
+  out->set_count(e.count);
+  out->set_share(e.share);
+  ToProto(e.bootstrap, out->mutable_bootstrap());
+  ToProto(e.wilson, out->mutable_wilson());
+}
+
+}  // namespace
+
+void ToProto(const survey::SurveyResults& r, v1::SurveyResults* out) {
+  out->set_resamples(r.options.resamples);
+  out->set_seed(r.options.seed);
+  out->set_level(r.options.level);
+  out->set_max_attention_failures(r.options.max_attention_failures);
+  out->set_finished_only(r.options.finished_only);
+  out->set_participants_joined(r.participants_joined);
+  out->set_participants_answered(r.participants_answered);
+  out->set_participants_included(r.participants_included);
+  out->set_excluded_attention(r.excluded_attention);
+  out->set_excluded_unfinished(r.excluded_unfinished);
+  for (const survey::ShareRow& row : r.rows) {
+    v1::SurveyShareRow* o = out->add_rows();
+    o->set_question(row.question);
+    o->set_shot_type(row.shot_type);
+    o->set_system_x(row.system_x);
+    o->set_system_y(row.system_y);
+    o->set_answers(row.answers);
+    o->set_participants(row.participants);
+    ToProto(row.x, o->mutable_x());
+    ToProto(row.y, o->mutable_y());
+    ToProto(row.neither, o->mutable_neither());
+    o->set_sign_test_p(row.sign_test_p);
+    o->set_participants_prefer_x(row.participants_prefer_x);
+    o->set_participants_prefer_y(row.participants_prefer_y);
+    o->set_participant_sign_test_p(row.participant_sign_test_p);
+  }
+  for (const survey::Agreement& a : r.agreement) {
+    v1::SurveyAgreement* o = out->add_agreement();
+    o->set_question(a.question);
+    o->set_items(a.items);
+    o->set_ratings(a.ratings);
+    if (a.kappa) o->set_fleiss_kappa(*a.kappa);
+    o->set_note(a.note);
+  }
+  for (const survey::Ranking& ranking : r.rankings) {
+    v1::SurveyRanking* o = out->add_rankings();
+    o->set_question(ranking.question);
+    o->set_note(ranking.note);
+    for (const survey::SystemStrength& s : ranking.systems) {
+      v1::SystemStrength* strength = o->add_systems();
+      strength->set_system(s.system);
+      strength->set_strength(s.strength);
+      strength->set_answers(s.comparisons);
+    }
+  }
+  for (const survey::AttentionReport& a : r.attention) {
+    v1::AttentionCheckReport* o = out->add_attention();
+    o->set_participant(a.participant);
+    o->set_checks(a.checks);
+    o->set_failed(a.failed);
+    o->set_excluded(a.excluded);
+  }
+  out->set_median_seconds_per_pair(r.median_seconds_per_pair);
+  out->set_timed_pairs(r.timed_pairs);
+}
+
 }  // namespace dreamshot::services

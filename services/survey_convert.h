@@ -2,8 +2,10 @@
 #ifndef DREAMSHOT_SERVICES_SURVEY_CONVERT_H_
 #define DREAMSHOT_SERVICES_SURVEY_CONVERT_H_
 
+#include "absl/status/statusor.h"
 #include "dreamshot/v1/survey.pb.h"
 #include "experiments/types.h"
+#include "survey/results.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_config.h"
 
@@ -16,6 +18,11 @@ void ToProto(const survey::SurveyConfig& config, v1::SurveyConfig* out);
 // does not parse: a hand-edited store must not break listing).
 void ToProto(const experiments::Survey& survey, v1::Survey* out);
 void ToProto(const survey::SurveyProgress& progress, v1::SurveyStatus* out);
+// Unset fields take ResultsOptions' defaults; INVALID_ARGUMENT for
+// resamples outside [0, 100000] (a request must not buy minutes of CPU) or a
+// level outside [0, 1).
+absl::StatusOr<survey::ResultsOptions> FromProto(const v1::SurveyResultsRequest& request);
+void ToProto(const survey::SurveyResults& results, v1::SurveyResults* out);
 
 }  // namespace dreamshot::services
 

@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "services/survey_convert.h"
+#include "survey/results.h"
+#include "survey/results_format.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_export.h"
 
@@ -80,6 +82,28 @@ ServerUnaryReactor* SurveyServiceImpl::ExportSurvey(CallbackServerContext* conte
     ASSIGN_OR_RETURN(survey::AnswersCsv csv, survey::ExportAnswersCsv(*store_, found.id));
     response->set_csv(std::move(csv.text));
     response->set_answers(csv.rows);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* SurveyServiceImpl::GetSurveyResults(CallbackServerContext* context,
+                                                        const v1::SurveyResultsRequest* request,
+                                                        v1::SurveyResults* response) {
+  return Unary(context, *guard_, [&]() -> absl::Status {
+    const std::string& format = request->format();
+    if (!format.empty() && format != "markdown" && format != "html") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("format must be \"markdown\" or \"html\" (or empty), got \"", format, "\""));
+    }
+    ASSIGN_OR_RETURN(survey::ResultsOptions options, FromProto(*request));
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
+    ASSIGN_OR_RETURN(survey::ResultsInput input, survey::LoadResultsInput(*store_, found.id));
+    ASSIGN_OR_RETURN(survey::SurveyResults results, survey::ComputeResults(input, options));
+    ToProto(found, response->mutable_survey());
+    ToProto(results, response);
+    const survey::ResultsHeading heading{found.name, found.status};
+    if (format == "markdown") response->set_rendered(survey::ResultsMarkdown(heading, results));
+    if (format == "html") response->set_rendered(survey::ResultsHtml(heading, results));
     return absl::OkStatus();
   });
 }

@@ -26,6 +26,9 @@ class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
                                         v1::ListSurveysResponse* response) override;
   grpc::ServerUnaryReactor* ExportSurvey(grpc::CallbackServerContext* context, const v1::ExportSurveyRequest* request,
                                          v1::ExportSurveyResponse* response) override;
+  grpc::ServerUnaryReactor* GetSurveyResults(grpc::CallbackServerContext* context,
+                                             const v1::SurveyResultsRequest* request,
+                                             v1::SurveyResults* response) override;
 
  private:
   experiments::ExperimentStore* store_;

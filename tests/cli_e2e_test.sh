@@ -391,6 +391,31 @@ run 0 ds pairs --model "$TINY" --a-label base --b-label other --prompt "Long Sho
 contains "$OUT" "pair 1  seed 5  long" "pairs prints the pair with its shot type"
 contains "$OUT" "other: seed 5" "pairs prints side b"
 ok "pairs stores an A/B pair"
+PAIRS_RUN="$(sed -n 's/^run \([0-9]*\): .*pair.*$/\1/p' <<<"$OUT" | head -1)"
+[[ "$PAIRS_RUN" =~ ^[0-9]+$ ]] || fail "pairs printed no run id: $OUT"
+
+# --- survey (admin side; the participant side is e2e/survey_browser_test) ----
+run 0 ds survey create e2e-survey --pairs-run "$PAIRS_RUN" --pairs-per-participant 1 --title "E2E <shots>"
+contains "$OUT" "e2e-survey  (draft" "survey create makes a draft"
+run 0 ds survey open e2e-survey
+contains "$OUT" "(open" "survey open"
+run 0 ds survey results e2e-survey --resamples 100
+contains "$OUT" "# Survey results: e2e-survey (open)" "survey results heading"
+contains "$OUT" "## base vs other" "survey results: one table per pair of systems"
+contains "$OUT" "| preference | all | 0 | 0 |" "survey results before any answer"
+run 0 ds --json survey results e2e-survey
+expect_json "d['rows'][0]['system_y']" "other" "survey results --json"
+run 0 ds survey export e2e-survey --format html --out "$TMP/results.html"
+grep -q "<th>base</th>" "$TMP/results.html" || fail "survey export --format html wrote no table"
+run 0 ds survey export e2e-survey
+contains "$OUT" "participant,position,item,pair" "survey export: CSV header"
+run 2 ds survey results e2e-survey --format pdf
+contains "$ERR" "--format is markdown or html" "survey results --format pdf"
+run 2 ds survey results e2e-survey --level 2
+contains "$ERR" "--level must lie in (0, 1)" "survey results --level 2"
+run 3 ds survey results no-such-survey
+contains "$ERR" "NOT_FOUND" "survey results of an unknown survey"
+ok "survey create, open, results and export"
 
 run 2 ds generate "x" --model "$TINY" --scheduler plms
 contains "$ERR" 'unknown scheduler "plms"' "unknown scheduler"
