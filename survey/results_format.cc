@@ -89,11 +89,19 @@ std::vector<Block> Layout(const ResultsHeading& heading, const SurveyResults& r)
   }
 
   doc.push_back({Block::kHeading, "Attention checks", {}, {}});
+  int64_t failing = 0;
+  for (const AttentionReport& a : r.attention) failing += a.failed > 0;
   if (r.attention.empty()) {
     paragraph("No attention checks were answered.");
   } else {
+    paragraph(absl::StrCat(static_cast<int64_t>(r.attention.size()) - failing, " of ", r.attention.size(),
+                           " participants who met a check passed every one",
+                           failing > 0 ? "; those who failed one:" : "."));
+  }
+  if (failing > 0) {
     doc.push_back({Block::kTable, "", {"Participant", "Checks", "Failed", "Excluded"}, {}});
     for (const AttentionReport& a : r.attention) {
+      if (a.failed == 0) continue;
       doc.back().rows.push_back(
           {absl::StrCat(a.participant), absl::StrCat(a.checks), absl::StrCat(a.failed), a.excluded ? "yes" : "no"});
     }

@@ -228,6 +228,9 @@ TEST(ResultsFormatTest, MarkdownTable) {
   EXPECT_THAT(md, HasSubstr("| preference | 3 | 8 | -0.464 |"));
   EXPECT_THAT(md, HasSubstr("1 excluded for failing more than 0 attention check(s)"));
   EXPECT_THAT(md, HasSubstr("Median time per pair: 4.5 s over 8 pairs."));
+  EXPECT_THAT(md, HasSubstr("1 of 2 participants who met a check passed every one; those who failed one:"));
+  EXPECT_THAT(md, HasSubstr("| 3 | 1 | 1 | yes |"));
+  EXPECT_THAT(md, ::testing::Not(HasSubstr("| 2 | 1 | 0 | no |")));
 }
 
 TEST(ResultsFormatTest, LabelsAreEscaped) {

@@ -2,19 +2,23 @@
 # Starts dreamshotd on the default data directory (./dreamshot-data, or
 # $DREAMSHOT_DATA), generates an image through it from a tiny random-weight
 # model (written on first use), logs a demo run like a short LoRA fine-tune
-# would, prints it back, and stops the server. Assumes the binaries are built.
+# would, prints it back, runs a small A/B survey with simulated participants
+# and prints its results table, and stops the server. Assumes the binaries
+# are built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bazel-bin
 data=${DREAMSHOT_DATA:-$PWD/dreamshot-data}
 mkdir -p "$data"
 port_file=$(mktemp)
-rm -f "$port_file"
+survey_port_file=$(mktemp)
+rm -f "$port_file" "$survey_port_file"
 
-"$bin/services/dreamshotd" --listen=127.0.0.1:0 --survey_listen=127.0.0.1:0 --port_file="$port_file" --data_dir="$data" \
+"$bin/services/dreamshotd" --listen=127.0.0.1:0 --survey_listen=127.0.0.1:0 --port_file="$port_file" \
+  --survey_port_file="$survey_port_file" --data_dir="$data" \
   2> "$data/dreamshotd.log" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$port_file"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$port_file" "$survey_port_file"' EXIT
 for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
 [ -s "$port_file" ] || { echo "dreamshotd did not start; see $data/dreamshotd.log" >&2; exit 1; }
 export DREAMSHOT_SERVER=127.0.0.1:$(cat "$port_file")
@@ -70,3 +74,29 @@ ds runs list --experiment quickstart --order-by "metrics.dino desc"
 echo
 echo "== dreamshot metrics history $run loss --max-points 8"
 ds metrics history "$run" loss --max-points 8
+echo
+
+# A pairwise A/B survey over pairs of the tiny model and a second one (seed 1)
+# standing in for base vs fine-tuned; simulated participants answer through
+# the participant API exactly as the page does (docs/survey.md).
+tiny_b="$data/models/tiny-sd-seed1"
+[ -e "$tiny_b/model_index.json" ] || ds init-tiny-model "$tiny_b" --seed 1 >/dev/null
+prompts=$(mktemp)
+printf '%s\n' "Close Shot, a lighthouse keeper" "Close Shot, a fisherman mending a net" \
+  "Medium Shot, two sailors on a pier" "Medium Shot, a woman reading a letter" \
+  "Long Shot, a harbour at dawn" "Long Shot, a ship leaving port" > "$prompts"
+echo "== dreamshot pairs --prompts (6 prompts, base vs finetuned)"
+pairs_run=$(ds pairs --model "$tiny" --b-model "$tiny_b" --a-label base --b-label finetuned --prompts "$prompts" \
+  --seed 7 --width 64 --height 64 --steps 8 --experiment quickstart-survey | sed -n 's/^run \([0-9]*\): .*/\1/p')
+rm -f "$prompts"
+survey="quickstart-$seed"
+ds survey create "$survey" --pairs-run "$pairs_run" --pairs-per-participant 6 --attention-checks 1 --seed "$seed"
+ds survey open "$survey" >/dev/null
+survey_url="http://127.0.0.1:$(cat "$survey_port_file")"
+echo "== participant page: $survey_url/s/$survey — 12 simulated participants answer (one careless)"
+python3 tools/survey_simulate.py --url "$survey_url" --survey "$survey" --participants 12 --careless 1 \
+  --seed "$seed"
+ds survey close "$survey" >/dev/null
+echo
+echo "== dreamshot survey results $survey"
+ds survey results "$survey"
