@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages DreamShot builds and runs with; installs
-# nothing when everything is present (safe to run before every build).
+# Installs the Debian 12 packages DreamShot builds and runs with, and the
+# browser test's npm packages (e2e/node_modules); installs nothing when
+# everything is present (safe to run before every build).
 set -euo pipefail
 
 packages=(
@@ -23,7 +24,15 @@ packages=(
   libcpp-httplib-dev libbrotli-dev
   # fuzzing with libFuzzer (tools/fuzz_safetensors.sh)
   clang libclang-rt-14-dev
+  # browser test (//e2e:survey_browser_test): headless Chromium, driven by
+  # playwright-core from npm (pinned in e2e/package-lock.json to a release
+  # that runs on Debian 12's Node 18); a named font, so layout checks and
+  # screenshots do not depend on whichever font happens to be there
+  chromium nodejs fonts-dejavu-core
 )
+# A NodeSource nodejs bundles npm and conflicts with Debian's npm package:
+# ask for the package only when there is no npm at all.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,15 +40,22 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}" >&2
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
-  sudo="sudo"
+# The browser test's node_modules, again when the lock file changed since
+# (npm ci recreates the folder; the touch marks when).
+e2e="$(cd "$(dirname "$0")/../e2e" && pwd)"
+if [ ! -f "$e2e/node_modules/playwright-core/package.json" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules" ]; then
+  echo "setup: npm ci in e2e/" >&2
+  (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$e2e/node_modules"
 fi
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
