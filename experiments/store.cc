@@ -333,7 +333,10 @@ absl::StatusOr<int64_t> ExperimentStore::FailInterruptedRuns(const std::string& 
     SQLite::Statement update(db,
                              "UPDATE runs SET status = 'failed', end_ms = ?, "
                              "notes = CASE WHEN notes = '' THEN ? ELSE notes || char(10) || ? END "
-                             "WHERE status IN ('queued', 'running')");
+                             "WHERE status IN ('queued', 'running') "
+                             // A survey's run lives as long as the survey is
+                             // open, across restarts: no process runs it.
+                             "AND id NOT IN (SELECT run_id FROM surveys)");
     update.bind(1, core::NowMillis());
     update.bind(2, reason);
     update.bind(3, reason);

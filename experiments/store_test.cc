@@ -237,6 +237,38 @@ TEST_F(StoreTest, FailInterruptedRunsMarksOnlyActiveRuns) {
   EXPECT_EQ(store_->GetRun(done.id)->status, RunStatus::kFinished);
 }
 
+TEST_F(StoreTest, FailInterruptedRunsLeavesSurveyRunsAlone) {
+  // A survey stays open for days across server restarts; its run is not
+  // work a dead process left behind.
+  experiments::Run survey_run = NewRunWith({});
+  experiments::Run job = NewRunWith({});
+  Survey survey;
+  survey.run_id = survey_run.id;
+  survey.name = "restart-proof";
+  ArtifactBlobs blobs(TempPath("blobs"));
+  auto blob = blobs.PutBytes("png");
+  ASSERT_TRUE(blob.ok());
+  int64_t ids[2];
+  for (int side = 0; side < 2; ++side) {
+    Artifact a{0, job.id, "image", side ? "b.png" : "a.png", blob->sha256, blob->size_bytes, 0, blob->uri};
+    auto stored = store_->AddArtifact(a);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    ids[side] = stored->id;
+  }
+  SurveyItem item;
+  item.label_x = "base";
+  item.label_y = "lora";
+  item.artifact_x = ids[0];
+  item.artifact_y = ids[1];
+  auto created = store_->CreateSurvey(survey, {item});
+  ASSERT_TRUE(created.ok()) << created.status();
+  auto n = store_->FailInterruptedRuns("server died");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(store_->GetRun(survey_run.id)->status, RunStatus::kRunning);
+  EXPECT_EQ(store_->GetRun(job.id)->status, RunStatus::kFailed);
+}
+
 TEST_F(StoreTest, ArtifactsAreContentAddressedAndUniquePerPath) {
   experiments::Run run = NewRunWith({});
   ArtifactBlobs blobs(TempPath("blobs"));
@@ -316,13 +348,15 @@ TEST_F(StoreTest, DatasetPoolsCommitPerSourceLabelAndSplit) {
     if (!kept) d.drop_reasons_json = R"([{"filter":"blur","detail":"variance of Laplacian 12 < 60"}])";
     return d;
   };
-  ASSERT_TRUE(store_->CommitDatasetSource(run.id, {"a.mkv", "done", "", 3, 300, 0},
-                                          {shot("a.mkv", 0, true), shot("a.mkv", 1, false), shot("a.mkv", 2, true)})
+  ASSERT_TRUE(store_
+                  ->CommitDatasetSource(run.id, {"a.mkv", "done", "", 3, 300, 0},
+                                        {shot("a.mkv", 0, true), shot("a.mkv", 1, false), shot("a.mkv", 2, true)})
                   .ok());
   ASSERT_TRUE(store_->CommitDatasetSource(run.id, {"broken.avi", "failed", "cannot decode", 0, 0, 0}, {}).ok());
   // A resumed build that redoes a source replaces its items.
-  ASSERT_TRUE(store_->CommitDatasetSource(run.id, {"a.mkv", "done", "", 3, 300, 0},
-                                          {shot("a.mkv", 0, true), shot("a.mkv", 1, false), shot("a.mkv", 2, true)})
+  ASSERT_TRUE(store_
+                  ->CommitDatasetSource(run.id, {"a.mkv", "done", "", 3, 300, 0},
+                                        {shot("a.mkv", 0, true), shot("a.mkv", 1, false), shot("a.mkv", 2, true)})
                   .ok());
   auto items = store_->ListDatasetItems(run.id);
   ASSERT_TRUE(items.ok()) << items.status();
@@ -337,11 +371,13 @@ TEST_F(StoreTest, DatasetPoolsCommitPerSourceLabelAndSplit) {
   EXPECT_EQ((*sources)[1].detail, "cannot decode");
 
   const int64_t first = (*items)[0].id, third = (*items)[2].id;
-  ASSERT_TRUE(store_->SetDatasetLabels(run.id, {{first, "close", "CS", 0.8, "faces", "face 0.31 of frame height"}}).ok());
+  ASSERT_TRUE(
+      store_->SetDatasetLabels(run.id, {{first, "close", "CS", 0.8, "faces", "face 0.31 of frame height"}}).ok());
   // All or nothing: an unknown item changes nothing.
-  EXPECT_EQ(store_->SetDatasetLabels(run.id, {{third, "long", "LS", 0.5, "people", ""}, {999999, "long", "", 0, "", ""}})
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      store_->SetDatasetLabels(run.id, {{third, "long", "LS", 0.5, "people", ""}, {999999, "long", "", 0, "", ""}})
+          .code(),
+      absl::StatusCode::kNotFound);
   ASSERT_TRUE(store_->SetDatasetCaptions(run.id, {{first, "a man looks at the sea", "captions.jsonl"}}).ok());
   items = store_->ListDatasetItems(run.id);
   EXPECT_EQ((*items)[0].scale, "close");
@@ -353,8 +389,7 @@ TEST_F(StoreTest, DatasetPoolsCommitPerSourceLabelAndSplit) {
   // Together or not at all: "eval" is not created when "train/close" exists.
   EXPECT_EQ(store_->CreateDatasetSplits(run.id, {{"eval", {third}}, {"train/close", {first}}}).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->CreateDatasetSplits(run.id, {{"eval", {first, first}}}).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->CreateDatasetSplits(run.id, {{"eval", {first, first}}}).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->GetDatasetSplit(run.id, "train/close").value(), (std::vector<int64_t>{third, first}));
   EXPECT_EQ(store_->GetDatasetSplit(run.id, "eval").status().code(), absl::StatusCode::kNotFound);
   auto splits = store_->ListDatasetSplits(run.id);
