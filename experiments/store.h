@@ -31,6 +31,18 @@ struct LogMetricsResult {
   bool duplicate_request = false;
 };
 
+// A participant of a survey as its page sees it, read in one snapshot.
+struct SurveyParticipantSnapshot {
+  struct Assigned {
+    SurveyAssignment assignment;
+    SurveyItem item;
+    int answered = 0;  // questions of the item answered so far
+  };
+  SurveyParticipant participant;
+  Survey survey;
+  std::vector<Assigned> assigned;  // by position
+};
+
 class ExperimentStore {
  public:
   static absl::StatusOr<std::unique_ptr<ExperimentStore>> Open(const std::string& path);
@@ -162,6 +174,11 @@ class ExperimentStore {
   absl::StatusOr<std::vector<SurveyAnswer>> ListSurveyAnswers(int64_t survey_id);
   // Item id → questions answered, of one participant.
   absl::StatusOr<std::map<int64_t, int>> AnsweredItems(int64_t participant_id);
+  // Everything a participant's page needs, for the participant with this
+  // token hash: one read transaction, two queries, and only the items
+  // assigned to it (never the survey's whole pool). Every request of the
+  // participant API reads this. NOT_FOUND for an unknown hash.
+  absl::StatusOr<SurveyParticipantSnapshot> GetSurveyParticipantSnapshot(const std::string& token_hash);
 
   // Search (filter syntax in experiments/filter.h), paginated.
   absl::StatusOr<RunPage> SearchRuns(const RunQuery& query);

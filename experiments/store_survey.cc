@@ -15,6 +15,13 @@ namespace {
 constexpr char kSurveyColumns[] = "id, run_id, name, status, config, created_ms, opened_ms, closed_ms";
 constexpr char kItemColumns[] =
     "id, survey_id, pair_id, attention, prompt, shot_type, label_x, label_y, artifact_x, artifact_y";
+constexpr char kItemColumnsOfI[] =
+    "i.id, i.survey_id, i.pair_id, i.attention, i.prompt, i.shot_type, i.label_x, i.label_y, i.artifact_x, "
+    "i.artifact_y";
+constexpr char kSurveyColumnsOfS[] =
+    "s.id, s.run_id, s.name, s.status, s.config, s.created_ms, s.opened_ms, s.closed_ms";
+constexpr char kParticipantColumnsOfP[] =
+    "p.id, p.survey_id, p.seq, p.token_hash, p.created_ms, p.consented_ms, p.finished_ms";
 constexpr char kParticipantColumns[] = "id, survey_id, seq, token_hash, created_ms, consented_ms, finished_ms";
 constexpr char kAnswerColumns[] =
     "a.id, a.participant_id, a.item_id, a.question, a.shown, a.choice, a.idempotency_key, a.elapsed_ms, "
@@ -25,43 +32,44 @@ std::optional<int64_t> OptionalInt(SQLite::Statement& q, int column) {
   return q.getColumn(column).getInt64();
 }
 
-Survey ReadSurvey(SQLite::Statement& q) {
+// The Read* functions read their columns from `c` on.
+Survey ReadSurvey(SQLite::Statement& q, int c = 0) {
   Survey s;
-  s.id = q.getColumn(0).getInt64();
-  s.run_id = q.getColumn(1).getInt64();
-  s.name = q.getColumn(2).getString();
-  s.status = q.getColumn(3).getString();
-  s.config_json = q.getColumn(4).getString();
-  s.created_ms = q.getColumn(5).getInt64();
-  s.opened_ms = OptionalInt(q, 6);
-  s.closed_ms = OptionalInt(q, 7);
+  s.id = q.getColumn(c).getInt64();
+  s.run_id = q.getColumn(c + 1).getInt64();
+  s.name = q.getColumn(c + 2).getString();
+  s.status = q.getColumn(c + 3).getString();
+  s.config_json = q.getColumn(c + 4).getString();
+  s.created_ms = q.getColumn(c + 5).getInt64();
+  s.opened_ms = OptionalInt(q, c + 6);
+  s.closed_ms = OptionalInt(q, c + 7);
   return s;
 }
 
-SurveyItem ReadItem(SQLite::Statement& q) {
+SurveyItem ReadItem(SQLite::Statement& q, int c = 0) {
   SurveyItem i;
-  i.id = q.getColumn(0).getInt64();
-  i.survey_id = q.getColumn(1).getInt64();
-  i.pair_id = OptionalInt(q, 2);
-  i.attention = q.getColumn(3).getString();
-  i.prompt = q.getColumn(4).getString();
-  i.shot_type = q.getColumn(5).getString();
-  i.label_x = q.getColumn(6).getString();
-  i.label_y = q.getColumn(7).getString();
-  i.artifact_x = q.getColumn(8).getInt64();
-  i.artifact_y = q.getColumn(9).getInt64();
+  i.id = q.getColumn(c).getInt64();
+  i.survey_id = q.getColumn(c + 1).getInt64();
+  i.pair_id = OptionalInt(q, c + 2);
+  i.attention = q.getColumn(c + 3).getString();
+  i.prompt = q.getColumn(c + 4).getString();
+  i.shot_type = q.getColumn(c + 5).getString();
+  i.label_x = q.getColumn(c + 6).getString();
+  i.label_y = q.getColumn(c + 7).getString();
+  i.artifact_x = q.getColumn(c + 8).getInt64();
+  i.artifact_y = q.getColumn(c + 9).getInt64();
   return i;
 }
 
-SurveyParticipant ReadParticipant(SQLite::Statement& q) {
+SurveyParticipant ReadParticipant(SQLite::Statement& q, int c = 0) {
   SurveyParticipant p;
-  p.id = q.getColumn(0).getInt64();
-  p.survey_id = q.getColumn(1).getInt64();
-  p.seq = q.getColumn(2).getInt64();
-  p.token_hash = q.getColumn(3).getString();
-  p.created_ms = q.getColumn(4).getInt64();
-  p.consented_ms = OptionalInt(q, 5);
-  p.finished_ms = OptionalInt(q, 6);
+  p.id = q.getColumn(c).getInt64();
+  p.survey_id = q.getColumn(c + 1).getInt64();
+  p.seq = q.getColumn(c + 2).getInt64();
+  p.token_hash = q.getColumn(c + 3).getString();
+  p.created_ms = q.getColumn(c + 4).getInt64();
+  p.consented_ms = OptionalInt(q, c + 5);
+  p.finished_ms = OptionalInt(q, c + 6);
   return p;
 }
 
@@ -455,6 +463,37 @@ absl::StatusOr<std::map<int64_t, int>> ExperimentStore::AnsweredItems(int64_t pa
     SQLite::Statement q(db, "SELECT item_id, COUNT(*) FROM survey_answers WHERE participant_id = ? GROUP BY item_id");
     q.bind(1, participant_id);
     while (q.executeStep()) out[q.getColumn(0).getInt64()] = q.getColumn(1).getInt();
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<SurveyParticipantSnapshot> ExperimentStore::GetSurveyParticipantSnapshot(const std::string& token_hash) {
+  SurveyParticipantSnapshot out;
+  RETURN_IF_ERROR(db_->Read("survey participant snapshot", [&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement who(db, absl::StrCat("SELECT ", kParticipantColumnsOfP, ", ", kSurveyColumnsOfS,
+                                           " FROM survey_participants p JOIN surveys s ON s.id = p.survey_id WHERE "
+                                           "p.token_hash = ?"));
+    who.bind(1, token_hash);
+    if (!who.executeStep()) return absl::NotFoundError("unknown participant token");
+    out.participant = ReadParticipant(who);
+    out.survey = ReadSurvey(who, 7);
+    // The assigned items in order, each with its answer count (through the
+    // answers' (participant_id, item_id, question) index).
+    SQLite::Statement assigned(
+        db, absl::StrCat("SELECT a.position, a.swapped, (SELECT COUNT(*) FROM survey_answers x WHERE "
+                         "x.participant_id = a.participant_id AND x.item_id = a.item_id), ",
+                         kItemColumnsOfI,
+                         " FROM survey_assignments a JOIN survey_items i ON i.id = a.item_id WHERE a.participant_id "
+                         "= ? ORDER BY a.position"));
+    assigned.bind(1, out.participant.id);
+    while (assigned.executeStep()) {
+      SurveyParticipantSnapshot::Assigned a;
+      a.item = ReadItem(assigned, 3);
+      a.assignment = {assigned.getColumn(0).getInt64(), a.item.id, assigned.getColumn(1).getInt() != 0};
+      a.answered = assigned.getColumn(2).getInt();
+      out.assigned.push_back(std::move(a));
+    }
     return absl::OkStatus();
   }));
   return out;

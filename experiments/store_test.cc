@@ -333,6 +333,65 @@ TEST_F(StoreTest, ImagePairsLinkTwoArtifactsOfTheirRun) {
   EXPECT_TRUE(store_->ListImagePairs(other.id)->empty());
 }
 
+TEST_F(StoreTest, SurveyParticipantSnapshotHoldsOnlyTheAssignedItems) {
+  experiments::Run pairs = NewRunWith({});
+  std::vector<SurveyItem> items(5);
+  for (int i = 0; i < 5; ++i) {
+    for (int side = 0; side < 2; ++side) {
+      Artifact a{0, pairs.id, "image",    std::to_string(i) + (side ? "b.png" : "a.png"), std::string(64, 'a'),
+                 1, 0,        "file:///x"};
+      (side ? items[i].artifact_y : items[i].artifact_x) = store_->AddArtifact(a)->id;
+    }
+    items[i].prompt = "prompt " + std::to_string(i);
+    items[i].shot_type = i % 2 ? "close" : "long";
+    items[i].label_x = "base";
+    items[i].label_y = "lora";
+  }
+  Survey definition;
+  definition.run_id = NewRunWith({}).id;
+  definition.name = "snap";
+  auto survey = store_->CreateSurvey(definition, items);
+  ASSERT_TRUE(survey.ok()) << survey.status();
+  ASSERT_TRUE(store_->SetSurveyStatus(survey->id, "open").ok());
+  auto stored = store_->ListSurveyItems(survey->id);
+  ASSERT_EQ(stored->size(), 5u);
+  auto join = [&](const std::string& hash, std::vector<SurveyAssignment> assignments) {
+    return store_->AddSurveyParticipant(survey->id, hash, [&](int64_t, const std::map<int64_t, int64_t>&) {
+      return absl::StatusOr<std::vector<SurveyAssignment>>(assignments);
+    });
+  };
+  const int64_t third = (*stored)[3].id, first = (*stored)[1].id;
+  auto p = join("hash-1", {{0, third, true}, {1, first, false}});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(join("hash-2", {{0, (*stored)[0].id, false}}).ok());
+  SurveyAnswer answer;
+  answer.item_id = first;
+  answer.shown = "A";
+  answer.choice = "x";
+  answer.idempotency_key = "k";
+  std::vector<SurveyAnswer> answers = {answer, answer};
+  answers[1].question = 1;
+  ASSERT_TRUE(store_->RecordSurveyAnswers(p->id, answers).ok());
+
+  auto snapshot = store_->GetSurveyParticipantSnapshot("hash-1");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ(snapshot->participant.id, p->id);
+  EXPECT_EQ(snapshot->survey.name, "snap");
+  EXPECT_EQ(snapshot->survey.status, "open");
+  ASSERT_EQ(snapshot->assigned.size(), 2u) << "the participant's items, not the survey's five";
+  EXPECT_EQ(snapshot->assigned[0].assignment.position, 0);
+  EXPECT_EQ(snapshot->assigned[0].assignment.item_id, third);
+  EXPECT_TRUE(snapshot->assigned[0].assignment.swapped);
+  EXPECT_EQ(snapshot->assigned[0].item.prompt, "prompt 3");
+  EXPECT_EQ(snapshot->assigned[0].item.artifact_y, items[3].artifact_y);
+  EXPECT_EQ(snapshot->assigned[0].answered, 0);
+  EXPECT_EQ(snapshot->assigned[1].item.id, first);
+  EXPECT_EQ(snapshot->assigned[1].item.shot_type, "close");
+  EXPECT_FALSE(snapshot->assigned[1].assignment.swapped);
+  EXPECT_EQ(snapshot->assigned[1].answered, 2);
+  EXPECT_EQ(store_->GetSurveyParticipantSnapshot("nobody").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(StoreTest, DatasetPoolsCommitPerSourceLabelAndSplit) {
   experiments::Run run = NewRunWith({});
   auto shot = [](const std::string& source, int64_t index, bool kept) {

@@ -81,7 +81,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   }
   if (!options.survey_listen.empty()) {
     const size_t colon = options.survey_listen.rfind(':');
-    SurveyWebOptions web;
+    SurveyWebOptions web = options.survey_web;
     web.host = options.survey_listen.substr(0, colon);
     if (colon == std::string::npos || !absl::SimpleAtoi(options.survey_listen.substr(colon + 1), &web.port) ||
         web.port < 0 || web.port > 65535) {

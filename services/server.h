@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/survey_web.h"
 
 namespace grpc {
 class Server;
@@ -34,7 +35,6 @@ class ExperimentServiceImpl;
 class GeneratorServiceImpl;
 class RpcGuard;
 class SurveyServiceImpl;
-class SurveyWebServer;
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:50051";  // port 0 picks a free port
@@ -49,6 +49,10 @@ struct ServerOptions {
   // The survey's participant pages (HTTP), "host:port" (port 0: any free
   // port); empty: not served.
   std::string survey_listen;
+  // The survey pages' limits and threads (host and port come from
+  // survey_listen). The defaults protect a public server; a loopback load
+  // test turns the per-address rate limits up.
+  SurveyWebOptions survey_web;
 };
 
 class DreamshotServer {

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <fstream>
 #include <sstream>
@@ -141,6 +142,15 @@ absl::StatusOr<std::unique_ptr<SurveyWebServer>> SurveyWebServer::Start(experime
   server->joins_ = std::make_unique<RateLimiter>(options.joins_per_minute / 60.0, options.joins_per_minute);
   const int threads = options.threads;
   server->http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server->http_->set_tcp_nodelay(options.tcp_nodelay);
+  server->http_->set_keep_alive_max_count(options.keep_alive_max_count);
+  server->http_->set_keep_alive_timeout(options.keep_alive_timeout_s);
+  // Only the listening socket goes through socket_options (accepted ones
+  // inherit TCP_NODELAY from it): remember it to raise its backlog below.
+  server->http_->set_socket_options([fd = &server->listen_fd_](socket_t sock) {
+    httplib::default_socket_options(sock);
+    *fd = sock;
+  });
   server->http_->set_payload_max_length(options.max_body_bytes);
   server->http_->set_read_timeout(10, 0);
   server->http_->set_write_timeout(10, 0);
@@ -153,6 +163,11 @@ absl::StatusOr<std::unique_ptr<SurveyWebServer>> SurveyWebServer::Start(experime
   if (server->port_ <= 0) {
     return absl::UnavailableError(
         absl::StrCat("survey pages cannot listen on ", options.host, ":", options.port, " (address in use?)"));
+  }
+  // cpp-httplib's listen() used the backlog compiled into Debian's library
+  // (5); listening again on the same socket only changes the backlog.
+  if (server->listen_fd_ >= 0 && options.listen_backlog > 0) {
+    (void)::listen(server->listen_fd_, options.listen_backlog);
   }
   server->thread_ = std::thread([http = server->http_.get()] { http->listen_after_bind(); });
   return server;
@@ -309,12 +324,10 @@ void SurveyWebServer::Routes() {
     submission.elapsed_ms = request.elapsed_ms();
     absl::StatusOr<bool> replayed = survey::SubmitAnswers(store, *session, submission);
     if (!replayed.ok()) return SetError(res, replayed.status());
-    absl::StatusOr<survey::Session> after = SessionOf(store, req, name);
-    if (!after.ok()) return SetError(res, after.status());
     v1::AnswerResponse out;
     out.set_replayed(*replayed);
-    out.set_next_position(after->next_position);
-    out.set_finished(after->finished());
+    out.set_next_position(session->next_position);  // updated by SubmitAnswers: no second read
+    out.set_finished(session->finished());
     SetJson(res, out);
   });
 }

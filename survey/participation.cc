@@ -63,30 +63,39 @@ absl::StatusOr<JoinResult> JoinSurvey(experiments::ExperimentStore& store, int64
 
 absl::StatusOr<Session> LoadSession(experiments::ExperimentStore& store, const std::string& token) {
   if (!WellFormedToken(token)) return absl::UnauthenticatedError("malformed participant token");
-  absl::StatusOr<experiments::SurveyParticipant> participant = store.FindSurveyParticipant(TokenHash(token));
-  if (participant.status().code() == absl::StatusCode::kNotFound) {
+  // Every participant request comes through here: one read transaction
+  // with the participant's own items only, not the survey's whole pool.
+  absl::StatusOr<experiments::SurveyParticipantSnapshot> snapshot =
+      store.GetSurveyParticipantSnapshot(TokenHash(token));
+  if (snapshot.status().code() == absl::StatusCode::kNotFound) {
     return absl::UnauthenticatedError("unknown participant token");
   }
-  if (!participant.ok()) return participant.status();
+  if (!snapshot.ok()) return snapshot.status();
   Session s;
-  s.participant = *participant;
-  ASSIGN_OR_RETURN(s.survey, store.GetSurvey(s.participant.survey_id));
+  s.participant = std::move(snapshot->participant);
+  s.survey = std::move(snapshot->survey);
   if (s.survey.status != "open") {
     return absl::FailedPreconditionError(absl::StrCat("survey '", s.survey.name, "' is ", s.survey.status));
   }
   ASSIGN_OR_RETURN(s.config, SurveyConfigFromJson(s.survey.config_json));
-  ASSIGN_OR_RETURN(s.assignments, store.ListSurveyAssignments(s.participant.id));
-  ASSIGN_OR_RETURN(std::vector<experiments::SurveyItem> items, store.ListSurveyItems(s.survey.id));
-  for (auto& item : items) s.items[item.id] = std::move(item);
-  ASSIGN_OR_RETURN(s.answered, store.AnsweredItems(s.participant.id));
-  s.next_position = static_cast<int64_t>(s.assignments.size());
-  for (const auto& a : s.assignments) {
-    if (!s.answered.count(a.item_id)) {
-      s.next_position = a.position;
+  s.assignments.reserve(snapshot->assigned.size());
+  for (auto& a : snapshot->assigned) {
+    s.assignments.push_back(a.assignment);
+    if (a.answered > 0) s.answered[a.item.id] = a.answered;
+    s.items.emplace(a.item.id, std::move(a.item));
+  }
+  s.UpdateNextPosition();
+  return s;
+}
+
+void Session::UpdateNextPosition() {
+  next_position = static_cast<int64_t>(assignments.size());
+  for (const auto& a : assignments) {
+    if (!answered.count(a.item_id)) {
+      next_position = a.position;
       break;
     }
   }
-  return s;
 }
 
 absl::StatusOr<ShownPair> PairAt(const Session& session, int64_t position) {
@@ -106,7 +115,7 @@ absl::StatusOr<ShownPair> PairAt(const Session& session, int64_t position) {
   return shown;
 }
 
-absl::StatusOr<bool> SubmitAnswers(experiments::ExperimentStore& store, const Session& session,
+absl::StatusOr<bool> SubmitAnswers(experiments::ExperimentStore& store, Session& session,
                                    const Submission& submission) {
   if (submission.position < 0 || submission.position >= static_cast<int64_t>(session.assignments.size())) {
     return absl::OutOfRangeError(absl::StrCat("pair ", submission.position, " is not assigned to this participant"));
@@ -138,7 +147,10 @@ absl::StatusOr<bool> SubmitAnswers(experiments::ExperimentStore& store, const Se
     answer.elapsed_ms = submission.elapsed_ms;
     answers.push_back(std::move(answer));
   }
-  return store.RecordSurveyAnswers(session.participant.id, answers);
+  ASSIGN_OR_RETURN(const bool replayed, store.RecordSurveyAnswers(session.participant.id, answers));
+  session.answered[a.item_id] = static_cast<int>(answers.size());
+  session.UpdateNextPosition();
+  return replayed;
 }
 
 }  // namespace dreamshot::survey

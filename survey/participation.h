@@ -42,6 +42,8 @@ struct Session {
   // The first position without answers; assignments.size() when done.
   int64_t next_position = 0;
   bool finished() const { return next_position >= static_cast<int64_t>(assignments.size()); }
+  // Recomputes next_position from `answered`.
+  void UpdateNextPosition();
 };
 
 // UNAUTHENTICATED for a malformed or unknown token; FAILED_PRECONDITION
@@ -67,9 +69,9 @@ struct Submission {
 // true for a replay of answers already stored (nothing stored twice).
 // INVALID_ARGUMENT for a wrong answer count or option, OUT_OF_RANGE for a
 // position outside the assignment, ALREADY_EXISTS when the pair was
-// answered already, differently.
-absl::StatusOr<bool> SubmitAnswers(experiments::ExperimentStore& store, const Session& session,
-                                   const Submission& submission);
+// answered already, differently. On success the pair is marked answered in
+// `session` too, so its next_position is current without reading it again.
+absl::StatusOr<bool> SubmitAnswers(experiments::ExperimentStore& store, Session& session, const Submission& submission);
 
 }  // namespace dreamshot::survey
 

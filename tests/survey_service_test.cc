@@ -25,7 +25,10 @@ class SurveyServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_dir_ = testing::FreshDataDir("survey");
-    server_ = testing::StartServer(data_dir_, "", [](services::ServerOptions& o) { o.survey_listen = "127.0.0.1:0"; });
+    server_ = testing::StartServer(data_dir_, "", [this](services::ServerOptions& o) {
+      o.survey_listen = "127.0.0.1:0";
+      ConfigureServer(o);
+    });
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(server_->survey_port(), 0);
     surveys_ = v1::SurveyService::NewStub(testing::ChannelTo(*server_));
@@ -76,6 +79,9 @@ class SurveyServiceTest : public ::testing::Test {
       ASSERT_TRUE((*store)->AddImagePair(pair).ok());
     }
   }
+
+  // Public defaults (rate limits included) unless a test says otherwise.
+  virtual void ConfigureServer(services::ServerOptions& /*options*/) {}
 
   grpc::Status Create(const std::string& name, int per_participant, int attention, v1::Survey* out) {
     grpc::ClientContext context;
@@ -245,6 +251,51 @@ TEST_F(SurveyServiceTest, BadRequestsGetTheRightStatusAndStoreNothing) {
   EXPECT_EQ(exported.answers(), 0);
 }
 
+TEST_F(SurveyServiceTest, OneAddressIsRateLimited) {
+  v1::Survey survey;
+  ASSERT_TRUE(Create("limited", 3, 0, &survey).ok());
+  ASSERT_TRUE(Open("limited").ok());
+  int ok = 0, limited = 0;
+  std::string body;
+  for (int i = 0; i < 100; ++i) {
+    auto info = http_->Get("/api/s/limited/info");
+    ASSERT_TRUE(info);
+    if (info->status == 200) ++ok;
+    if (info->status == 429) {
+      ++limited;
+      body = info->body;
+    }
+  }
+  EXPECT_GE(ok, 60) << "the burst is served";
+  EXPECT_GT(limited, 0);
+  EXPECT_NE(body.find("too many requests"), std::string::npos) << body;
+}
+
+class SurveyJoinLimitTest : public SurveyServiceTest {
+ protected:
+  void ConfigureServer(services::ServerOptions& options) override { options.survey_web.requests_per_s = 0; }
+};
+
+TEST_F(SurveyJoinLimitTest, NewParticipantsFromOneAddressAreRateLimited) {
+  v1::Survey survey;
+  ASSERT_TRUE(Create("joins", 3, 0, &survey).ok());
+  ASSERT_TRUE(Open("joins").ok());
+  int joined = 0, refused = 0;
+  std::string body;
+  for (int i = 0; i < 25; ++i) {
+    auto response = http_->Post("/api/s/joins/join", "", "application/json");
+    ASSERT_TRUE(response);
+    if (response->status == 200) ++joined;
+    if (response->status == 429) {
+      ++refused;
+      body = response->body;
+    }
+  }
+  EXPECT_GE(joined, 20) << "20 a minute, as a burst";
+  EXPECT_GT(refused, 0);
+  EXPECT_NE(body.find("too many new participants"), std::string::npos) << body;
+}
+
 TEST_F(SurveyServiceTest, CreateRefusesBadDefinitions) {
   v1::Survey survey;
   EXPECT_EQ(Create("has space", 3, 0, &survey).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -260,6 +311,113 @@ TEST_F(SurveyServiceTest, CreateRefusesBadDefinitions) {
   missing.set_name("missing");
   missing.add_pair_ids(9999);
   EXPECT_EQ(surveys_->CreateSurvey(&missing_context, missing, &survey).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Four participants through the page's API: three careful (they answer
+// "neither" when both images are the same, the attention check), one
+// careless (always "A"). The results must leave the careless one out and
+// agree with the raw answers of the CSV export, counted here independently.
+class SurveyResultsTest : public SurveyServiceTest {
+ protected:
+  // Four participants from one address exceed the public burst.
+  void ConfigureServer(services::ServerOptions& options) override {
+    options.survey_web.requests_per_s = 0;
+    options.survey_web.joins_per_minute = 0;
+  }
+};
+
+TEST_F(SurveyResultsTest, ResultsAgreeWithTheRawAnswersAndLeaveOutFailedAttentionChecks) {
+  v1::Survey survey;
+  ASSERT_TRUE(Create("results", 3, 1, &survey).ok());
+  ASSERT_TRUE(Open("results").ok());
+  for (int participant = 0; participant < 4; ++participant) {
+    const bool careful = participant < 3;
+    auto joined = http_->Post("/api/s/results/join", "", "application/json");
+    ASSERT_EQ(joined->status, 200) << joined->body;
+    const std::string token = json::parse(joined->body).at("token");
+    ASSERT_EQ(http_->Post("/api/s/results/consent", Auth(token), "", "application/json")->status, 200);
+    for (int position = 0; position < 4; ++position) {
+      json p = json::parse(http_->Get("/api/s/results/pairs/" + std::to_string(position), Auth(token))->body);
+      const bool same = http_->Get(p.at("imageA").get<std::string>(), Auth(token))->body ==
+                        http_->Get(p.at("imageB").get<std::string>(), Auth(token))->body;
+      json answers =
+          careful && same ? json{"neither", "neither", "neither"} : json{"A", participant % 2 ? "B" : "A", "neither"};
+      json answer = {{"position", position},
+                     {"answers", answers},
+                     {"idempotencyKey", "k" + std::to_string(position)},
+                     {"elapsedMs", 1000 * (participant + 1)}};
+      ASSERT_EQ(http_->Post("/api/s/results/answers", Auth(token), answer.dump(), "application/json")->status, 200);
+    }
+  }
+
+  // Expected counts, per question, from the CSV of participants 0-2.
+  grpc::ClientContext export_context;
+  v1::ExportSurveyRequest export_request;
+  export_request.set_survey("results");
+  v1::ExportSurveyResponse exported;
+  ASSERT_TRUE(surveys_->ExportSurvey(&export_context, export_request, &exported).ok());
+  std::map<std::string, std::map<std::string, int>> expected;  // question → choice → answers
+  std::istringstream rows(exported.csv());
+  std::string line;
+  std::getline(rows, line);
+  while (std::getline(rows, line)) {
+    std::vector<std::string> f;
+    std::stringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) f.push_back(cell);
+    ASSERT_GE(f.size(), 16u) << line;
+    if (f[0] == "3" || f[4] == "1") continue;  // the careless participant; attention checks
+    ++expected[f[7]][f[10]];
+  }
+
+  grpc::ClientContext context;
+  v1::SurveyResultsRequest request;
+  request.set_survey("results");
+  request.set_resamples(500);
+  request.set_format("markdown");
+  v1::SurveyResults results;
+  grpc::Status status = surveys_->GetSurveyResults(&context, request, &results);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(results.participants_joined(), 4);
+  EXPECT_EQ(results.participants_included(), 3);
+  EXPECT_EQ(results.excluded_attention(), 1);
+  ASSERT_EQ(results.attention_size(), 4);
+  EXPECT_TRUE(results.attention(3).excluded());
+  EXPECT_EQ(results.attention(3).failed(), 1);
+  EXPECT_DOUBLE_EQ(results.median_seconds_per_pair(), 2.0);
+  int overall_rows = 0;
+  for (const v1::SurveyShareRow& row : results.rows()) {
+    EXPECT_EQ(row.system_x(), "base");
+    EXPECT_EQ(row.system_y(), "lora");
+    if (!row.shot_type().empty()) continue;
+    ++overall_rows;
+    EXPECT_EQ(row.answers(), 9) << row.question();
+    EXPECT_EQ(row.x().count(), expected[row.question()]["x"]) << row.question();
+    EXPECT_EQ(row.y().count(), expected[row.question()]["y"]) << row.question();
+    EXPECT_EQ(row.neither().count(), expected[row.question()]["neither"]) << row.question();
+    EXPECT_LE(row.x().bootstrap().low(), row.x().share());
+    EXPECT_GE(row.x().bootstrap().high(), row.x().share());
+  }
+  EXPECT_EQ(overall_rows, 3);
+  EXPECT_NE(results.rendered().find("## base vs lora"), std::string::npos) << results.rendered();
+  EXPECT_NE(results.rendered().find("| prompt | all | 9 | 3 | 0.0% "), std::string::npos) << results.rendered();
+
+  auto refused = [&](v1::SurveyResultsRequest bad) {
+    grpc::ClientContext c;
+    v1::SurveyResults r;
+    return surveys_->GetSurveyResults(&c, bad, &r).error_code();
+  };
+  v1::SurveyResultsRequest bad = request;
+  bad.set_format("pdf");
+  EXPECT_EQ(refused(bad), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = request;
+  bad.set_level(1.5);
+  EXPECT_EQ(refused(bad), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = request;
+  bad.set_resamples(10000000);
+  EXPECT_EQ(refused(bad), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = request;
+  bad.set_survey("nope");
+  EXPECT_EQ(refused(bad), grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace
