@@ -14,13 +14,11 @@
 //                         requests queue behind them.
 // The server's settings come from services::SurveyWebOptions; to compare,
 //   SURVEY_BENCH_THREADS=32 SURVEY_BENCH_KEEPALIVE_S=5 SURVEY_BENCH_KEEPALIVE_COUNT=5
-// set the old ones, and SURVEY_BENCH_SQLITE_MEMSTATUS=0 turns SQLite's
-// memory statistics off (their global mutex) before the store opens.
+// set the old ones.
 // Data goes to $TEST_TMPDIR or /tmp (removed at exit). Run with
 //   bazel run -c opt //bench:survey_http_bench -- --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <httplib.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,9 +79,6 @@ class Fixture {
 
  private:
   Fixture() {
-    if (const char* m = std::getenv("SURVEY_BENCH_SQLITE_MEMSTATUS"); m && std::string(m) == "0") {
-      sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // before any connection opens
-    }
     const char* tmp = std::getenv("TEST_TMPDIR");
     dir_ = std::string(tmp ? tmp : "/tmp") + "/dreamshot-survey-http-bench-" + std::to_string(::getpid());
     std::filesystem::remove_all(dir_);

@@ -117,6 +117,9 @@ async function expectNoLabels(page) {
 // Also short timeouts (a stuck page fails in seconds) and a record of the
 // page, for a screenshot of wherever a check fails.
 let lastPage = null;
+// Rate-limit answers the test itself injects (see desktop(), position 3).
+let injected429 = 0;
+
 function watchErrors(page, errors) {
   lastPage = page;
   page.setDefaultTimeout(10000);
@@ -128,7 +131,8 @@ function watchErrors(page, errors) {
   page.on("response", (r) => {
     const path = new URL(r.url()).pathname;
     if (path.endsWith("/join")) joined = true;
-    const expected = (path === `${API}/session` && r.status() === 401 && !joined) || path === "/favicon.ico";
+    const expected = (path === `${API}/session` && r.status() === 401 && !joined) || path === "/favicon.ico" ||
+      (path === `${API}/answers` && r.status() === 429 && injected429 > 0);
     if (r.status() >= 400 && !expected) errors.push(`HTTP ${r.status()} ${r.request().method()} ${path}`);
   });
 }
@@ -170,6 +174,26 @@ async function desktop(browser) {
       check(Math.abs(a.y - b.y) < 1 && b.x > a.x + a.width - 1, "desktop: pictures A and B are not side by side");
       await shot(page, "pair");
     }
+    // Pair 4: the first save meets the rate limit (429, Retry-After: 1), the
+    // second loses its response after the server stored it; the page must
+    // retry both by itself, and the answers be stored once (checked in the
+    // export: exactly three rows per position).
+    let saves = 0;
+    if (position === 3) {
+      await page.route(`**${API}/answers`, async (route) => {
+        saves++;
+        if (saves === 1) {
+          injected429++;
+          return route.fulfill({ status: 429, headers: { "Retry-After": "1" }, contentType: "application/json",
+            body: '{"error":"too many requests: slow down"}' });
+        }
+        if (saves === 2) {
+          await route.fetch();
+          return route.abort("connectionreset");
+        }
+        return route.continue();
+      });
+    }
     const answers = PATTERNS[position % PATTERNS.length];
     const byKeys = position === 2;
     if (byKeys) {
@@ -182,6 +206,11 @@ async function desktop(browser) {
     done.push({ position, prompt, answers });
     if (position + 1 < total) {
       await page.locator("#progress-text").filter({ hasText: `Pair ${position + 2} of ${total}` }).waitFor();
+    }
+    if (position === 3) {
+      await page.unroute(`**${API}/answers`);
+      check(saves === 3, `pair 4 was sent ${saves} time(s), want 3 (a 429, a lost response, the replay)`);
+      ok("pair 4: the page waited out a 429 and resent after a lost response by itself");
     }
     const how = byKeys ? `keys ${answers.map((a) => KEYS[a]).join("/")} + Enter` : "clicks";
     ok(`pair ${position + 1}/${total} answered ${answers.join("/")} by ${how}`);

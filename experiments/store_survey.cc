@@ -220,6 +220,17 @@ absl::StatusOr<Survey> ExperimentStore::SetSurveyStatus(int64_t id, const std::s
     set.bind(2, core::NowMillis());
     set.bind(3, id);
     set.exec();
+    // The survey's run follows it: running while the survey can take
+    // answers, finished (ended when it closed) after. Reopening runs it again.
+    SQLite::Statement run(db, status == "open" ? "UPDATE runs SET status = 'running', end_ms = NULL WHERE id = ?"
+                                               : "UPDATE runs SET status = 'finished', end_ms = ? WHERE id = ?");
+    if (status == "open") {
+      run.bind(1, current.run_id);
+    } else {
+      run.bind(1, core::NowMillis());
+      run.bind(2, current.run_id);
+    }
+    run.exec();
     ASSIGN_OR_RETURN(out, LoadSurveyById(db, id));
     return absl::OkStatus();
   }));

@@ -267,6 +267,17 @@ TEST_F(StoreTest, FailInterruptedRunsLeavesSurveyRunsAlone) {
   EXPECT_EQ(*n, 1);
   EXPECT_EQ(store_->GetRun(survey_run.id)->status, RunStatus::kRunning);
   EXPECT_EQ(store_->GetRun(job.id)->status, RunStatus::kFailed);
+
+  // The run follows the survey: finished when it closes, running when reopened.
+  ASSERT_TRUE(store_->SetSurveyStatus(created->id, "open").ok());
+  ASSERT_TRUE(store_->SetSurveyStatus(created->id, "closed").ok());
+  auto closed = store_->GetRun(survey_run.id);
+  EXPECT_EQ(closed->status, RunStatus::kFinished);
+  EXPECT_TRUE(closed->end_ms.has_value());
+  ASSERT_TRUE(store_->SetSurveyStatus(created->id, "open").ok());
+  auto reopened = store_->GetRun(survey_run.id);
+  EXPECT_EQ(reopened->status, RunStatus::kRunning);
+  EXPECT_FALSE(reopened->end_ms.has_value());
 }
 
 TEST_F(StoreTest, ArtifactsAreContentAddressedAndUniquePerPath) {

@@ -15,9 +15,10 @@ class RateLimiter {
  public:
   RateLimiter(double rate_per_s, double burst) : rate_(rate_per_s), burst_(burst) {}
 
-  // Takes one token for `key`; false when its bucket is empty. A rate of 0
-  // or less means no limit.
-  bool Allow(const std::string& key) {
+  // Takes one token for `key`; false when its bucket is empty, with the
+  // seconds until the next token in *retry_after_s (for Retry-After). A rate
+  // of 0 or less means no limit.
+  bool Allow(const std::string& key, double* retry_after_s = nullptr) {
     if (rate_ <= 0) return true;
     const auto now = Clock::now();
     std::lock_guard<std::mutex> lock(mu_);
@@ -25,7 +26,10 @@ class RateLimiter {
     Bucket& b = buckets_.try_emplace(key, Bucket{burst_, now}).first->second;
     b.tokens = std::min(burst_, b.tokens + rate_ * std::chrono::duration<double>(now - b.updated).count());
     b.updated = now;
-    if (b.tokens < 1) return false;
+    if (b.tokens < 1) {
+      if (retry_after_s) *retry_after_s = (1 - b.tokens) / rate_;
+      return false;
+    }
     b.tokens -= 1;
     return true;
   }

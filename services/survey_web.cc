@@ -4,6 +4,8 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -63,6 +65,12 @@ void SetError(httplib::Response& res, const absl::Status& status) {
   v1::ErrorResponse error;
   error.set_error(std::string(status.message()));
   SetJson(res, error);
+}
+
+// Whole seconds, rounded up (RFC 9110), so a client that waits that long
+// finds a token.
+void SetRetryAfter(httplib::Response& res, double seconds) {
+  res.set_header("Retry-After", std::to_string(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(seconds)))));
 }
 
 void SecurityHeaders(httplib::Response& res) {
@@ -186,7 +194,9 @@ void SurveyWebServer::Routes() {
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     SecurityHeaders(res);
-    if (!requests_->Allow(req.remote_addr)) {
+    double retry_after_s = 0;
+    if (!requests_->Allow(req.remote_addr, &retry_after_s)) {
+      SetRetryAfter(res, retry_after_s);
       SetError(res, absl::ResourceExhaustedError("too many requests: slow down"));
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -242,7 +252,9 @@ void SurveyWebServer::Routes() {
       out.set_token(TokenOf(req, name));
       return SetJson(res, out);
     }
-    if (!joins_->Allow(req.remote_addr)) {
+    double retry_after_s = 0;
+    if (!joins_->Allow(req.remote_addr, &retry_after_s)) {
+      SetRetryAfter(res, retry_after_s);
       return SetError(res, absl::ResourceExhaustedError("too many new participants from this address"));
     }
     absl::StatusOr<experiments::Survey> found = survey::FindSurvey(store, name);

@@ -264,6 +264,7 @@ TEST_F(SurveyServiceTest, OneAddressIsRateLimited) {
     if (info->status == 429) {
       ++limited;
       body = info->body;
+      EXPECT_EQ(info->get_header_value("Retry-After"), "1") << "30/s: the next request may come in a second";
     }
   }
   EXPECT_GE(ok, 60) << "the burst is served";
@@ -289,6 +290,7 @@ TEST_F(SurveyJoinLimitTest, NewParticipantsFromOneAddressAreRateLimited) {
     if (response->status == 429) {
       ++refused;
       body = response->body;
+      EXPECT_EQ(response->get_header_value("Retry-After"), "3") << "20 a minute: a new one every 3 s";
     }
   }
   EXPECT_GE(joined, 20) << "20 a minute, as a burst";

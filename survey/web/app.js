@@ -19,13 +19,42 @@
     for (const s of ["consent", "pair", "thanks"]) $(s).hidden = s !== id;
   }
 
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // Retries what the participant cannot fix: the rate limit (a class behind
+  // one address shares it; waits as Retry-After says) and a lost connection.
+  // Safe for answers too: a resent submission carries the same idempotency
+  // key and is stored once.
   async function call(method, path, body) {
+    for (let attempt = 1; ; attempt++) {
+      let response;
+      try {
+        response = await send(method, path, body);
+      } catch (e) {
+        if (attempt >= 4) throw e;
+        status("Connection lost — trying again…");
+        await sleep(1000 * attempt);
+        continue;
+      }
+      if (response.status !== 429 || attempt >= 6) {
+        if (attempt > 1) status("");
+        return read(response);
+      }
+      status("Many people are answering right now — one moment…");
+      await sleep(1000 * Math.min(30, Number(response.headers.get("Retry-After")) || attempt));
+    }
+  }
+
+  async function send(method, path, body) {
     const headers = { "Content-Type": "application/json" };
     const token = localStorage.getItem(tokenKey);
     if (token) headers["Authorization"] = "Bearer " + token;
-    const response = await fetch(api + path, {
+    return fetch(api + path, {
       method, headers, credentials: "same-origin", body: body ? JSON.stringify(body) : undefined,
     });
+  }
+
+  async function read(response) {
     let data = {};
     try { data = await response.json(); } catch (e) { /* empty body */ }
     if (!response.ok) {
