@@ -61,6 +61,7 @@ absl::Status Create(Context& ctx) {
     if (!value.ok()) return value.status();
     config->set_seed(static_cast<uint64_t>(*value));
   }
+  config->set_attention_style(ctx.args.GetOr("attention-style", ""));
   v1::Survey response;
   absl::Status status =
       ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::CreateSurvey, request, &response);
@@ -227,7 +228,10 @@ std::vector<Command> SurveyCommands() {
         {{"pairs-run", "RUN", "every A/B pair of this run (from `dreamshot pairs`)", true},
          {"pair", "ID", "one image pair", true},
          {"pairs-per-participant", "N", "pairs each participant judges (default 36)"},
-         {"attention-checks", "N", "identical-image pairs mixed into each assignment (default 0)"},
+         {"attention-checks", "N", "attention-check pairs mixed into each assignment (default 0)"},
+         {"attention-style", "STYLE",
+          "identical (one picture twice: 'neither' is right; default), broken (a picture against a scrambled, "
+          "inverted copy: the intact one is right) or both"},
          {"seed", "N", "seed of the assignments (default 0)"},
          {"title", "TEXT", "the page's title"},
          {"consent-file", "FILE", "consent text shown before the first pair"},

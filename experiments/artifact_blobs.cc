@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <random>
+#include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/atomic_file.h"
 #include "core/sha256.h"
@@ -61,6 +64,16 @@ absl::StatusOr<StoredBlob> ArtifactBlobs::PutFile(const std::string& source_path
     return placed;
   }
   return StoredBlob{*sha, static_cast<int64_t>(st.st_size), absl::StrCat("file://", PathFor(*sha))};
+}
+
+absl::StatusOr<std::string> ReadBlobUri(const std::string& uri) {
+  constexpr absl::string_view kFile = "file://";
+  if (!absl::StartsWith(uri, kFile)) return absl::InternalError(absl::StrCat("artifact ", uri, " is not a local file"));
+  std::ifstream in(uri.substr(kFile.size()), std::ios::binary);
+  if (!in) return absl::InternalError(absl::StrCat("artifact file ", uri.substr(kFile.size()), " is missing"));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 }  // namespace dreamshot::experiments

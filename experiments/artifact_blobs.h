@@ -30,6 +30,10 @@ class ArtifactBlobs {
   std::string root_;
 };
 
+// The bytes behind a blob's uri ("file://..."): INTERNAL for another scheme
+// or a missing file (the store names a blob that is gone).
+absl::StatusOr<std::string> ReadBlobUri(const std::string& uri);
+
 }  // namespace dreamshot::experiments
 
 #endif  // DREAMSHOT_EXPERIMENTS_ARTIFACT_BLOBS_H_

@@ -51,17 +51,16 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   ASSIGN_OR_RETURN(server->store_, experiments::ExperimentStore::Open(server->store_path_));
   // We hold the store's lock, so nobody else is driving these runs.
   ASSIGN_OR_RETURN(server->recovered_runs_,
-                   server->store_->FailInterruptedRuns(
-                       "marked failed: the server stopped while this run was active"));
+                   server->store_->FailInterruptedRuns("marked failed: the server stopped while this run was active"));
   server->blobs_ = std::make_unique<experiments::ArtifactBlobs>(data_dir + "/artifacts");
   server->guard_ = std::make_unique<RpcGuard>(options.auth_token);
-  server->experiment_service_ = std::make_unique<ExperimentServiceImpl>(
-      server->store_.get(), server->blobs_.get(), server->guard_.get());
+  server->experiment_service_ =
+      std::make_unique<ExperimentServiceImpl>(server->store_.get(), server->blobs_.get(), server->guard_.get());
   server->model_cache_ = std::make_unique<diffusion::ModelCache>(options.model_cache_bytes);
   server->queues_ = std::make_unique<core::DeviceQueues>(options.queue_capacity);
-  server->generator_service_ = std::make_unique<GeneratorServiceImpl>(
-      server->store_.get(), server->blobs_.get(), server->model_cache_.get(), server->queues_.get(),
-      server->guard_.get());
+  server->generator_service_ =
+      std::make_unique<GeneratorServiceImpl>(server->store_.get(), server->blobs_.get(), server->model_cache_.get(),
+                                             server->queues_.get(), server->guard_.get());
   server->dataset_service_ = std::make_unique<DatasetServiceImpl>(server->store_.get(), server->blobs_.get(),
                                                                   server->queues_.get(), server->guard_.get());
 
@@ -71,13 +70,14 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->experiment_service_.get());
   builder.RegisterService(server->generator_service_.get());
-  server->survey_service_ = std::make_unique<SurveyServiceImpl>(server->store_.get(), server->guard_.get());
+  server->survey_service_ =
+      std::make_unique<SurveyServiceImpl>(server->store_.get(), server->blobs_.get(), server->guard_.get());
   builder.RegisterService(server->dataset_service_.get());
   builder.RegisterService(server->survey_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
-                                               " (address in use or invalid?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address, " (address in use or invalid?)"));
   }
   if (!options.survey_listen.empty()) {
     const size_t colon = options.survey_listen.rfind(':');

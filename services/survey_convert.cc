@@ -17,6 +17,7 @@ survey::SurveyConfig FromProto(const v1::SurveyConfig& c) {
   if (!c.option_neither().empty()) out.option_neither = c.option_neither();
   if (c.has_pairs_per_participant()) out.pairs_per_participant = c.pairs_per_participant();
   out.attention_checks = c.attention_checks();
+  if (!c.attention_style().empty()) out.attention_style = c.attention_style();
   out.seed = c.seed();
   return out;
 }
@@ -34,6 +35,7 @@ void ToProto(const survey::SurveyConfig& c, v1::SurveyConfig* out) {
   out->set_option_neither(c.option_neither);
   out->set_pairs_per_participant(c.pairs_per_participant);
   out->set_attention_checks(c.attention_checks);
+  out->set_attention_style(c.attention_style);
   out->set_seed(c.seed);
 }
 

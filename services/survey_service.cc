@@ -22,6 +22,7 @@ ServerUnaryReactor* SurveyServiceImpl::CreateSurvey(CallbackServerContext* conte
     create.pair_runs.assign(request->pair_runs().begin(), request->pair_runs().end());
     create.pair_ids.assign(request->pair_ids().begin(), request->pair_ids().end());
     create.config = FromProto(request->config());
+    create.blobs = blobs_;
     for (char c : create.name) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
         return absl::InvalidArgumentError(absl::StrCat(

@@ -1,10 +1,11 @@
 // SurveyService: the researcher's side of pairwise A/B surveys (create from
-// stored pairs, open, close, status, export). Participants use the HTTP
+// stored pairs, open, close, status, results, export). Participants use the HTTP
 // page (services/survey_web.h) over the same domain code.
 #ifndef DREAMSHOT_SERVICES_SURVEY_SERVICE_H_
 #define DREAMSHOT_SERVICES_SURVEY_SERVICE_H_
 
 #include "dreamshot/v1/survey.grpc.pb.h"
+#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "services/rpc_guard.h"
 
@@ -12,7 +13,9 @@ namespace dreamshot::services {
 
 class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
  public:
-  SurveyServiceImpl(experiments::ExperimentStore* store, const RpcGuard* guard) : store_(store), guard_(guard) {}
+  // `blobs` holds the pictures of broken-image attention checks.
+  SurveyServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs, const RpcGuard* guard)
+      : store_(store), blobs_(blobs), guard_(guard) {}
 
   grpc::ServerUnaryReactor* CreateSurvey(grpc::CallbackServerContext* context, const v1::CreateSurveyRequest* request,
                                          v1::Survey* response) override;
@@ -32,6 +35,7 @@ class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
 
  private:
   experiments::ExperimentStore* store_;
+  experiments::ArtifactBlobs* blobs_;
   const RpcGuard* guard_;
 };
 

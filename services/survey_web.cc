@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "dreamshot/v1/survey.pb.h"
+#include "experiments/artifact_blobs.h"
 #include "services/rate_limiter.h"
 #include "services/survey_convert.h"
 #include "survey/participation.h"
@@ -127,15 +128,7 @@ void FillSession(const survey::Session& s, v1::ParticipantSession* out) {
 absl::StatusOr<std::string> ReadArtifactBytes(experiments::ExperimentStore& store, int64_t artifact_id) {
   absl::StatusOr<experiments::Artifact> artifact = store.GetArtifact(artifact_id);
   if (!artifact.ok()) return artifact.status();
-  constexpr absl::string_view kFile = "file://";
-  if (!absl::StartsWith(artifact->uri, kFile)) {
-    return absl::InternalError(absl::StrCat("artifact ", artifact_id, " is not a local file"));
-  }
-  std::ifstream in(artifact->uri.substr(kFile.size()), std::ios::binary);
-  if (!in) return absl::InternalError(absl::StrCat("artifact ", artifact_id, "'s file is missing"));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  return experiments::ReadBlobUri(artifact->uri);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "survey/broken_image.h"
 
 namespace dreamshot::survey {
 namespace {
@@ -27,6 +28,61 @@ absl::StatusOr<std::vector<experiments::ImagePair>> CollectPairs(experiments::Ex
   if (pairs.empty())
     return absl::InvalidArgumentError("the survey has no image pairs: name runs or pairs that hold some");
   return pairs;
+}
+
+// Attention items, three per check a participant sees, made from pairs
+// spread over the pool and alternating sides, so they are not all the same
+// picture. Identical: one image on both sides, "neither" is the only right
+// answer. Broken: the image against an obviously broken copy (stored as an
+// artifact of the survey's run), the intact side x is right.
+absl::StatusOr<std::vector<experiments::SurveyItem>> AttentionItems(experiments::ExperimentStore& store,
+                                                                    const NewSurvey& request,
+                                                                    const std::vector<experiments::ImagePair>& pairs,
+                                                                    int64_t run_id) {
+  const std::string& style = request.config.attention_style;
+  std::vector<experiments::SurveyItem> items;
+  const size_t checks = std::min(pairs.size(), static_cast<size_t>(request.config.attention_checks) * 3);
+  for (size_t i = 0; i < checks; ++i) {
+    const experiments::ImagePair& p = pairs[i * pairs.size() / checks];
+    const bool side_a = i % 2 == 0;
+    experiments::SurveyItem item;
+    item.prompt = p.prompt;
+    item.shot_type = p.shot_type;
+    item.label_x = side_a ? p.label_a : p.label_b;
+    item.artifact_x = side_a ? p.artifact_a : p.artifact_b;
+    const bool broken = style == "broken" || (style == "both" && (i / 2) % 2 == 1);
+    if (!broken) {
+      item.attention = "neither";
+      item.label_y = item.label_x;
+      item.artifact_y = item.artifact_x;
+      items.push_back(std::move(item));
+      continue;
+    }
+    if (request.blobs == nullptr) {
+      return absl::FailedPreconditionError("broken-image attention checks need the artifact store");
+    }
+    ASSIGN_OR_RETURN(experiments::Artifact intact, store.GetArtifact(item.artifact_x));
+    ASSIGN_OR_RETURN(std::string intact_png, experiments::ReadBlobUri(intact.uri));
+    absl::StatusOr<std::string> broken_png = BreakImage(intact_png);
+    if (!broken_png.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("pair ", p.id, ": cannot make a broken-image check from artifact ",
+                                                     intact.id, ": ", broken_png.status().message()));
+    }
+    ASSIGN_OR_RETURN(experiments::StoredBlob blob, request.blobs->PutBytes(*broken_png));
+    experiments::Artifact artifact;
+    artifact.run_id = run_id;
+    artifact.kind = "image";
+    artifact.path = absl::StrCat("attention/broken-", i, "-artifact", intact.id, ".png");
+    artifact.sha256 = blob.sha256;
+    artifact.size_bytes = blob.size_bytes;
+    artifact.uri = blob.uri;
+    ASSIGN_OR_RETURN(experiments::Artifact stored, store.AddArtifact(artifact));
+    item.attention = "x";
+    item.label_y = "broken";
+    item.artifact_y = stored.id;
+    items.push_back(std::move(item));
+  }
+  return items;
 }
 
 }  // namespace
@@ -62,22 +118,6 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
     item.artifact_y = p.artifact_b;
     items.push_back(std::move(item));
   }
-  // Attention checks: one image on both sides, so "neither" is the only
-  // right answer; three per check a participant sees, spread over the pool
-  // and alternating sides, so they are not all the same picture.
-  const size_t checks = std::min(pairs.size(), static_cast<size_t>(request.config.attention_checks) * 3);
-  for (size_t i = 0; i < checks; ++i) {
-    const experiments::ImagePair& p = pairs[i * pairs.size() / checks];
-    experiments::SurveyItem item;
-    item.attention = "neither";
-    item.prompt = p.prompt;
-    item.shot_type = p.shot_type;
-    item.label_x = p.label_a;
-    item.label_y = p.label_b;
-    item.artifact_x = item.artifact_y = i % 2 == 0 ? p.artifact_a : p.artifact_b;
-    items.push_back(std::move(item));
-  }
-
   ASSIGN_OR_RETURN(experiments::Experiment experiment, store.GetOrCreateExperiment(request.experiment));
   experiments::NewRun run;
   run.experiment_id = experiment.id;
@@ -86,6 +126,7 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
   run.params = {{"pairs", std::to_string(pairs.size())},
                 {"pairs_per_participant", std::to_string(request.config.pairs_per_participant)},
                 {"attention_checks", std::to_string(request.config.attention_checks)},
+                {"attention_style", request.config.attention_style},
                 {"questions", std::to_string(request.config.questions.size())},
                 {"seed", std::to_string(request.config.seed)}};
   run.config_type = "dreamshot.survey.SurveyConfig";
@@ -95,7 +136,11 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
   survey.run_id = created.id;
   survey.name = request.name;
   survey.config_json = run.config_json;
-  absl::StatusOr<experiments::Survey> stored = store.CreateSurvey(survey, items);
+  absl::StatusOr<experiments::Survey> stored = [&]() -> absl::StatusOr<experiments::Survey> {
+    ASSIGN_OR_RETURN(std::vector<experiments::SurveyItem> checks, AttentionItems(store, request, pairs, created.id));
+    for (auto& item : checks) items.push_back(std::move(item));
+    return store.CreateSurvey(survey, items);
+  }();
   if (!stored.ok()) {
     experiments::RunUpdate failed;
     failed.status = experiments::RunStatus::kFailed;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "survey/survey_config.h"
 
@@ -21,11 +22,15 @@ struct NewSurvey {
   std::vector<int64_t> pair_runs;      // every image pair of these runs...
   std::vector<int64_t> pair_ids;       // ...and these pairs
   SurveyConfig config;
+  // Where broken-image attention checks store their pictures (as artifacts
+  // of the survey's run); needed only for attention_style broken or both.
+  experiments::ArtifactBlobs* blobs = nullptr;
 };
 
 // Snapshots the pairs as items (system x = a pair's side a), adds
-// config.attention_checks × 3 attention items (one image on both sides,
-// expected answer "neither", made from pairs spread over the pool), and
+// config.attention_checks × 3 attention items made from pairs spread over
+// the pool (identical: one image on both sides, expected "neither"; broken:
+// an image against BreakImage of it, expected the intact side "x"), and
 // leaves the survey a draft. INVALID_ARGUMENT for a bad config or no pairs;
 // ALREADY_EXISTS for a taken name; NOT_FOUND for a missing run or pair.
 absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request);

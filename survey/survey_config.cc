@@ -53,6 +53,10 @@ absl::Status Validate(const SurveyConfig& c) {
   if (c.attention_checks < 0 || c.attention_checks > 20) {
     return absl::InvalidArgumentError(absl::StrCat("attention_checks must be in [0, 20], got ", c.attention_checks));
   }
+  if (c.attention_style != "identical" && c.attention_style != "broken" && c.attention_style != "both") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attention_style must be identical, broken or both, got '", c.attention_style, "'"));
+  }
   return absl::OkStatus();
 }
 
@@ -67,6 +71,7 @@ std::string ToJson(const SurveyConfig& c) {
               {"option_neither", c.option_neither},
               {"pairs_per_participant", c.pairs_per_participant},
               {"attention_checks", c.attention_checks},
+              {"attention_style", c.attention_style},
               {"seed", c.seed}}
       .dump();
 }
@@ -89,6 +94,7 @@ absl::StatusOr<SurveyConfig> SurveyConfigFromJson(const std::string& text) {
     c.option_neither = j.value("option_neither", c.option_neither);
     c.pairs_per_participant = j.value("pairs_per_participant", c.pairs_per_participant);
     c.attention_checks = j.value("attention_checks", c.attention_checks);
+    c.attention_style = j.value("attention_style", c.attention_style);
     c.seed = j.value("seed", c.seed);
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("survey config: ", e.what()));

@@ -31,13 +31,19 @@ struct SurveyConfig {
   std::string option_b = "B";
   std::string option_neither = "Neither / the same";
   int pairs_per_participant = 36;
-  int attention_checks = 0;  // identical-image pairs mixed into each assignment
+  int attention_checks = 0;  // attention-check pairs mixed into each assignment
+  // What they show: "identical" (one picture twice; right answer "neither"),
+  // "broken" (a picture against an obviously broken copy of it, tiles
+  // scrambled and inverted; right answer the intact one), or "both" (the
+  // pool alternates, so participants meet either kind).
+  std::string attention_style = "identical";
   uint64_t seed = 0;
 };
 
 // INVALID_ARGUMENT naming the field: 1–10 questions with unique non-empty
 // keys (letters, digits, '_') and texts, option labels 1–40 characters,
-// pairs_per_participant 1–1000, attention_checks 0–20, texts ≤ 4000.
+// pairs_per_participant 1–1000, attention_checks 0–20, attention_style
+// identical | broken | both, texts ≤ 4000.
 absl::Status Validate(const SurveyConfig& config);
 
 std::string ToJson(const SurveyConfig& config);

@@ -422,5 +422,77 @@ TEST_F(SurveyResultsTest, ResultsAgreeWithTheRawAnswersAndLeaveOutFailedAttentio
   EXPECT_EQ(refused(bad), grpc::StatusCode::NOT_FOUND);
 }
 
+// Broken-image attention checks: an intact picture against a scrambled copy.
+// A participant who prefers the intact one (here: the side whose bytes are
+// one of the stored pictures) passes; one who picks the broken one is left
+// out of the results.
+TEST_F(SurveyResultsTest, BrokenImageChecksCatchParticipantsWhoPickTheBrokenPicture) {
+  grpc::ClientContext create_context;
+  v1::CreateSurveyRequest create;
+  create.set_name("broken");
+  create.add_pair_runs(run_id_);
+  create.mutable_config()->set_pairs_per_participant(2);
+  create.mutable_config()->set_attention_checks(1);
+  create.mutable_config()->set_attention_style("broken");
+  v1::Survey survey;
+  grpc::Status created = surveys_->CreateSurvey(&create_context, create, &survey);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  EXPECT_EQ(survey.config().attention_style(), "broken");
+  ASSERT_TRUE(Open("broken").ok());
+  int broken_pairs_seen = 0;
+  for (int participant = 0; participant < 2; ++participant) {
+    auto joined = http_->Post("/api/s/broken/join", "", "application/json");
+    const std::string token = json::parse(joined->body).at("token");
+    ASSERT_EQ(http_->Post("/api/s/broken/consent", Auth(token), "", "application/json")->status, 200);
+    for (int position = 0; position < 3; ++position) {
+      json p = json::parse(http_->Get("/api/s/broken/pairs/" + std::to_string(position), Auth(token))->body);
+      const std::string a = http_->Get(p.at("imageA").get<std::string>(), Auth(token))->body;
+      const std::string b = http_->Get(p.at("imageB").get<std::string>(), Auth(token))->body;
+      auto stored = [&](const std::string& png) {
+        for (const auto& [id, original] : png_of_artifact_) {
+          if (original == png) return true;
+        }
+        return false;
+      };
+      std::string pick = "A";
+      if (!stored(a) || !stored(b)) {
+        ++broken_pairs_seen;
+        ASSERT_NE(a, b);
+        ASSERT_TRUE(stored(a) || stored(b)) << "one side is the intact picture";
+        auto decoded = core::DecodePng(stored(a) ? b : a);
+        ASSERT_TRUE(decoded.ok()) << "the broken side is a real PNG";
+        EXPECT_EQ(decoded->width, 8);
+        const bool careful = participant == 0;
+        pick = (stored(a) == careful) ? "A" : "B";
+      }
+      json answer = {{"position", position},
+                     {"answers", {pick, pick, pick}},
+                     {"idempotencyKey", "k" + std::to_string(position)},
+                     {"elapsedMs", 1000}};
+      ASSERT_EQ(http_->Post("/api/s/broken/answers", Auth(token), answer.dump(), "application/json")->status, 200);
+    }
+  }
+  EXPECT_EQ(broken_pairs_seen, 2) << "one broken-image check per participant";
+
+  grpc::ClientContext context;
+  v1::SurveyResultsRequest request;
+  request.set_survey("broken");
+  request.set_resamples(100);
+  v1::SurveyResults results;
+  ASSERT_TRUE(surveys_->GetSurveyResults(&context, request, &results).ok());
+  ASSERT_EQ(results.attention_size(), 2);
+  EXPECT_EQ(results.attention(0).failed(), 0);
+  EXPECT_EQ(results.attention(1).failed(), 1);
+  EXPECT_EQ(results.participants_included(), 1);
+  for (const v1::SurveyShareRow& row : results.rows()) {
+    EXPECT_NE(row.system_y(), "broken") << "attention checks never enter the shares";
+  }
+
+  grpc::ClientContext bad_context;
+  create.set_name("bad-style");
+  create.mutable_config()->set_attention_style("blurry");
+  EXPECT_EQ(surveys_->CreateSurvey(&bad_context, create, &survey).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 }  // namespace
 }  // namespace dreamshot
