@@ -128,7 +128,10 @@ for who in ("desktop", "phone"):
             check(r["choice"] == want, f"{who}: position {p['position']} {key}: choice {r['choice']}, want {want} (shown {answer}, swapped {r['swapped']})")
             system = {"x": r["system_x"], "y": r["system_y"], "neither": "neither"}[want]
             check(r["system"] == system, f"{who}: system {r['system']}, want {system}")
-            check((r["system_x"], r["system_y"]) == (x_label, y_label), f"{who}: systems {r['system_x']}/{r['system_y']}")
+            if r["attention_check"] == "1":  # one picture twice: its system on both sides
+                check(r["system_x"] == r["system_y"] in (x_label, y_label), f"{who}: check systems {r['system_x']}/{r['system_y']}")
+            else:
+                check((r["system_x"], r["system_y"]) == (x_label, y_label), f"{who}: systems {r['system_x']}/{r['system_y']}")
     if who == "desktop":
         checks = [r for r in mine[0] if r["attention_check"] == "1"]
         check(len(checks) == 3, f"desktop: {len(checks)} attention-check rows, want 3 (one pair)")
