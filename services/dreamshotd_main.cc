@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,6 +31,9 @@ ABSL_FLAG(int, queue_capacity, 16, "generation jobs waiting or running per devic
 ABSL_FLAG(std::string, survey_listen, "127.0.0.1:8080",
           "host:port of the survey's participant pages (port 0: any free port; empty: off)");
 ABSL_FLAG(std::string, survey_port_file, "", "write the survey pages' bound port to this file (for scripts)");
+// Per client address; a class behind one NAT address shares them.
+ABSL_FLAG(double, survey_requests_per_s, 30, "survey pages: requests per second per address (burst 2x; 0: no limit)");
+ABSL_FLAG(double, survey_joins_per_minute, 20, "survey pages: new participants per minute per address (0: no limit)");
 ABSL_FLAG(int, threads, 0, "CPU threads for the networks (0: $OMP_NUM_THREADS or every core)");
 
 namespace {
@@ -81,6 +85,13 @@ int main(int argc, char** argv) {
   options.model_cache_bytes = static_cast<int64_t>(absl::GetFlag(FLAGS_model_cache_gb) * (1 << 30));
   options.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
   options.survey_listen = absl::GetFlag(FLAGS_survey_listen);
+  options.survey_web.requests_per_s = absl::GetFlag(FLAGS_survey_requests_per_s);
+  options.survey_web.request_burst = 2 * options.survey_web.requests_per_s;
+  options.survey_web.joins_per_minute = absl::GetFlag(FLAGS_survey_joins_per_minute);
+  if (options.survey_web.requests_per_s < 0 || options.survey_web.joins_per_minute < 0) {
+    std::cerr << "dreamshotd: --survey_requests_per_s and --survey_joins_per_minute must not be negative\n";
+    return 2;
+  }
   const int threads = dreamshot::core::InitCpuThreads(absl::GetFlag(FLAGS_threads));
   // Generation reuses the same large activation blocks every step.
   dreamshot::core::InstallCachingCpuAllocator();
