@@ -32,11 +32,10 @@
 #include <thread>
 #include <vector>
 
-#include "core/png.h"
-#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "services/server.h"
 #include "survey/survey_admin.h"
+#include "tests/survey_test_pairs.h"
 
 namespace dreamshot {
 namespace {
@@ -109,39 +108,12 @@ class Fixture {
       return;
     }
     store_ = std::move(*store);
-    auto experiment = store_->CreateExperiment("pairs", "", {});
-    experiments::NewRun run;
-    run.experiment_id = experiment->id;
-    pairs_run_ = store_->CreateRun(run)->id;
-    experiments::ArtifactBlobs blobs(dir_ + "/artifacts");
-    const char* types[] = {"close", "medium", "long"};
-    for (int i = 0; i < kPairs; ++i) {
-      int64_t ids[2];
-      for (int side = 0; side < 2; ++side) {
-        core::PngImage image;
-        image.width = image.height = 64;
-        image.pixels.resize(64 * 64 * 3);
-        for (size_t k = 0; k < image.pixels.size(); ++k) image.pixels[k] = static_cast<uint8_t>(k * (i + 1) + side);
-        auto blob = blobs.PutBytes(*core::EncodePng(image));
-        experiments::Artifact a;
-        a.run_id = pairs_run_;
-        a.kind = "image";
-        a.path = "pairs/" + std::to_string(i) + (side ? "-lora.png" : "-base.png");
-        a.sha256 = blob->sha256;
-        a.size_bytes = blob->size_bytes;
-        a.uri = blob->uri;
-        ids[side] = store_->AddArtifact(a)->id;
-      }
-      experiments::ImagePair pair;
-      pair.run_id = pairs_run_;
-      pair.prompt = "a lighthouse keeper " + std::to_string(i);
-      pair.shot_type = types[i % 3];
-      pair.label_a = "base";
-      pair.label_b = "lora";
-      pair.artifact_a = ids[0];
-      pair.artifact_b = ids[1];
-      if (!store_->AddImagePair(pair).ok()) error_ = "cannot store the image pairs";
+    auto pairs = testing::StoreTestPairs(*store_, dir_ + "/artifacts", kPairs, 64);
+    if (!pairs.ok()) {
+      error_ = pairs.status().ToString();
+      return;
     }
+    pairs_run_ = pairs->run_id;
   }
 
   std::string dir_, error_;

@@ -32,13 +32,12 @@
 #include <tuple>
 #include <vector>
 
-#include "core/png.h"
-#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "survey/participation.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_export.h"
 #include "tests/service_test_util.h"
+#include "tests/survey_test_pairs.h"
 
 namespace dreamshot {
 namespace {
@@ -277,49 +276,11 @@ class SurveyLoadTest : public ::testing::Test {
     store_ = std::move(*store);
 
     // 24 stored A/B pairs of small PNGs over three shot types, as `dreamshot pairs` stores them.
-    auto experiment = store_->CreateExperiment("pairs", "", {});
-    ASSERT_TRUE(experiment.ok());
-    experiments::NewRun run;
-    run.experiment_id = experiment->id;
-    auto created = store_->CreateRun(run);
-    ASSERT_TRUE(created.ok());
-    experiments::ArtifactBlobs blobs(data_dir_ + "/artifacts");
-    const char* types[] = {"close", "medium", "long"};
-    for (int i = 0; i < kPairs; ++i) {
-      int64_t ids[2];
-      for (int side = 0; side < 2; ++side) {
-        core::PngImage image;
-        image.width = image.height = 64;
-        image.pixels.resize(64 * 64 * 3);
-        for (size_t k = 0; k < image.pixels.size(); ++k) image.pixels[k] = static_cast<uint8_t>(k * (i + 1) + side);
-        auto png = core::EncodePng(image);
-        ASSERT_TRUE(png.ok());
-        auto blob = blobs.PutBytes(*png);
-        ASSERT_TRUE(blob.ok());
-        experiments::Artifact a;
-        a.run_id = created->id;
-        a.kind = "image";
-        a.path = "pairs/" + std::to_string(i) + (side ? "-lora.png" : "-base.png");
-        a.sha256 = blob->sha256;
-        a.size_bytes = blob->size_bytes;
-        a.uri = blob->uri;
-        auto stored = store_->AddArtifact(a);
-        ASSERT_TRUE(stored.ok());
-        ids[side] = stored->id;
-      }
-      experiments::ImagePair pair;
-      pair.run_id = created->id;
-      pair.prompt = "a lighthouse keeper " + std::to_string(i);
-      pair.shot_type = types[i % 3];
-      pair.label_a = "base";
-      pair.label_b = "lora";
-      pair.artifact_a = ids[0];
-      pair.artifact_b = ids[1];
-      ASSERT_TRUE(store_->AddImagePair(pair).ok());
-    }
+    auto pairs = testing::StoreTestPairs(*store_, data_dir_ + "/artifacts", kPairs, 64);
+    ASSERT_TRUE(pairs.ok()) << pairs.status();
     survey::NewSurvey request;
     request.name = kSurvey;
-    request.pair_runs = {created->id};
+    request.pair_runs = {pairs->run_id};
     request.config.pairs_per_participant = kPairsPerParticipant;
     request.config.attention_checks = kAttentionChecks;
     request.config.seed = 7;

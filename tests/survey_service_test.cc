@@ -12,9 +12,9 @@
 
 #include "core/png.h"
 #include "dreamshot/v1/survey.grpc.pb.h"
-#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "tests/service_test_util.h"
+#include "tests/survey_test_pairs.h"
 
 namespace dreamshot {
 namespace {
@@ -37,47 +37,10 @@ class SurveyServiceTest : public ::testing::Test {
     // Six A/B pairs (two per shot type) of small PNGs, as `dreamshot pairs` stores them.
     auto store = experiments::ExperimentStore::Open(server_->store_path());
     ASSERT_TRUE(store.ok()) << store.status();
-    auto experiment = (*store)->CreateExperiment("pairs", "", {});
-    ASSERT_TRUE(experiment.ok());
-    experiments::NewRun run;
-    run.experiment_id = experiment->id;
-    auto created = (*store)->CreateRun(run);
-    ASSERT_TRUE(created.ok());
-    run_id_ = created->id;
-    experiments::ArtifactBlobs blobs(data_dir_ + "/artifacts");
-    const char* types[] = {"close", "medium", "long"};
-    for (int i = 0; i < 6; ++i) {
-      int64_t ids[2];
-      for (int side = 0; side < 2; ++side) {
-        core::PngImage image;
-        image.width = image.height = 8;
-        image.pixels.assign(8 * 8 * 3, static_cast<uint8_t>(i * 20 + side * 7));
-        auto png = core::EncodePng(image);
-        ASSERT_TRUE(png.ok());
-        auto blob = blobs.PutBytes(*png);
-        ASSERT_TRUE(blob.ok());
-        experiments::Artifact a;
-        a.run_id = run_id_;
-        a.kind = "image";
-        a.path = "pairs/" + std::to_string(i) + (side ? "-lora.png" : "-base.png");
-        a.sha256 = blob->sha256;
-        a.size_bytes = blob->size_bytes;
-        a.uri = blob->uri;
-        auto stored = (*store)->AddArtifact(a);
-        ASSERT_TRUE(stored.ok());
-        ids[side] = stored->id;
-        png_of_artifact_[stored->id] = *png;
-      }
-      experiments::ImagePair pair;
-      pair.run_id = run_id_;
-      pair.prompt = std::string("a <b>lighthouse</b> keeper ") + std::to_string(i);
-      pair.shot_type = types[i % 3];
-      pair.label_a = "base";
-      pair.label_b = "lora";
-      pair.artifact_a = ids[0];
-      pair.artifact_b = ids[1];
-      ASSERT_TRUE((*store)->AddImagePair(pair).ok());
-    }
+    auto pairs = testing::StoreTestPairs(**store, data_dir_ + "/artifacts", 6, 8);
+    ASSERT_TRUE(pairs.ok()) << pairs.status();
+    run_id_ = pairs->run_id;
+    png_of_artifact_ = pairs->png_of_artifact;
   }
 
   // Public defaults (rate limits included) unless a test says otherwise.
