@@ -137,12 +137,13 @@ function watchErrors(page, errors) {
   });
 }
 
-async function consent(page, screenshot, how = "click") {
+async function consent(page, screenshot, how = "click", beforeAgreeing = async () => {}) {
   await page.goto(PAGE);
   await page.locator("#consent").waitFor({ state: "visible" });
   check((await page.textContent("#consent-text")).length > 20, "consent text is empty");
   check(await page.isHidden("#pair"), "a pair is visible before consent");
   await shot(page, screenshot);
+  await beforeAgreeing();
   await page.locator("#agree")[how]();
 }
 
@@ -242,8 +243,9 @@ async function phone(browser) {
   const page = await context.newPage();
   const errors = [];
   watchErrors(page, errors);
-  await consent(page, "phone-consent", "tap");
-  await noHorizontalOverflow(page, "consent");
+  await consent(page, "phone-consent", "tap", () => noHorizontalOverflow(page, "consent"));
+  // The tap starts join + consent; the session exists once the pair shows.
+  await page.locator("#pair").waitFor({ state: "visible" });
   const total = Number((await fetchJson(page, "/session")).total);
   const prompt = await expectPair(page, 0, total);
   await noHorizontalOverflow(page, "pair");
