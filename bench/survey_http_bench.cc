@@ -34,6 +34,7 @@
 
 #include "experiments/store.h"
 #include "services/server.h"
+#include "survey/statistics.h"
 #include "survey/survey_admin.h"
 #include "tests/survey_test_pairs.h"
 
@@ -171,13 +172,6 @@ void Participate(int port, const std::string& survey, int i, std::chrono::millis
   }
 }
 
-double Percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
-
 void Run(benchmark::State& state, std::chrono::milliseconds think) {
   Fixture& fixture = Fixture::Get();
   if (!fixture.ok()) return state.SkipWithError(fixture.error().c_str());
@@ -203,8 +197,8 @@ void Run(benchmark::State& state, std::chrono::milliseconds think) {
   if (errors > 0) return state.SkipWithError((std::to_string(errors) + " requests failed").c_str());
   state.counters["answers_per_s"] = benchmark::Counter(static_cast<double>(answers), benchmark::Counter::kIsRate);
   state.counters["requests_per_s"] = benchmark::Counter(static_cast<double>(ms.size()), benchmark::Counter::kIsRate);
-  state.counters["p50_ms"] = Percentile(ms, 0.5);
-  state.counters["p99_ms"] = Percentile(ms, 0.99);
+  state.counters["p50_ms"] = survey::Quantile(ms, 0.5);
+  state.counters["p99_ms"] = survey::Quantile(ms, 0.99);
   state.counters["max_ms"] = ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end());
 }
 

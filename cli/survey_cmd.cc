@@ -135,7 +135,8 @@ absl::Status WriteOutput(Context& ctx, const std::string& text, const std::strin
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::SurveyResultsRequest> ResultsRequest(Context& ctx, const std::string& format) {
+// GetSurveyResults with the results flags; `format` "" asks for the numbers only.
+absl::StatusOr<v1::SurveyResults> FetchResults(Context& ctx, const std::string& format) {
   v1::SurveyResultsRequest request;
   request.set_survey(ctx.args.Positional(0));
   request.set_format(format);
@@ -163,32 +164,28 @@ absl::StatusOr<v1::SurveyResultsRequest> ResultsRequest(Context& ctx, const std:
     request.set_max_attention_failures(static_cast<int32_t>(*value));
   }
   request.set_finished_only(ctx.args.Has("finished-only"));
-  return request;
+  v1::SurveyResults response;
+  absl::Status status =
+      ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::GetSurveyResults, request, &response);
+  if (!status.ok()) return status;
+  return response;
 }
 
 absl::Status Results(Context& ctx) {
   const std::string format = ctx.args.GetOr("format", "markdown");
   if (format != "markdown" && format != "html") return UsageError("--format is markdown or html");
-  absl::StatusOr<v1::SurveyResultsRequest> request = ResultsRequest(ctx, ctx.global.json ? "" : format);
-  if (!request.ok()) return request.status();
-  v1::SurveyResults response;
-  absl::Status status =
-      ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::GetSurveyResults, *request, &response);
-  if (!status.ok()) return status;
-  if (ctx.global.json) return PrintJson(response, ctx.out);
-  return WriteOutput(ctx, response.rendered(), absl::StrCat("the results (", format, ")"));
+  absl::StatusOr<v1::SurveyResults> results = FetchResults(ctx, ctx.global.json ? "" : format);
+  if (!results.ok()) return results.status();
+  if (ctx.global.json) return PrintJson(*results, ctx.out);
+  return WriteOutput(ctx, results->rendered(), absl::StrCat("the results (", format, ")"));
 }
 
 absl::Status Export(Context& ctx) {
   const std::string format = ctx.args.GetOr("format", "csv");
   if (format == "markdown" || format == "html") {
-    absl::StatusOr<v1::SurveyResultsRequest> request = ResultsRequest(ctx, format);
-    if (!request.ok()) return request.status();
-    v1::SurveyResults response;
-    absl::Status status =
-        ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::GetSurveyResults, *request, &response);
-    if (!status.ok()) return status;
-    return WriteOutput(ctx, response.rendered(), absl::StrCat("the results table (", format, ")"));
+    absl::StatusOr<v1::SurveyResults> results = FetchResults(ctx, format);
+    if (!results.ok()) return results.status();
+    return WriteOutput(ctx, results->rendered(), absl::StrCat("the results table (", format, ")"));
   }
   if (format != "csv") return UsageError("--format is csv (raw answers), markdown or html (the results table)");
   v1::ExportSurveyRequest request;

@@ -10,14 +10,10 @@
 #include "absl/strings/str_cat.h"
 
 namespace dreamshot::experiments {
-namespace {
-
-std::optional<int64_t> OptionalInt(const SQLite::Column& column) {
+std::optional<int64_t> OptionalInt64(const SQLite::Column& column) {
   if (column.isNull()) return std::nullopt;
   return column.getInt64();
 }
-
-}  // namespace
 
 double MetricValueOrNan(const SQLite::Column& column) {
   return column.isNull() ? std::numeric_limits<double>::quiet_NaN() : column.getDouble();
@@ -57,9 +53,10 @@ absl::StatusOr<std::vector<Run>> LoadRuns(SQLite::Database& db, const std::vecto
     for (size_t slot : slots[id]) fn(runs[slot]);
   };
 
-  SQLite::Statement rows(db, absl::StrCat(
-      "SELECT id, experiment_id, name, status, start_ms, end_ms, parent_run_id, notes, "
-      "config_type, config_json, created_ms FROM runs WHERE id IN (", in, ")"));
+  SQLite::Statement rows(db,
+                         absl::StrCat("SELECT id, experiment_id, name, status, start_ms, end_ms, parent_run_id, notes, "
+                                      "config_type, config_json, created_ms FROM runs WHERE id IN (",
+                                      in, ")"));
   BindAll(rows, id_values);
   size_t found = 0;
   while (rows.executeStep()) {
@@ -71,9 +68,9 @@ absl::StatusOr<std::vector<Run>> LoadRuns(SQLite::Database& db, const std::vecto
       run.experiment_id = rows.getColumn(1).getInt64();
       run.name = rows.getColumn(2).getString();
       run.status = *status;
-      run.start_ms = OptionalInt(rows.getColumn(4));
-      run.end_ms = OptionalInt(rows.getColumn(5));
-      run.parent_run_id = OptionalInt(rows.getColumn(6));
+      run.start_ms = OptionalInt64(rows.getColumn(4));
+      run.end_ms = OptionalInt64(rows.getColumn(5));
+      run.parent_run_id = OptionalInt64(rows.getColumn(6));
       run.notes = rows.getColumn(7).getString();
       run.config_type = rows.getColumn(8).getString();
       run.config_json = rows.getColumn(9).getString();
@@ -86,25 +83,21 @@ absl::StatusOr<std::vector<Run>> LoadRuns(SQLite::Database& db, const std::vecto
     }
   }
 
-  SQLite::Statement tags(db, absl::StrCat("SELECT run_id, key, value FROM run_tags WHERE run_id IN (",
-                                          in, ")"));
+  SQLite::Statement tags(db, absl::StrCat("SELECT run_id, key, value FROM run_tags WHERE run_id IN (", in, ")"));
   BindAll(tags, id_values);
   while (tags.executeStep()) {
-    for_each_slot(tags.getColumn(0).getInt64(), [&](Run& run) {
-      run.tags[tags.getColumn(1).getString()] = tags.getColumn(2).getString();
-    });
+    for_each_slot(tags.getColumn(0).getInt64(),
+                  [&](Run& run) { run.tags[tags.getColumn(1).getString()] = tags.getColumn(2).getString(); });
   }
-  SQLite::Statement params(db, absl::StrCat("SELECT run_id, key, value FROM params WHERE run_id IN (",
-                                            in, ")"));
+  SQLite::Statement params(db, absl::StrCat("SELECT run_id, key, value FROM params WHERE run_id IN (", in, ")"));
   BindAll(params, id_values);
   while (params.executeStep()) {
-    for_each_slot(params.getColumn(0).getInt64(), [&](Run& run) {
-      run.params[params.getColumn(1).getString()] = params.getColumn(2).getString();
-    });
+    for_each_slot(params.getColumn(0).getInt64(),
+                  [&](Run& run) { run.params[params.getColumn(1).getString()] = params.getColumn(2).getString(); });
   }
-  SQLite::Statement metrics(db, absl::StrCat(
-      "SELECT run_id, key, step, value, wall_ms, min_value, max_value, count "
-      "FROM latest_metrics WHERE run_id IN (", in, ") ORDER BY run_id, key"));
+  SQLite::Statement metrics(db, absl::StrCat("SELECT run_id, key, step, value, wall_ms, min_value, max_value, count "
+                                             "FROM latest_metrics WHERE run_id IN (",
+                                             in, ") ORDER BY run_id, key"));
   BindAll(metrics, id_values);
   while (metrics.executeStep()) {
     MetricSummary m;

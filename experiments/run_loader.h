@@ -4,6 +4,7 @@
 #define DREAMSHOT_EXPERIMENTS_RUN_LOADER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,11 @@ namespace dreamshot::experiments {
 
 // SQLite has no NaN: NULL in a metric value column stands for it.
 double MetricValueOrNan(const SQLite::Column& column);
+// A nullable INTEGER column: empty for NULL.
+std::optional<int64_t> OptionalInt64(const SQLite::Column& column);
 
 // Binds `values` to placeholders first_index, first_index+1, ...
-void BindAll(SQLite::Statement& statement, const std::vector<SqlValue>& values,
-             int first_index = 1);
+void BindAll(SQLite::Statement& statement, const std::vector<SqlValue>& values, int first_index = 1);
 
 // "?, ?, ?" with n placeholders.
 std::string Placeholders(size_t n);

@@ -172,8 +172,8 @@ class ExperimentStore {
   absl::StatusOr<bool> RecordSurveyAnswers(int64_t participant_id, const std::vector<SurveyAnswer>& answers);
   // Every answer of the survey, by participant, then item, then question.
   absl::StatusOr<std::vector<SurveyAnswer>> ListSurveyAnswers(int64_t survey_id);
-  // Item id → questions answered, of one participant.
-  absl::StatusOr<std::map<int64_t, int>> AnsweredItems(int64_t participant_id);
+  // Item id → participants it was assigned to (never-assigned items absent).
+  absl::StatusOr<std::map<int64_t, int64_t>> SurveyShownCounts(int64_t survey_id);
   // Everything a participant's page needs, for the participant with this
   // token hash: one read transaction, two queries, and only the items
   // assigned to it (never the survey's whole pool). Every request of the

@@ -27,11 +27,6 @@ constexpr char kAnswerColumns[] =
     "a.id, a.participant_id, a.item_id, a.question, a.shown, a.choice, a.idempotency_key, a.elapsed_ms, "
     "a.created_ms";
 
-std::optional<int64_t> OptionalInt(SQLite::Statement& q, int column) {
-  if (q.getColumn(column).isNull()) return std::nullopt;
-  return q.getColumn(column).getInt64();
-}
-
 // The Read* functions read their columns from `c` on.
 Survey ReadSurvey(SQLite::Statement& q, int c = 0) {
   Survey s;
@@ -41,8 +36,8 @@ Survey ReadSurvey(SQLite::Statement& q, int c = 0) {
   s.status = q.getColumn(c + 3).getString();
   s.config_json = q.getColumn(c + 4).getString();
   s.created_ms = q.getColumn(c + 5).getInt64();
-  s.opened_ms = OptionalInt(q, c + 6);
-  s.closed_ms = OptionalInt(q, c + 7);
+  s.opened_ms = OptionalInt64(q.getColumn(c + 6));
+  s.closed_ms = OptionalInt64(q.getColumn(c + 7));
   return s;
 }
 
@@ -50,7 +45,7 @@ SurveyItem ReadItem(SQLite::Statement& q, int c = 0) {
   SurveyItem i;
   i.id = q.getColumn(c).getInt64();
   i.survey_id = q.getColumn(c + 1).getInt64();
-  i.pair_id = OptionalInt(q, c + 2);
+  i.pair_id = OptionalInt64(q.getColumn(c + 2));
   i.attention = q.getColumn(c + 3).getString();
   i.prompt = q.getColumn(c + 4).getString();
   i.shot_type = q.getColumn(c + 5).getString();
@@ -68,8 +63,8 @@ SurveyParticipant ReadParticipant(SQLite::Statement& q, int c = 0) {
   p.seq = q.getColumn(c + 2).getInt64();
   p.token_hash = q.getColumn(c + 3).getString();
   p.created_ms = q.getColumn(c + 4).getInt64();
-  p.consented_ms = OptionalInt(q, c + 5);
-  p.finished_ms = OptionalInt(q, c + 6);
+  p.consented_ms = OptionalInt64(q.getColumn(c + 5));
+  p.finished_ms = OptionalInt64(q.getColumn(c + 6));
   return p;
 }
 
@@ -85,6 +80,17 @@ SurveyAnswer ReadAnswer(SQLite::Statement& q) {
   a.elapsed_ms = q.getColumn(7).getInt64();
   a.created_ms = q.getColumn(8).getInt64();
   return a;
+}
+
+// Item id → participants it was assigned to (items never assigned are absent).
+std::map<int64_t, int64_t> ShownCounts(SQLite::Database& db, int64_t survey_id) {
+  std::map<int64_t, int64_t> counts;
+  SQLite::Statement q(db,
+                      "SELECT a.item_id, COUNT(*) FROM survey_assignments a JOIN survey_participants p ON "
+                      "p.id = a.participant_id WHERE p.survey_id = ? GROUP BY a.item_id");
+  q.bind(1, survey_id);
+  while (q.executeStep()) counts[q.getColumn(0).getInt64()] = q.getColumn(1).getInt64();
+  return counts;
 }
 
 absl::StatusOr<Survey> LoadSurvey(SQLite::Database& db, const char* where,
@@ -251,6 +257,16 @@ absl::StatusOr<std::vector<SurveyItem>> ExperimentStore::ListSurveyItems(int64_t
   return out;
 }
 
+absl::StatusOr<std::map<int64_t, int64_t>> ExperimentStore::SurveyShownCounts(int64_t survey_id) {
+  std::map<int64_t, int64_t> out;
+  RETURN_IF_ERROR(db_->Read("count survey assignments", [&](SQLite::Database& db) -> absl::Status {
+    RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
+    out = ShownCounts(db, survey_id);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<SurveyParticipant> ExperimentStore::AddSurveyParticipant(int64_t survey_id,
                                                                         const std::string& token_hash,
                                                                         const AssignFn& assign) {
@@ -265,13 +281,7 @@ absl::StatusOr<SurveyParticipant> ExperimentStore::AddSurveyParticipant(int64_t 
     next.bind(1, survey_id);
     next.executeStep();
     const int64_t seq = next.getColumn(0).getInt64();
-    std::map<int64_t, int64_t> counts;
-    SQLite::Statement count(db,
-                            "SELECT a.item_id, COUNT(*) FROM survey_assignments a JOIN survey_participants p ON "
-                            "p.id = a.participant_id WHERE p.survey_id = ? GROUP BY a.item_id");
-    count.bind(1, survey_id);
-    while (count.executeStep()) counts[count.getColumn(0).getInt64()] = count.getColumn(1).getInt64();
-    ASSIGN_OR_RETURN(std::vector<SurveyAssignment> assignments, assign(seq, counts));
+    ASSIGN_OR_RETURN(std::vector<SurveyAssignment> assignments, assign(seq, ShownCounts(db, survey_id)));
     const int64_t now = core::NowMillis();
     SQLite::Statement insert(
         db, "INSERT INTO survey_participants (survey_id, seq, token_hash, created_ms) VALUES (?, ?, ?, ?)");
@@ -463,17 +473,6 @@ absl::StatusOr<std::vector<SurveyAnswer>> ExperimentStore::ListSurveyAnswers(int
                                          "a.question"));
     q.bind(1, survey_id);
     while (q.executeStep()) out.push_back(ReadAnswer(q));
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-absl::StatusOr<std::map<int64_t, int>> ExperimentStore::AnsweredItems(int64_t participant_id) {
-  std::map<int64_t, int> out;
-  RETURN_IF_ERROR(db_->Read("answered survey items", [&](SQLite::Database& db) -> absl::Status {
-    SQLite::Statement q(db, "SELECT item_id, COUNT(*) FROM survey_answers WHERE participant_id = ? GROUP BY item_id");
-    q.bind(1, participant_id);
-    while (q.executeStep()) out[q.getColumn(0).getInt64()] = q.getColumn(1).getInt();
     return absl::OkStatus();
   }));
   return out;

@@ -309,6 +309,12 @@ absl::StatusOr<std::vector<double>> BradleyTerryStrengths(int systems, const std
                                                     " iterations (last change in log strength ", change, ")"));
 }
 
+double Quantile(std::vector<double> values, double q) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  return SortedQuantile(values, std::min(1.0, std::max(0.0, q)));
+}
+
 double Median(std::vector<double> values) {
   if (values.empty()) return 0.0;
   const size_t mid = values.size() / 2;

@@ -119,6 +119,11 @@ absl::StatusOr<std::vector<double>> BradleyTerryStrengths(int systems, const std
                                                           double prior_wins = 0.0, double tolerance = 1e-10,
                                                           int max_iterations = 100000);
 
+// Quantile q in [0, 1] of `values`, interpolating linearly between order
+// statistics (R's type 7, numpy's default; the bootstrap's intervals use
+// it too); 0 for an empty vector.
+double Quantile(std::vector<double> values, double q);
+
 // Median of `values`: the middle value, or the mean of the middle two for an
 // even count; 0 for an empty vector. NaN values make the result unspecified.
 double Median(std::vector<double> values);

@@ -428,6 +428,17 @@ TEST(BradleyTerryTest, ReportsNonConvergence) {
 
 // ----------------------------------------------------------------- median
 
+TEST(QuantileTest, MatchesNumpyLinear) {
+  // numpy.quantile([1, 2, 3, 4, 10], q) for q = 0, 0.5, 0.9, 0.99, 1.
+  const std::vector<double> v = {10.0, 1.0, 4.0, 2.0, 3.0};
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.5), 3.0);
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.9), 7.6);
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.99), 9.76);
+  EXPECT_DOUBLE_EQ(Quantile(v, 1.0), 10.0);
+  EXPECT_EQ(Quantile({}, 0.5), 0.0);
+}
+
 TEST(MedianTest, OddEvenAndEmpty) {
   EXPECT_EQ(Median({}), 0.0);
   EXPECT_EQ(Median({5.0}), 5.0);

@@ -164,18 +164,22 @@ absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::ExperimentStore& s
       ++p.attention_items;
     }
   }
+  // A fixed number of reads however many participants there are: the
+  // status is polled while a survey runs.
   ASSIGN_OR_RETURN(std::vector<experiments::SurveyParticipant> participants, store.ListSurveyParticipants(survey_id));
   for (const auto& participant : participants) {
     ++p.participants;
     if (participant.consented_ms) ++p.consented;
     if (participant.finished_ms) ++p.finished;
-    ASSIGN_OR_RETURN(std::vector<experiments::SurveyAssignment> assigned, store.ListSurveyAssignments(participant.id));
-    for (const auto& a : assigned) {
-      if (auto it = shown.find(a.item_id); it != shown.end()) ++it->second;
-    }
-    ASSIGN_OR_RETURN(auto answered, store.AnsweredItems(participant.id));
-    p.answered_items += static_cast<int64_t>(answered.size());
   }
+  ASSIGN_OR_RETURN(auto counts, store.SurveyShownCounts(survey_id));
+  for (const auto& [item, n] : counts) {
+    if (auto it = shown.find(item); it != shown.end()) it->second = n;
+  }
+  ASSIGN_OR_RETURN(std::vector<experiments::SurveyAnswer> answers, store.ListSurveyAnswers(survey_id));
+  std::set<std::pair<int64_t, int64_t>> answered;  // (participant, item)
+  for (const auto& a : answers) answered.insert({a.participant_id, a.item_id});
+  p.answered_items = static_cast<int64_t>(answered.size());
   if (!shown.empty()) {
     p.min_shown = p.max_shown = shown.begin()->second;
     for (const auto& [id, n] : shown) {

@@ -34,6 +34,7 @@
 
 #include "experiments/store.h"
 #include "survey/participation.h"
+#include "survey/statistics.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_export.h"
 #include "tests/service_test_util.h"
@@ -248,13 +249,6 @@ class Participant {
   double last_ms_ = 0;
 };
 
-double Percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
-
 class SurveyLoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -330,7 +324,7 @@ TEST_F(SurveyLoadTest, TwoHundredParticipantsAtOnceStoreEveryAnswerExactlyOnce) 
          << "count" << std::setw(10) << "p50 ms" << std::setw(10) << "p99 ms" << std::setw(10) << "max ms\n";
   for (int k = 0; k < kKinds; ++k) {
     std::vector<double>& v = ms[k];
-    const double p50 = Percentile(v, 0.5), p99 = Percentile(v, 0.99);
+    const double p50 = survey::Quantile(v, 0.5), p99 = survey::Quantile(v, 0.99);
     const double max = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
     report << "  " << std::left << std::setw(18) << kKindNames[k] << std::right << std::setw(7) << v.size()
            << std::setw(10) << p50 << std::setw(10) << p99 << std::setw(10) << max << "\n";

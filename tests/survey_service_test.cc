@@ -21,6 +21,22 @@ namespace {
 
 using nlohmann::json;
 
+// The data rows of an answers CSV, split on commas (the test's prompts and
+// labels hold none, so no field is quoted).
+std::vector<std::vector<std::string>> CsvRows(const std::string& csv) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields;
+    std::stringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
 class SurveyServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -155,18 +171,12 @@ TEST_F(SurveyServiceTest, AParticipantCompletesASurveyAndTheAnswersAreExported) 
   ASSERT_TRUE(surveys_->ExportSurvey(&export_context, export_request, &exported).ok());
   EXPECT_EQ(exported.answers(), 12);
   // "A" means system x unless the sides were swapped for this participant and pair.
-  std::istringstream rows(exported.csv());
-  std::string line;
-  std::getline(rows, line);
   int checked = 0;
-  while (std::getline(rows, line)) {
-    std::vector<std::string> f;
-    std::stringstream cells(line);
-    for (std::string cell; std::getline(cells, cell, ',');) f.push_back(cell);
-    ASSERT_GE(f.size(), 16u) << line;
+  for (const std::vector<std::string>& f : CsvRows(exported.csv())) {
+    ASSERT_GE(f.size(), 16u);
     const std::string shown = f[8], swapped = f[9], choice = f[10];
-    if (shown == "A") EXPECT_EQ(choice, swapped == "1" ? "y" : "x") << line;
-    if (shown == "B") EXPECT_EQ(choice, swapped == "1" ? "x" : "y") << line;
+    if (shown == "A") EXPECT_EQ(choice, swapped == "1" ? "y" : "x") << f[2];
+    if (shown == "B") EXPECT_EQ(choice, swapped == "1" ? "x" : "y") << f[2];
     if (shown == "neither") EXPECT_EQ(choice, "neither");
     ++checked;
   }
@@ -322,14 +332,8 @@ TEST_F(SurveyResultsTest, ResultsAgreeWithTheRawAnswersAndLeaveOutFailedAttentio
   v1::ExportSurveyResponse exported;
   ASSERT_TRUE(surveys_->ExportSurvey(&export_context, export_request, &exported).ok());
   std::map<std::string, std::map<std::string, int>> expected;  // question → choice → answers
-  std::istringstream rows(exported.csv());
-  std::string line;
-  std::getline(rows, line);
-  while (std::getline(rows, line)) {
-    std::vector<std::string> f;
-    std::stringstream cells(line);
-    for (std::string cell; std::getline(cells, cell, ',');) f.push_back(cell);
-    ASSERT_GE(f.size(), 16u) << line;
+  for (const std::vector<std::string>& f : CsvRows(exported.csv())) {
+    ASSERT_GE(f.size(), 16u);
     if (f[0] == "3" || f[4] == "1") continue;  // the careless participant; attention checks
     ++expected[f[7]][f[10]];
   }
