@@ -9,12 +9,12 @@
 //                         p50_ms / p99_ms over all requests.
 //   BM_SurveyHttpPaced/N  N participants who arrive over 2 s and look at
 //                         each pair for 2 s, as people do: the time then
-//                         goes to idle keep-alive connections holding the
-//                         server's threads, and p99_ms shows whether
-//                         requests queue behind them.
+//                         goes to idle keep-alive connections, and p99_ms
+//                         shows whether requests queue behind them.
 // The server's settings come from services::SurveyWebOptions; to compare,
-//   SURVEY_BENCH_THREADS=32 SURVEY_BENCH_KEEPALIVE_S=5 SURVEY_BENCH_KEEPALIVE_COUNT=5
-// set the old ones.
+//   SURVEY_BENCH_WORKERS=N SURVEY_BENCH_IDLE_MS=N SURVEY_BENCH_KEEPALIVE_COUNT=N
+// override the worker threads, keep-alive idle timeout and requests per
+// connection.
 // Data goes to $TEST_TMPDIR or /tmp (removed at exit). Run with
 //   bazel run -c opt //bench:survey_http_bench -- --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -94,9 +94,9 @@ class Fixture {
     // All clients are 127.0.0.1: the per-address limits would throttle them as one.
     options.survey_web.requests_per_s = options.survey_web.request_burst = 1e9;
     options.survey_web.joins_per_minute = 1e9;
-    FromEnv("SURVEY_BENCH_THREADS", options.survey_web.threads);
-    FromEnv("SURVEY_BENCH_KEEPALIVE_S", options.survey_web.keep_alive_timeout_s);
-    FromEnv("SURVEY_BENCH_KEEPALIVE_COUNT", options.survey_web.keep_alive_max_count);
+    FromEnv("SURVEY_BENCH_WORKERS", options.survey_web.connections.workers);
+    FromEnv("SURVEY_BENCH_IDLE_MS", options.survey_web.connections.idle_timeout_ms);
+    FromEnv("SURVEY_BENCH_KEEPALIVE_COUNT", options.survey_web.connections.keep_alive_max_requests);
     auto server = services::DreamshotServer::Start(options);
     if (!server.ok()) {
       error_ = server.status().ToString();

@@ -21,11 +21,15 @@ class DeviceQueues {
 
   // `device`: c10's name ("cpu", "cuda:0").
   WorkQueue& For(const std::string& device);
+  // Shuts every queue down (WorkQueue::Shutdown), and any made later: when
+  // this returns no job is running and every job's completion has run.
+  void Shutdown();
 
  private:
   const int capacity_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<WorkQueue>> queues_;
+  bool shut_down_ = false;
 };
 
 }  // namespace dreamshot::core

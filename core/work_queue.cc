@@ -29,7 +29,11 @@ void JobHandle::Finish(absl::Status status) {
 WorkQueue::WorkQueue(std::string name, int capacity)
     : name_(std::move(name)), capacity_(capacity < 1 ? 1 : capacity), worker_([this] { Run(); }) {}
 
-WorkQueue::~WorkQueue() {
+WorkQueue::~WorkQueue() { Shutdown(); }
+
+void WorkQueue::Shutdown() {
+  std::lock_guard<std::mutex> once(shutdown_mu_);
+  if (!worker_.joinable()) return;
   std::deque<Item> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -59,8 +59,7 @@ class WorkQueue {
 
   // `capacity`: jobs waiting or running at once (≥ 1).
   WorkQueue(std::string name, int capacity);
-  // Queued jobs finish with CANCELLED; the running one is asked to cancel
-  // and awaited.
+  // Shutdown().
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
@@ -71,6 +70,10 @@ class WorkQueue {
   void Cancel(const std::shared_ptr<JobHandle>& handle);
   // Jobs waiting or running.
   int load() const;
+  // Refuses new jobs (UNAVAILABLE), finishes the queued ones with
+  // CANCELLED, asks the running one to cancel and waits for it: when this
+  // returns, every job's `done` has run. Idempotent.
+  void Shutdown();
 
  private:
   struct Item {
@@ -88,6 +91,7 @@ class WorkQueue {
   std::deque<Item> queue_;
   std::shared_ptr<JobHandle> running_;
   bool stopping_ = false;
+  std::mutex shutdown_mu_;  // one Shutdown joins the worker
   std::thread worker_;
 };
 

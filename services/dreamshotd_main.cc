@@ -1,13 +1,17 @@
 // dreamshotd: hosts the DreamShot gRPC services on one port.
 #include <glog/logging.h>
 
+#include <pthread.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -38,13 +42,6 @@ ABSL_FLAG(int, threads, 0, "CPU threads for the networks (0: $OMP_NUM_THREADS or
 
 namespace {
 
-dreamshot::services::DreamshotServer* g_server = nullptr;
-
-void HandleSignal(int) {
-  // Shutdown must not run inside the signal handler.
-  std::thread([] { g_server->Shutdown(); }).detach();
-}
-
 std::string ReadToken(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
@@ -59,6 +56,16 @@ std::string ReadToken(const std::string& path) {
     std::exit(2);
   }
   return token;
+}
+
+// Survey participants each hold a few connections; the default soft limit
+// (1024 descriptors) would cap them well below what the machine allows.
+void RaiseOpenFileLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 65536);
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 }
 
 }  // namespace
@@ -92,6 +99,17 @@ int main(int argc, char** argv) {
     std::cerr << "dreamshotd: --survey_requests_per_s and --survey_joins_per_minute must not be negative\n";
     return 2;
   }
+  // SIGINT and SIGTERM are blocked in every thread (threads inherit the
+  // mask of the one that starts them, so block before any exists) and
+  // taken by sigwait below: shutdown then runs on the main thread, in
+  // order, instead of inside a signal handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  RaiseOpenFileLimit();
+
   const int threads = dreamshot::core::InitCpuThreads(absl::GetFlag(FLAGS_threads));
   // Generation reuses the same large activation blocks every step.
   dreamshot::core::InstallCachingCpuAllocator();
@@ -101,9 +119,6 @@ int main(int argc, char** argv) {
     LOG(ERROR) << "dreamshotd cannot start: " << server.status();
     return 1;
   }
-  g_server = server->get();
-  std::signal(SIGINT, HandleSignal);
-  std::signal(SIGTERM, HandleSignal);
   if ((*server)->recovered_runs() > 0) {
     LOG(WARNING) << "marked " << (*server)->recovered_runs()
                  << " run(s) failed that a previous server left active";
@@ -121,7 +136,11 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << (*server)->port() << "\n";
   }
-  (*server)->Wait();
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  LOG(INFO) << "dreamshotd stopping (" << strsignal(signal) << "): cancelling jobs, closing connections";
+  (*server)->Shutdown();
+  server->reset();  // the store closes last
   LOG(INFO) << "dreamshotd stopped";
   return 0;
 }

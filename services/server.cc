@@ -37,10 +37,7 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
 
 DreamshotServer::DreamshotServer() = default;
 
-DreamshotServer::~DreamshotServer() {
-  Shutdown();
-  queues_.reset();  // finishes queued jobs while the services they use exist
-}
+DreamshotServer::~DreamshotServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const ServerOptions& options) {
   auto server = std::unique_ptr<DreamshotServer>(new DreamshotServer());
@@ -95,14 +92,21 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
 
 int DreamshotServer::survey_port() const { return survey_web_ ? survey_web_->port() : 0; }
 
-void DreamshotServer::Wait() {
-  if (server_) server_->Wait();
+HttpFrontCounters DreamshotServer::survey_counters() const {
+  return survey_web_ ? survey_web_->counters() : HttpFrontCounters{};
 }
 
+// In order, each step before what it depends on goes away: no new
+// participant requests (those in flight finish); no new jobs, queued ones
+// cancelled, running ones cancelled at their next step and awaited, so
+// their runs end and their streams close while gRPC still exists; then
+// gRPC stops (in-flight unary calls get a moment, watches are cancelled).
+// The store closes last, when the members are destroyed.
 void DreamshotServer::Shutdown() {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (survey_web_) survey_web_->Stop();
+  if (queues_) queues_->Shutdown();
   if (!server_) return;
-  // In-flight unary calls get a moment; watches are cancelled.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server_->Wait();
   server_.reset();

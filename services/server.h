@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -65,14 +66,18 @@ class DreamshotServer {
   int port() const { return port_; }
   // The survey pages' HTTP port; 0 when not served.
   int survey_port() const;
+  // The survey pages' connection counters (services/http_front.h).
+  HttpFrontCounters survey_counters() const;
   const std::string& store_path() const { return store_path_; }
   int64_t recovered_runs() const { return recovered_runs_; }
-  void Wait();
+  // Stops everything in order (see server.cc); safe to call more than once
+  // and from any thread but a job's.
   void Shutdown();
 
  private:
   DreamshotServer();
 
+  std::mutex shutdown_mu_;
   std::string store_path_;
   int port_ = 0;
   int64_t recovered_runs_ = 0;

@@ -1,8 +1,8 @@
 #include "services/survey_web.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <glog/logging.h>
 #include <httplib.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +21,9 @@
 #include "survey/participation.h"
 #include "survey/survey_admin.h"
 #include "survey/web_assets.h"
+#include "survey/blind_image.h"
+#include "services/http_front.h"
+#include "core/status_macros.h"
 
 namespace dreamshot::services {
 namespace {
@@ -74,12 +77,18 @@ void SetRetryAfter(httplib::Response& res, double seconds) {
   res.set_header("Retry-After", std::to_string(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(seconds)))));
 }
 
+// On every response, the front's own refusals included. Pictures replace
+// Cache-Control (one header each).
+std::vector<std::pair<std::string, std::string>> SecurityHeaderList() {
+  return {{"Content-Security-Policy",
+           "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"},
+          {"X-Content-Type-Options", "nosniff"},
+          {"Referrer-Policy", "no-referrer"},
+          {"Cache-Control", "no-store"}};
+}
+
 void SecurityHeaders(httplib::Response& res) {
-  res.set_header("Content-Security-Policy",
-                 "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("Cache-Control", "no-store");
+  for (const auto& [name, value] : SecurityHeaderList()) res.set_header(name, value);
 }
 
 std::string CookieName(const std::string& survey) { return absl::StrCat("ds_", survey); }
@@ -138,51 +147,30 @@ absl::StatusOr<std::unique_ptr<SurveyWebServer>> SurveyWebServer::Start(experime
   auto server = std::unique_ptr<SurveyWebServer>(new SurveyWebServer());
   server->store_ = store;
   server->options_ = options;
-  server->http_ = std::make_unique<httplib::Server>();
   server->requests_ = std::make_unique<RateLimiter>(options.requests_per_s, options.request_burst);
   server->joins_ = std::make_unique<RateLimiter>(options.joins_per_minute / 60.0, options.joins_per_minute);
-  const int threads = options.threads;
-  server->http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server->http_->set_tcp_nodelay(options.tcp_nodelay);
-  server->http_->set_keep_alive_max_count(options.keep_alive_max_count);
-  server->http_->set_keep_alive_timeout(options.keep_alive_timeout_s);
-  // Only the listening socket goes through socket_options (accepted ones
-  // inherit TCP_NODELAY from it): remember it to raise its backlog below.
-  server->http_->set_socket_options([fd = &server->listen_fd_](socket_t sock) {
-    httplib::default_socket_options(sock);
-    *fd = sock;
-  });
-  server->http_->set_payload_max_length(options.max_body_bytes);
-  server->http_->set_read_timeout(10, 0);
-  server->http_->set_write_timeout(10, 0);
-  server->Routes();
-  if (options.port == 0) {
-    server->port_ = server->http_->bind_to_any_port(options.host);
-  } else if (server->http_->bind_to_port(options.host, options.port)) {
-    server->port_ = options.port;
-  }
-  if (server->port_ <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("survey pages cannot listen on ", options.host, ":", options.port, " (address in use?)"));
-  }
-  // cpp-httplib's listen() used the backlog compiled into Debian's library
-  // (5); listening again on the same socket only changes the backlog.
-  if (server->listen_fd_ >= 0 && options.listen_backlog > 0) {
-    (void)::listen(server->listen_fd_, options.listen_backlog);
-  }
-  server->thread_ = std::thread([http = server->http_.get()] { http->listen_after_bind(); });
+  server->images_ = std::make_unique<survey::BlindImageCache>(options.image_cache_bytes);
+  auto routes = std::make_unique<HttpRoutes>();
+  server->Routes(*routes);
+  HttpFrontOptions front = options.connections;
+  front.host = options.host;
+  front.port = options.port;
+  front.headers = SecurityHeaderList();
+  ASSIGN_OR_RETURN(server->front_, HttpFront::Start(std::move(routes), front));
   return server;
 }
 
 SurveyWebServer::~SurveyWebServer() { Stop(); }
 
+int SurveyWebServer::port() const { return front_ ? front_->port() : 0; }
+
+HttpFrontCounters SurveyWebServer::counters() const { return front_ ? front_->counters() : HttpFrontCounters{}; }
+
 void SurveyWebServer::Stop() {
-  if (http_) http_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (front_) front_->Stop();
 }
 
-void SurveyWebServer::Routes() {
-  httplib::Server& http = *http_;
+void SurveyWebServer::Routes(HttpRoutes& http) {
   experiments::ExperimentStore& store = *store_;
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -296,18 +284,30 @@ void SurveyWebServer::Routes() {
     out.set_image_b(absl::StrCat("/api/s/", name, "/pairs/", position, "/image/B"));
     SetJson(res, out);
   });
-  http.Get(api + R"(/pairs/(\d{1,6})/image/([AB]))", [&store](const httplib::Request& req, httplib::Response& res) {
+  http.Get(api + R"(/pairs/(\d{1,6})/image/([AB]))", [this, &store](const httplib::Request& req, httplib::Response& res) {
     absl::StatusOr<survey::Session> session = SessionOf(store, req, req.matches[1]);
     if (!session.ok()) return SetError(res, session.status());
+    if (!session->participant.consented_ms) {
+      return SetError(res, absl::PermissionDeniedError("give your consent first"));
+    }
     int64_t position = 0;
     (void)absl::SimpleAtoi(std::string(req.matches[2]), &position);
     absl::StatusOr<survey::ShownPair> pair = survey::PairAt(*session, position);
     if (!pair.ok()) return SetError(res, pair.status());
-    absl::StatusOr<std::string> bytes =
-        ReadArtifactBytes(store, req.matches[3] == "A" ? pair->artifact_a : pair->artifact_b);
-    if (!bytes.ok()) return SetError(res, bytes.status());
+    // Blind: the stored picture names its model; what is served carries
+    // pixels only (survey/blind_image.h).
+    const int64_t artifact = req.matches[3] == "A" ? pair->artifact_a : pair->artifact_b;
+    absl::StatusOr<survey::BlindImageCache::Png> png =
+        images_->Get(artifact, [&store, artifact] { return ReadArtifactBytes(store, artifact); });
+    if (!png.ok()) {
+      LOG(ERROR) << "survey picture (artifact " << artifact << "): " << png.status();
+      return SetError(res, absl::InternalError("this picture cannot be shown"));
+    }
+    // The URL names a position of this participant's assignment, which
+    // never changes: the browser may keep it.
+    res.headers.erase("Cache-Control");
     res.set_header("Cache-Control", "private, max-age=86400");
-    res.set_content(std::move(*bytes), "image/png");
+    res.set_content(**png, "image/png");
   });
   http.Post(api + "/answers", [&store](const httplib::Request& req, httplib::Response& res) {
     const std::string name = req.matches[1];

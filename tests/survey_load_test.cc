@@ -165,7 +165,8 @@ class Participant {
         // A participant who looks at a pair longer than the keep-alive
         // timeout: the server closes the idle connection, the client
         // reconnects for its next request.
-        std::this_thread::sleep_for(std::chrono::seconds(services::SurveyWebOptions().keep_alive_timeout_s + 1));
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(services::SurveyWebOptions().connections.idle_timeout_ms + 1000));
       }
       if ((i_ + p) % 5 == 0) {  // a retry after a lost response: same key, same answers
         auto again = Timed(kRetry, [&] { return client_->Post(api + "/answers", headers_, body, "application/json"); });
