@@ -150,7 +150,8 @@ absl::Status List(Context& ctx) {
   Table table({"ID", "NAME", "STATUS", "RUN", "PAIRS/PERSON", "PAGE"});
   for (const v1::Survey& s : response.surveys()) {
     table.AddRow({absl::StrCat(s.id()), s.name(), s.status(), absl::StrCat(s.run_id()),
-                  absl::StrCat(s.config().pairs_per_participant()), s.url_path()});
+                  absl::StrCat(s.config().pairs_per_participant()),
+                  s.participant_url().empty() ? s.url_path() : s.participant_url()});
   }
   ctx.out << table.Render();
   return absl::OkStatus();
