@@ -135,7 +135,8 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
     if (!request.allow_fewer_pairs) {
       return absl::InvalidArgumentError(absl::StrCat(
           "pairs_per_participant is ", config.pairs_per_participant, " but the survey's pool holds only ", pool,
-          " pair", pool == 1 ? "" : "s", ": ask for at most ", pool, " (or allow fewer pairs)"));
+          " pair", pool == 1 ? "" : "s", ": ask for at most ", pool,
+          ", or allow fewer pairs (allow_fewer_pairs; `survey create --allow-fewer-pairs`)"));
     }
     config.pairs_per_participant = pool;
   }
