@@ -98,18 +98,33 @@ int ReportUsage(const absl::Status& status, const CommandSpec* spec) {
   return code;
 }
 
+// Where a sibling tool lives: next to this executable (an install, or
+// bazel-bin/cli/, where building //cli:dreamshot puts it as a data
+// dependency), else in this executable's Bazel runfiles. The first that
+// exists; the sibling path when none does (for the error message).
+std::string FindSiblingTool(const std::string& tool) {
+  char self[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string exe = "./dreamshot";
+  if (n > 0) {
+    self[n] = '\0';
+    exe = self;
+  }
+  const std::string sibling = exe.substr(0, exe.find_last_of('/')) + "/" + tool;
+  std::vector<std::string> candidates = {sibling, exe + ".runfiles/dreamshot/cli/" + tool};
+  if (const char* runfiles = std::getenv("RUNFILES_DIR")) {
+    candidates.push_back(std::string(runfiles) + "/dreamshot/cli/" + tool);
+  }
+  for (const std::string& candidate : candidates) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return sibling;
+}
+
 // Commands that need LibTorch run in a sibling binary, so that the client
 // itself starts fast and links no tensor library (as git runs git-<cmd>).
 int RunSiblingTool(const std::string& tool, int argc, char** argv, const CommandSpec& spec) {
-  char self[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string dir = ".";
-  if (n > 0) {
-    self[n] = '\0';
-    dir = std::string(self);
-    dir = dir.substr(0, dir.find_last_of('/'));
-  }
-  const std::string path = dir + "/" + tool;
+  const std::string path = FindSiblingTool(tool);
   std::vector<char*> args = {const_cast<char*>(path.c_str())};
   // Everything after the command word goes to the tool.
   bool seen = false;

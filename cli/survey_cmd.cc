@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,10 +16,23 @@
 namespace dreamshot::cli {
 namespace {
 
+// The page's address as the server reports it (participant_url is empty
+// when dreamshotd serves no participant pages).
+std::string ParticipantPage(const v1::Survey& s) {
+  const std::string& url = s.participant_url();
+  if (url.empty()) return "survey pages are off (start dreamshotd with --survey_listen HOST:PORT)";
+  if (url.rfind("http://0.0.0.0:", 0) == 0 || url.rfind("http://[::]:", 0) == 0) {
+    return absl::StrCat(url, "  (dreamshotd listens on every interface: share it with this machine's name)");
+  }
+  return url;
+}
+
 void PrintSurvey(const v1::Survey& s, std::ostream& out) {
   out << "survey " << s.id() << "  " << s.name() << "  (" << s.status() << ", run " << s.run_id() << ")\n"
-      << "  participant page: http://<survey address>" << s.url_path() << "\n";
+      << "  participant page: " << ParticipantPage(s) << "\n";
 }
+
+constexpr int kDefaultPairsPerParticipant = 36;  // SurveyConfig's default, for the note below
 
 absl::Status Create(Context& ctx) {
   v1::CreateSurveyRequest request;
@@ -62,13 +76,35 @@ absl::Status Create(Context& ctx) {
     config->set_seed(static_cast<uint64_t>(*value));
   }
   config->set_attention_style(ctx.args.GetOr("attention-style", ""));
+  for (const std::string& question : ctx.args.GetAll("question")) {
+    absl::StatusOr<std::pair<std::string, std::string>> kv = ParseKeyValue(question, "--question");
+    if (!kv.ok()) return kv.status();
+    if (kv->second.empty()) return UsageError(absl::StrCat("--question ", kv->first, "= needs a text after '='"));
+    v1::SurveyQuestion* q = config->add_questions();
+    q->set_key(kv->first);
+    q->set_text(kv->second);
+  }
+  config->set_option_a(ctx.args.GetOr("option-a", ""));
+  config->set_option_b(ctx.args.GetOr("option-b", ""));
+  config->set_option_neither(ctx.args.GetOr("option-neither", ""));
+  request.set_allow_fewer_pairs(ctx.args.Has("allow-fewer-pairs"));
   v1::Survey response;
   absl::Status status =
       ctx.client.Call(ctx.client.survey(), &v1::SurveyService::Stub::CreateSurvey, request, &response);
   if (!status.ok()) return status;
   if (ctx.global.json) return PrintJson(response, ctx.out);
   PrintSurvey(response, ctx.out);
-  ctx.out << "  a draft: open it with `dreamshot survey open " << response.name() << "`\n";
+  const int asked = config->has_pairs_per_participant() ? config->pairs_per_participant() : kDefaultPairsPerParticipant;
+  const int used = response.config().pairs_per_participant();
+  ctx.out << "  each participant judges " << used << " pair" << (used == 1 ? "" : "s");
+  if (used < asked) ctx.out << " (the whole pool; " << asked << " asked)";
+  if (response.config().attention_checks() > 0) {
+    ctx.out << " and " << response.config().attention_checks() << " attention check"
+            << (response.config().attention_checks() == 1 ? "" : "s");
+  }
+  ctx.out << "\n  questions:";
+  for (const v1::SurveyQuestion& q : response.config().questions()) ctx.out << " " << q.key();
+  ctx.out << "\n  a draft: open it with `dreamshot survey open " << response.name() << "`\n";
   return absl::OkStatus();
 }
 
@@ -114,7 +150,8 @@ absl::Status List(Context& ctx) {
   Table table({"ID", "NAME", "STATUS", "RUN", "PAIRS/PERSON", "PAGE"});
   for (const v1::Survey& s : response.surveys()) {
     table.AddRow({absl::StrCat(s.id()), s.name(), s.status(), absl::StrCat(s.run_id()),
-                  absl::StrCat(s.config().pairs_per_participant()), s.url_path()});
+                  absl::StrCat(s.config().pairs_per_participant()),
+                  s.participant_url().empty() ? s.url_path() : s.participant_url()});
   }
   ctx.out << table.Render();
   return absl::OkStatus();
@@ -220,11 +257,21 @@ std::vector<Command> SurveyCommands() {
         "Create a pairwise A/B survey (a draft) from stored image pairs.",
         "Each participant sees --pairs-per-participant pairs (36), balanced over shot types, sides and order "
         "randomised per participant, with the DreamShot study's three questions (preference, shot type, prompt) "
-        "answered A, B or neither. NAME becomes the page's address: /s/NAME on dreamshotd's --survey_listen.",
+        "answered A, B or neither. NAME becomes the page's address: /s/NAME on dreamshotd's --survey_listen; it "
+        "holds letters, digits, '-', '_' and '.', and not digits only (a number names a survey by id). "
+        "--pairs-per-participant larger than the pool is refused unless --allow-fewer-pairs is given; left out, "
+        "each participant judges min(36, pool). The number used is stored and shown by `survey list`. "
+        "--question replaces the three default questions (repeat it, in the order shown).",
         {{"NAME"}},
         {{"pairs-run", "RUN", "every A/B pair of this run (from `dreamshot pairs`)", true},
          {"pair", "ID", "one image pair", true},
-         {"pairs-per-participant", "N", "pairs each participant judges (default 36)"},
+         {"pairs-per-participant", "N", "pairs each participant judges (default 36, or the whole pool if smaller)"},
+         {"allow-fewer-pairs", "", "if the pool holds fewer than N pairs, give each participant the whole pool"},
+         {"question", "KEY=TEXT",
+          "a question (KEY: letters, digits, '_'; repeat for each; replaces the default three)", true},
+         {"option-a", "LABEL", "the answer naming picture A (default A)"},
+         {"option-b", "LABEL", "the answer naming picture B (default B)"},
+         {"option-neither", "LABEL", "the third answer (default \"Neither / the same\")"},
          {"attention-checks", "N", "attention-check pairs mixed into each assignment (default 0)"},
          {"attention-style", "STYLE",
           "identical (one picture twice: 'neither' is right; default), broken (a picture against a scrambled, "

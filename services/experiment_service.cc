@@ -7,6 +7,7 @@
 #include "core/status_macros.h"
 #include "experiments/compare.h"
 #include "experiments/downsample.h"
+#include "services/artifact_download.h"
 #include "services/config_flatten.h"
 #include "services/experiment_convert.h"
 #include "services/metric_watch.h"
@@ -30,6 +31,30 @@ absl::StatusOr<int64_t> ResolveExperiment(experiments::ExperimentStore* store,
   }
   ASSIGN_OR_RETURN(experiments::Experiment e, store->GetExperimentByName(r.experiment_name()));
   return e.id;
+}
+
+// The artifact a GetArtifact request names, which must belong to its run.
+absl::StatusOr<experiments::Artifact> FindArtifact(experiments::ExperimentStore& store,
+                                                   const v1::GetArtifactRequest& r) {
+  switch (r.artifact_case()) {
+    case v1::GetArtifactRequest::kPath: {
+      // (run, path) is unique; listing also says NOT_FOUND for an unknown run.
+      ASSIGN_OR_RETURN(std::vector<experiments::Artifact> list, store.ListArtifacts(r.run_id()));
+      for (experiments::Artifact& a : list) {
+        if (a.path == r.path()) return std::move(a);
+      }
+      return absl::NotFoundError(absl::StrCat("run ", r.run_id(), " has no artifact at path '", r.path(), "'"));
+    }
+    case v1::GetArtifactRequest::kArtifactId: {
+      RETURN_IF_ERROR(store.GetRun(r.run_id()).status());
+      absl::StatusOr<experiments::Artifact> a = store.GetArtifact(r.artifact_id());
+      if (a.ok() && a->run_id == r.run_id()) return a;
+      if (!a.ok() && a.status().code() != absl::StatusCode::kNotFound) return a.status();
+      return absl::NotFoundError(absl::StrCat("run ", r.run_id(), " has no artifact ", r.artifact_id()));
+    }
+    default:
+      return absl::InvalidArgumentError("name the artifact: its path in the run or its artifact_id");
+  }
 }
 
 }  // namespace
@@ -258,6 +283,17 @@ ServerUnaryReactor* ExperimentServiceImpl::ListArtifacts(CallbackServerContext* 
     for (const auto& a : list) ToProto(a, response->add_artifacts());
     return absl::OkStatus();
   });
+}
+
+grpc::ServerWriteReactor<v1::GetArtifactResponse>* ExperimentServiceImpl::GetArtifact(
+    CallbackServerContext* context, const v1::GetArtifactRequest* request) {
+  absl::StatusOr<experiments::Artifact> artifact = [&]() -> absl::StatusOr<experiments::Artifact> {
+    RETURN_IF_ERROR(guard_->Authenticate(*context));
+    RETURN_IF_ERROR(RequireRunId(request->run_id()));
+    return FindArtifact(*store_, *request);
+  }();
+  if (!artifact.ok()) return FailedArtifactDownload(ToGrpcStatus(artifact.status()));
+  return StartArtifactDownload(*artifact, options_.artifact_chunk_bytes);
 }
 
 ServerUnaryReactor* ExperimentServiceImpl::SearchRuns(CallbackServerContext* context,

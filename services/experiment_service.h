@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 
 #include "dreamshot/v1/experiment.grpc.pb.h"
@@ -20,6 +21,8 @@ struct ExperimentServiceOptions {
   std::chrono::milliseconds watch_poll = std::chrono::milliseconds(500);
   int max_compare_runs = 50;
   int max_aggregate_runs = 10000;
+  // Bytes per GetArtifact message (under the client's 4 MiB default limit).
+  size_t artifact_chunk_bytes = size_t{1} << 20;
 };
 
 class ExperimentServiceImpl final : public v1::ExperimentService::CallbackService {
@@ -61,6 +64,8 @@ class ExperimentServiceImpl final : public v1::ExperimentService::CallbackServic
   grpc::ServerUnaryReactor* ListArtifacts(grpc::CallbackServerContext* context,
                                           const v1::ListArtifactsRequest* request,
                                           v1::ListArtifactsResponse* response) override;
+  grpc::ServerWriteReactor<v1::GetArtifactResponse>* GetArtifact(grpc::CallbackServerContext* context,
+                                                                 const v1::GetArtifactRequest* request) override;
   grpc::ServerUnaryReactor* SearchRuns(grpc::CallbackServerContext* context,
                                        const v1::SearchRunsRequest* request,
                                        v1::SearchRunsResponse* response) override;

@@ -86,6 +86,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
           absl::StrCat("survey address must be host:port, got '", options.survey_listen, "'"));
     }
     ASSIGN_OR_RETURN(server->survey_web_, SurveyWebServer::Start(server->store_.get(), web));
+    server->survey_service_->SetParticipantAddress(web.host, server->survey_web_->port());
   }
   return server;
 }

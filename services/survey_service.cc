@@ -13,6 +13,23 @@ namespace dreamshot::services {
 using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 
+void SurveyServiceImpl::SetParticipantAddress(const std::string& host, int port) {
+  // An IPv6 literal needs brackets in a URL.
+  const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  std::lock_guard<std::mutex> lock(mu_);
+  participant_base_ = absl::StrCat("http://", v6 ? "[" : "", host, v6 ? "]" : "", ":", port);
+}
+
+std::string SurveyServiceImpl::ParticipantUrl(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (participant_base_.empty()) return "";
+  return absl::StrCat(participant_base_, "/s/", name);
+}
+
+void SurveyServiceImpl::AddParticipantUrl(v1::Survey* survey) const {
+  survey->set_participant_url(ParticipantUrl(survey->name()));
+}
+
 ServerUnaryReactor* SurveyServiceImpl::CreateSurvey(CallbackServerContext* context,
                                                     const v1::CreateSurveyRequest* request, v1::Survey* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
@@ -23,14 +40,12 @@ ServerUnaryReactor* SurveyServiceImpl::CreateSurvey(CallbackServerContext* conte
     create.pair_ids.assign(request->pair_ids().begin(), request->pair_ids().end());
     create.config = FromProto(request->config());
     create.blobs = blobs_;
-    for (char c : create.name) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "survey name '", create.name, "' may hold letters, digits, '-', '_' and '.' only (it is part of its URL)"));
-      }
-    }
+    // Left unset, the default number adapts to a small pool; asked for, it
+    // must fit unless the request allows fewer.
+    create.allow_fewer_pairs = request->allow_fewer_pairs() || !request->config().has_pairs_per_participant();
     ASSIGN_OR_RETURN(experiments::Survey created, survey::CreateSurvey(*store_, create));
     ToProto(created, response);
+    AddParticipantUrl(response);
     return absl::OkStatus();
   });
 }
@@ -41,6 +56,7 @@ ServerUnaryReactor* SurveyServiceImpl::OpenSurvey(CallbackServerContext* context
     ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
     ASSIGN_OR_RETURN(experiments::Survey opened, store_->SetSurveyStatus(found.id, "open"));
     ToProto(opened, response);
+    AddParticipantUrl(response);
     return absl::OkStatus();
   });
 }
@@ -51,6 +67,7 @@ ServerUnaryReactor* SurveyServiceImpl::CloseSurvey(CallbackServerContext* contex
     ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
     ASSIGN_OR_RETURN(experiments::Survey closed, store_->SetSurveyStatus(found.id, "closed"));
     ToProto(closed, response);
+    AddParticipantUrl(response);
     return absl::OkStatus();
   });
 }
@@ -61,6 +78,7 @@ ServerUnaryReactor* SurveyServiceImpl::GetSurveyStatus(CallbackServerContext* co
     ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
     ASSIGN_OR_RETURN(survey::SurveyProgress progress, survey::GetSurveyProgress(*store_, found.id));
     ToProto(progress, response);
+    AddParticipantUrl(response->mutable_survey());
     return absl::OkStatus();
   });
 }
@@ -70,7 +88,11 @@ ServerUnaryReactor* SurveyServiceImpl::ListSurveys(CallbackServerContext* contex
                                                    v1::ListSurveysResponse* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<experiments::Survey> surveys, store_->ListSurveys());
-    for (const auto& s : surveys) ToProto(s, response->add_surveys());
+    for (const auto& s : surveys) {
+      v1::Survey* out = response->add_surveys();
+      ToProto(s, out);
+      AddParticipantUrl(out);
+    }
     return absl::OkStatus();
   });
 }
@@ -101,6 +123,7 @@ ServerUnaryReactor* SurveyServiceImpl::GetSurveyResults(CallbackServerContext* c
     ASSIGN_OR_RETURN(survey::ResultsInput input, survey::LoadResultsInput(*store_, found.id));
     ASSIGN_OR_RETURN(survey::SurveyResults results, survey::ComputeResults(input, options));
     ToProto(found, response->mutable_survey());
+    AddParticipantUrl(response->mutable_survey());
     ToProto(results, response);
     const survey::ResultsHeading heading{found.name, found.status};
     if (format == "markdown") response->set_rendered(survey::ResultsMarkdown(heading, results));

@@ -4,6 +4,9 @@
 #ifndef DREAMSHOT_SERVICES_SURVEY_SERVICE_H_
 #define DREAMSHOT_SERVICES_SURVEY_SERVICE_H_
 
+#include <mutex>
+#include <string>
+
 #include "dreamshot/v1/survey.grpc.pb.h"
 #include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
@@ -16,6 +19,12 @@ class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
   // `blobs` holds the pictures of broken-image attention checks.
   SurveyServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs, const RpcGuard* guard)
       : store_(store), blobs_(blobs), guard_(guard) {}
+
+  // The address the participant pages are bound to (host as given to
+  // --survey_listen, the bound port), set once they listen; every Survey
+  // in a response then carries its participant_url. Unset: the pages are
+  // off and participant_url stays empty. Safe while calls are served.
+  void SetParticipantAddress(const std::string& host, int port);
 
   grpc::ServerUnaryReactor* CreateSurvey(grpc::CallbackServerContext* context, const v1::CreateSurveyRequest* request,
                                          v1::Survey* response) override;
@@ -34,6 +43,12 @@ class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
                                              v1::SurveyResults* response) override;
 
  private:
+  // "http://host:port/s/<name>", or "" without participant pages.
+  std::string ParticipantUrl(const std::string& name) const;
+  void AddParticipantUrl(v1::Survey* survey) const;
+
+  mutable std::mutex mu_;
+  std::string participant_base_;  // "http://host:port"; guarded by mu_
   experiments::ExperimentStore* store_;
   experiments::ArtifactBlobs* blobs_;
   const RpcGuard* guard_;

@@ -1,6 +1,8 @@
 #include "survey/survey_admin.h"
 
 #include <algorithm>
+#include <cctype>
+#include <limits>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -10,6 +12,11 @@
 
 namespace dreamshot::survey {
 namespace {
+
+bool AllDigits(const std::string& text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
 
 absl::StatusOr<std::vector<experiments::ImagePair>> CollectPairs(experiments::ExperimentStore& store,
                                                                  const NewSurvey& request) {
@@ -87,24 +94,52 @@ absl::StatusOr<std::vector<experiments::SurveyItem>> AttentionItems(experiments:
 
 }  // namespace
 
-absl::StatusOr<experiments::Survey> FindSurvey(experiments::ExperimentStore& store, const std::string& name_or_id) {
-  int64_t id = 0;
-  if (!name_or_id.empty() && std::all_of(name_or_id.begin(), name_or_id.end(), ::isdigit) &&
-      absl::SimpleAtoi(name_or_id, &id)) {
-    return store.GetSurvey(id);
+absl::Status ValidateSurveyName(const std::string& name) {
+  if (name.empty() || name.size() > 100) return absl::InvalidArgumentError("a survey name needs 1 to 100 characters");
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "survey name '", name, "' may hold letters, digits, '-', '_' and '.' only (it is part of its URL)"));
+    }
   }
-  return store.GetSurveyByName(name_or_id);
+  if (AllDigits(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("survey name '", name,
+                                                   "' is all digits: a name needs a letter, '-', '_' or '.' "
+                                                   "(a number names a survey's id)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<experiments::Survey> FindSurvey(experiments::ExperimentStore& store, const std::string& name_or_id) {
+  if (!AllDigits(name_or_id)) return store.GetSurveyByName(name_or_id);
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(name_or_id, &id)) return absl::NotFoundError(absl::StrCat("no survey with id ", name_or_id));
+  return store.GetSurvey(id);
+}
+
+absl::StatusOr<experiments::Survey> FindSurveyByName(experiments::ExperimentStore& store, const std::string& name) {
+  return store.GetSurveyByName(name);
 }
 
 absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request) {
-  if (request.name.empty() || request.name.size() > 100) {
-    return absl::InvalidArgumentError("a survey name needs 1 to 100 characters");
-  }
+  RETURN_IF_ERROR(ValidateSurveyName(request.name));
   RETURN_IF_ERROR(Validate(request.config));
   absl::StatusOr<experiments::Survey> taken = store.GetSurveyByName(request.name);
   if (taken.ok()) return absl::AlreadyExistsError(absl::StrCat("a survey named '", request.name, "' exists already"));
   if (taken.status().code() != absl::StatusCode::kNotFound) return taken.status();
   ASSIGN_OR_RETURN(std::vector<experiments::ImagePair> pairs, CollectPairs(store, request));
+  // What is stored is what participants get: never a number the pool cannot give.
+  SurveyConfig config = request.config;
+  const int pool = static_cast<int>(std::min<size_t>(pairs.size(), std::numeric_limits<int>::max()));
+  if (config.pairs_per_participant > pool) {
+    if (!request.allow_fewer_pairs) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "pairs_per_participant is ", config.pairs_per_participant, " but the survey's pool holds only ", pool,
+          " pair", pool == 1 ? "" : "s", ": ask for at most ", pool,
+          ", or allow fewer pairs (allow_fewer_pairs; `survey create --allow-fewer-pairs`)"));
+    }
+    config.pairs_per_participant = pool;
+  }
 
   std::vector<experiments::SurveyItem> items;
   for (const experiments::ImagePair& p : pairs) {
@@ -124,13 +159,13 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
   run.name = request.name;
   run.tags = {{"dreamshot.kind", "survey"}};
   run.params = {{"pairs", std::to_string(pairs.size())},
-                {"pairs_per_participant", std::to_string(request.config.pairs_per_participant)},
-                {"attention_checks", std::to_string(request.config.attention_checks)},
-                {"attention_style", request.config.attention_style},
-                {"questions", std::to_string(request.config.questions.size())},
-                {"seed", std::to_string(request.config.seed)}};
+                {"pairs_per_participant", std::to_string(config.pairs_per_participant)},
+                {"attention_checks", std::to_string(config.attention_checks)},
+                {"attention_style", config.attention_style},
+                {"questions", std::to_string(config.questions.size())},
+                {"seed", std::to_string(config.seed)}};
   run.config_type = "dreamshot.survey.SurveyConfig";
-  run.config_json = ToJson(request.config);
+  run.config_json = ToJson(config);
   ASSIGN_OR_RETURN(experiments::Run created, store.CreateRun(run));
   experiments::Survey survey;
   survey.run_id = created.id;

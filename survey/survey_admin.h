@@ -22,6 +22,11 @@ struct NewSurvey {
   std::vector<int64_t> pair_runs;      // every image pair of these runs...
   std::vector<int64_t> pair_ids;       // ...and these pairs
   SurveyConfig config;
+  // When config.pairs_per_participant exceeds the pairs in the pool: false
+  // refuses (INVALID_ARGUMENT naming both numbers), true stores and uses the
+  // pool's size instead. The service sets it when the request left the
+  // number unset (the default 36 adapts to a small pool) or asked for it.
+  bool allow_fewer_pairs = false;
   // Where broken-image attention checks store their pictures (as artifacts
   // of the survey's run); needed only for attention_style broken or both.
   experiments::ArtifactBlobs* blobs = nullptr;
@@ -31,7 +36,9 @@ struct NewSurvey {
 // config.attention_checks × 3 attention items made from pairs spread over
 // the pool (identical: one image on both sides, expected "neither"; broken:
 // an image against BreakImage of it, expected the intact side "x"), and
-// leaves the survey a draft. INVALID_ARGUMENT for a bad config or no pairs;
+// leaves the survey a draft. The stored config holds the number of pairs
+// each participant actually gets. INVALID_ARGUMENT for a bad name (see
+// ValidateSurveyName), a bad config, no pairs or too few of them;
 // ALREADY_EXISTS for a taken name; NOT_FOUND for a missing run or pair.
 absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request);
 
@@ -46,8 +53,22 @@ struct SurveyProgress {
 
 absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::ExperimentStore& store, int64_t survey_id);
 
-// A survey by name, or by id when `name_or_id` is all digits.
+// A survey name is part of its participant URL (/s/NAME): 1 to 100 letters,
+// digits, '-', '_' and '.', and never all digits, so that a number always
+// means an id to the admin lookups and a name never does. INVALID_ARGUMENT
+// naming the rule otherwise.
+absl::Status ValidateSurveyName(const std::string& name);
+
+// The admin lookup (SurveyService, behind the admin token): an all-digit
+// `name_or_id` is an id, anything else a name. Names are never all digits
+// (ValidateSurveyName); a survey given a numeric name before that rule is
+// reached here by its id.
 absl::StatusOr<experiments::Survey> FindSurvey(experiments::ExperimentStore& store, const std::string& name_or_id);
+
+// The participant pages' lookup: by name only, never by id, so /s/2 is the
+// survey named "2" (if one was created before names had to hold a
+// non-digit) and not the survey with id 2. NOT_FOUND otherwise.
+absl::StatusOr<experiments::Survey> FindSurveyByName(experiments::ExperimentStore& store, const std::string& name);
 
 }  // namespace dreamshot::survey
 

@@ -26,9 +26,15 @@ absl::Status Validate(const SurveyConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat("give 1 to 10 questions, got ", c.questions.size()));
   }
   std::set<std::string> keys;
-  for (const Question& q : c.questions) {
-    if (q.key.empty() || q.key.size() > 40 || q.text.empty() || q.text.size() > 1000) {
-      return absl::InvalidArgumentError("every question needs a key (1-40 characters) and a text (1-1000)");
+  for (size_t i = 0; i < c.questions.size(); ++i) {
+    const Question& q = c.questions[i];
+    if (q.key.empty() || q.key.size() > 40) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("question ", i + 1, ": its key needs 1 to 40 characters, got ", q.key.size()));
+    }
+    if (q.text.empty() || q.text.size() > 1000) {
+      return absl::InvalidArgumentError(absl::StrCat("question ", i + 1, " ('", q.key,
+                                                     "'): its text needs 1 to 1000 characters, got ", q.text.size()));
     }
     for (char ch : q.key) {
       if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') {

@@ -110,6 +110,13 @@ expect_json() {  # expect_json EXPR WANT WHAT
 start_server main
 PORT="$STARTED_PORT"
 ds() { "$DS" --server "127.0.0.1:$PORT" "$@"; }
+DS_ABS="$(cd "$(dirname "$DS")" && pwd)/$(basename "$DS")"
+# ds_in DIR ARGS...: the CLI run from DIR, so relative paths are DIR's.
+ds_in() {
+  local dir=$1
+  shift
+  (cd "$dir" && exec "$DS_ABS" --server "127.0.0.1:$PORT" "$@")
+}
 ok "dreamshotd serving on port $PORT"
 
 # --- help and version -------------------------------------------------------
@@ -284,6 +291,59 @@ run 2 ds artifacts log "$CSV_RUN" "$TMP/weights.bin"
 contains "$ERR" "--kind" "artifacts log without --kind"
 ok "artifacts log without --kind -> exit 2"
 
+# artifacts get: by path into the current directory (the artifact's file
+# name), by id to --out, never over an existing file without --force.
+GET_DIR="$TMP/get"
+mkdir -p "$GET_DIR"
+run 0 ds_in "$GET_DIR" artifacts get "$CSV_RUN" ckpt/final.bin
+contains "$OUT" "-> final.bin, sha256 $want_sha verified" "artifacts get by path"
+cmp -s "$GET_DIR/final.bin" "$TMP/weights.bin" || fail "artifacts get wrote other bytes"
+ok "artifacts get RUN PATH writes ./final.bin, byte for byte"
+run 4 ds_in "$GET_DIR" artifacts get "$CSV_RUN" ckpt/final.bin
+contains "$ERR" "ALREADY_EXISTS: final.bin exists: give --force" "artifacts get refuses to overwrite"
+run 0 ds_in "$GET_DIR" artifacts get "$CSV_RUN" ckpt/final.bin --force
+ok "artifacts get refuses to overwrite (exit 4) unless --force"
+run 0 ds --json artifacts list "$CSV_RUN"
+WEIGHTS_ID="$(json '[a["id"] for a in d["artifacts"] if a["path"] == "weights.bin"][0]')"
+run 0 ds --json artifacts get "$CSV_RUN" "$WEIGHTS_ID" --out "$TMP/by-id.bin"
+expect_json '(d["id"], d["sha256"])' "('$WEIGHTS_ID', '$want_sha')" "artifacts get by id --json"
+cmp -s "$TMP/by-id.bin" "$TMP/weights.bin" || fail "artifacts get by id wrote other bytes"
+mkdir -p "$GET_DIR/sub"
+run 0 ds artifacts get "$CSV_RUN" "$WEIGHTS_ID" --out "$GET_DIR/sub"
+[[ -s "$GET_DIR/sub/weights.bin" ]] || fail "artifacts get --out DIR wrote no DIR/weights.bin"
+ok "artifacts get RUN ID --out FILE | DIR"
+run 3 ds artifacts get "$CSV_RUN" no/such.bin
+contains "$ERR" "NOT_FOUND: run $CSV_RUN has no artifact at path 'no/such.bin'" "artifacts get unknown path"
+run 3 ds artifacts get 999999 weights.bin
+contains "$ERR" "NOT_FOUND" "artifacts get unknown run"
+[[ ! -e "$GET_DIR/such.bin" ]] || fail "a failed get left a file"
+ok "artifacts get of an unknown path or run -> exit 3"
+
+# A 3 MB artifact (three 1 MiB chunks), then its blob damaged on the server's disk.
+head -c 3000000 /dev/urandom >"$TMP/victim.bin"
+run 0 ds --json artifacts log "$CSV_RUN" "$TMP/victim.bin" --kind checkpoint
+VICTIM_BLOB="$(json 'd["uri"][len("file://"):]')"
+run 0 ds artifacts get "$CSV_RUN" victim.bin --out "$TMP/victim.copy"
+cmp -s "$TMP/victim.copy" "$TMP/victim.bin" || fail "a 3 MB artifact came back different"
+ok "artifacts get of a 3 MB artifact (chunked) is byte for byte"
+chmod u+w "$VICTIM_BLOB"
+printf 'XXXX' | dd of="$VICTIM_BLOB" bs=1 seek=1000 conv=notrunc status=none
+run 1 ds artifacts get "$CSV_RUN" victim.bin --out "$TMP/victim.bad"
+contains "$ERR" "dreamshot: DATA_LOSS: sha256 mismatch for artifact" "damaged blob: sha256 checked"
+contains "$ERR" "nothing written to $TMP/victim.bad" "damaged blob: nothing written"
+[[ ! -e "$TMP/victim.bad" ]] || fail "a download with the wrong sha256 left $TMP/victim.bad"
+compgen -G "$TMP/victim.bad.part*" >/dev/null && fail "a failed download left its .part file"
+ok "artifacts get of a damaged blob -> exit 1, DATA_LOSS, nothing written ($ERR)"
+truncate -s 100 "$VICTIM_BLOB"
+run 1 ds artifacts get "$CSV_RUN" victim.bin --out "$TMP/victim.bad"
+contains "$ERR" "DATA_LOSS" "truncated blob"
+contains "$ERR" "$VICTIM_BLOB holds 100 bytes; the store recorded 3000000" "truncated blob names the file"
+rm -f "$VICTIM_BLOB"
+run 1 ds artifacts get "$CSV_RUN" victim.bin --out "$TMP/victim.bad"
+contains "$ERR" "DATA_LOSS" "missing blob"
+contains "$ERR" "its file $VICTIM_BLOB is gone" "missing blob names the file"
+ok "artifacts get of a truncated or missing blob -> exit 1, DATA_LOSS naming the file"
+
 # --- error paths ------------------------------------------------------------------
 run 3 ds runs show 999999
 contains "$ERR" "dreamshot: NOT_FOUND:" "unknown run"
@@ -417,6 +477,48 @@ run 3 ds survey results no-such-survey
 contains "$ERR" "NOT_FOUND" "survey results of an unknown survey"
 ok "survey create, open, results and export"
 
+# The page address printed is the one dreamshotd's survey pages listen on.
+run 0 ds survey status e2e-survey
+PAGE_URL="$(sed -n 's|^  participant page: \(http://127\.0\.0\.1:[0-9]*/s/e2e-survey\)$|\1|p' <<<"$OUT")"
+[[ -n "$PAGE_URL" ]] || fail "survey status printed no participant page URL: $OUT"
+python3 -c 'import sys, urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=10).status == 200 else 1)' \
+  "$PAGE_URL" || fail "the printed participant page $PAGE_URL does not answer 200"
+ok "survey status prints the real participant page ($PAGE_URL answers 200)"
+
+run 2 ds survey create 2 --pairs-run "$PAIRS_RUN" --pairs-per-participant 1
+contains "$ERR" "dreamshot: INVALID_ARGUMENT: survey name '2' is all digits" "numeric survey name"
+ok "survey create with an all-digit name -> exit 2"
+run 2 ds survey create greedy --pairs-run "$PAIRS_RUN" --pairs-per-participant 36
+contains "$ERR" "pairs_per_participant is 36 but the survey's pool holds only 1 pair" "too many pairs per participant"
+run 3 ds survey status greedy
+ok "survey create --pairs-per-participant 36 over a 1-pair pool -> exit 2, nothing stored"
+run 0 ds survey create greedy --pairs-run "$PAIRS_RUN" --pairs-per-participant 36 --allow-fewer-pairs
+contains "$OUT" "each participant judges 1 pair (the whole pool; 36 asked)" "--allow-fewer-pairs says what is used"
+run 0 ds survey list
+grep -Eq '^ *[0-9]+ +greedy +draft +[0-9]+ +1 +http://127\.0\.0\.1:[0-9]+/s/greedy$' <<<"$OUT" \
+  || fail "survey list shows greedy's stored pairs/person as 1 and its page"
+ok "survey create --allow-fewer-pairs stores and lists the 1 pair used"
+run 0 ds --json survey create asked --pairs-run "$PAIRS_RUN" --question "sharp=Which is sharper?" \
+  --question "frame=Which is framed closer?" --option-a Left --option-b Right --option-neither "Can't tell"
+expect_json '([q["key"] for q in d["config"]["questions"]], d["config"]["option_a"], d["config"]["option_neither"], d["config"]["pairs_per_participant"])' \
+  "(['sharp', 'frame'], 'Left', \"Can't tell\", 1)" "survey create --question / --option-*"
+run 2 ds survey create badq --pairs-run "$PAIRS_RUN" --question sharp
+contains "$ERR" "--question must look like KEY=VALUE" "--question without ="
+run 2 ds survey create badq --pairs-run "$PAIRS_RUN" --question "bad key=text"
+contains "$ERR" "question key 'bad key' may hold letters, digits and '_' only" "--question with a bad key"
+ok "survey create --question KEY=TEXT (repeatable) and option labels; bad ones -> exit 2"
+
+# A server without participant pages says so instead of printing an address.
+start_server nopages --survey_listen=
+NOPAGES="127.0.0.1:$STARTED_PORT"
+run 0 "$DS" --server "$NOPAGES" pairs --model "$TINY" --prompt "Long Shot, a harbour" --seed 5 --width 32 \
+  --height 32 --steps 2
+NOPAGES_RUN="$(sed -n 's/^run \([0-9]*\): .*pair.*$/\1/p' <<<"$OUT" | head -1)"
+run 0 "$DS" --server "$NOPAGES" survey create offline --pairs-run "$NOPAGES_RUN"
+contains "$OUT" "participant page: survey pages are off (start dreamshotd with --survey_listen HOST:PORT)" \
+  "survey create without survey pages"
+ok "survey create on a server without --survey_listen says the pages are off"
+
 run 2 ds generate "x" --model "$TINY" --scheduler plms
 contains "$ERR" 'unknown scheduler "plms"' "unknown scheduler"
 run 2 ds generate "x" --model "$TINY" --steps 0
@@ -453,13 +555,6 @@ for f in Megamind.avi vtest.avi baboon.jpg; do
   [[ -s "$FOOTAGE/$f" ]] || fail "$FOOTAGE/$f missing: install opencv-doc (tools/setup.sh)"
 done
 MEGAMIND="$FOOTAGE/Megamind.avi"
-DS_ABS="$(cd "$(dirname "$DS")" && pwd)/$(basename "$DS")"
-# ds_in DIR ARGS...: the CLI run from DIR, so relative paths are DIR's.
-ds_in() {
-  local dir=$1
-  shift
-  (cd "$dir" && exec "$DS_ABS" --server "127.0.0.1:$PORT" "$@")
-}
 # shot_rows: "SHOT FIRST LAST;" per table row of $OUT.
 shot_rows() { awk '$1 ~ /^[0-9]+$/ {printf "%s %s %s;", $1, $2, $3}' <<<"$OUT"; }
 # done_sources FILE...: the sources of the "done" lines, one a line.

@@ -278,6 +278,16 @@ TEST_F(SurveyServiceTest, CreateRefusesBadDefinitions) {
   v1::Survey survey;
   EXPECT_EQ(Create("has space", 3, 0, &survey).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Create("zero", 0, 0, &survey).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // A number names a survey's id (`survey open 2`): never a name.
+  grpc::Status numeric = Create("2", 3, 0, &survey);
+  EXPECT_EQ(numeric.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(numeric.error_message().find("all digits"), std::string::npos) << numeric.error_message();
+  // More pairs per participant than the pool's 6, asked for explicitly.
+  grpc::Status too_many = Create("too-many", 36, 0, &survey);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(too_many.error_message().find("pairs_per_participant is 36"), std::string::npos)
+      << too_many.error_message();
+  EXPECT_NE(too_many.error_message().find("only 6 pairs"), std::string::npos) << too_many.error_message();
   ASSERT_TRUE(Create("taken", 3, 0, &survey).ok());
   EXPECT_EQ(Create("taken", 3, 0, &survey).error_code(), grpc::StatusCode::ALREADY_EXISTS);
   grpc::ClientContext context;
@@ -289,6 +299,91 @@ TEST_F(SurveyServiceTest, CreateRefusesBadDefinitions) {
   missing.set_name("missing");
   missing.add_pair_ids(9999);
   EXPECT_EQ(surveys_->CreateSurvey(&missing_context, missing, &survey).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// What `survey create` asks for is what is stored and what participants
+// get: the pairs per participant (the whole pool when allowed or left
+// unset), the questions and answer labels; the response says where the
+// participant page is.
+TEST_F(SurveyServiceTest, CreateStoresWhatParticipantsGetAndTheRealPageAddress) {
+  grpc::ClientContext fewer_context;
+  v1::CreateSurveyRequest fewer;
+  fewer.set_name("fewer");
+  fewer.add_pair_runs(run_id_);
+  fewer.mutable_config()->set_pairs_per_participant(36);
+  fewer.set_allow_fewer_pairs(true);
+  v1::Survey created;
+  ASSERT_TRUE(surveys_->CreateSurvey(&fewer_context, fewer, &created).ok());
+  EXPECT_EQ(created.config().pairs_per_participant(), 6);
+  const std::string page = "http://127.0.0.1:" + std::to_string(server_->survey_port()) + "/s/fewer";
+  EXPECT_EQ(created.participant_url(), page);
+
+  grpc::ClientContext custom_context;
+  v1::CreateSurveyRequest custom;
+  custom.set_name("custom");
+  custom.add_pair_runs(run_id_);  // pairs_per_participant unset: the default 36 adapts to the pool
+  v1::SurveyQuestion* q = custom.mutable_config()->add_questions();
+  q->set_key("sharper");
+  q->set_text("Which picture is sharper?");
+  q = custom.mutable_config()->add_questions();
+  q->set_key("framing");
+  q->set_text("Which is framed as a close-up?");
+  custom.mutable_config()->set_option_a("Left");
+  custom.mutable_config()->set_option_b("Right");
+  custom.mutable_config()->set_option_neither("Can't tell");
+  ASSERT_TRUE(surveys_->CreateSurvey(&custom_context, custom, &created).ok());
+  EXPECT_EQ(created.config().pairs_per_participant(), 6);
+  ASSERT_EQ(created.config().questions_size(), 2);
+  EXPECT_EQ(created.config().questions(1).key(), "framing");
+
+  grpc::ClientContext list_context;
+  v1::ListSurveysResponse listed;
+  ASSERT_TRUE(surveys_->ListSurveys(&list_context, v1::ListSurveysRequest(), &listed).ok());
+  std::map<std::string, int> per_participant;
+  for (const v1::Survey& s : listed.surveys()) {
+    per_participant[s.name()] = s.config().pairs_per_participant();
+    EXPECT_EQ(s.participant_url(), "http://127.0.0.1:" + std::to_string(server_->survey_port()) + s.url_path());
+  }
+  EXPECT_EQ(per_participant, (std::map<std::string, int>{{"custom", 6}, {"fewer", 6}}));
+
+  // The page at the reported address exists, and asks the custom questions.
+  httplib::Client at_url("127.0.0.1", server_->survey_port());
+  auto got = at_url.Get(page.substr(page.find("/s/")));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  ASSERT_TRUE(Open("custom").ok());
+  auto joined = http_->Post("/api/s/custom/join", "", "application/json");
+  ASSERT_EQ(joined->status, 200) << joined->body;
+  const std::string token = json::parse(joined->body).at("token");
+  auto session = http_->Get("/api/s/custom/session", Auth(token));
+  ASSERT_EQ(session->status, 200) << session->body;
+  json s = json::parse(session->body);
+  EXPECT_EQ(s.at("total"), "6");
+  ASSERT_EQ(s.at("questions").size(), 2u);
+  EXPECT_EQ(s.at("questions")[0].at("text"), "Which picture is sharper?");
+  EXPECT_EQ(s.at("optionA"), "Left");
+  EXPECT_EQ(s.at("optionB"), "Right");
+  EXPECT_EQ(s.at("optionNeither"), "Can't tell");
+}
+
+TEST(SurveyServiceWithoutPagesTest, TheParticipantUrlIsEmptyWhenNoPagesAreServed) {
+  const std::string dir = testing::FreshDataDir("survey-no-pages");
+  auto server = testing::StartServer(dir);  // no survey_listen
+  ASSERT_NE(server, nullptr);
+  auto store = experiments::ExperimentStore::Open(server->store_path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto pairs = testing::StoreTestPairs(**store, dir + "/artifacts", 2, 8);
+  ASSERT_TRUE(pairs.ok()) << pairs.status();
+  auto surveys = v1::SurveyService::NewStub(testing::ChannelTo(*server));
+  grpc::ClientContext context;
+  v1::CreateSurveyRequest request;
+  request.set_name("offline");
+  request.add_pair_runs(pairs->run_id);
+  v1::Survey created;
+  ASSERT_TRUE(surveys->CreateSurvey(&context, request, &created).ok());
+  EXPECT_EQ(created.participant_url(), "");
+  EXPECT_EQ(created.url_path(), "/s/offline");
+  EXPECT_EQ(created.config().pairs_per_participant(), 2);
 }
 
 // Four participants through the page's API: three careful (they answer
