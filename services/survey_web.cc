@@ -211,7 +211,7 @@ void SurveyWebServer::Routes(HttpRoutes& http) {
   const std::string api = absl::StrCat("/api/s/", kSurveyName);
   // What a visitor sees before joining: the survey's title and consent text.
   http.Get(api + "/info", [&store](const httplib::Request& req, httplib::Response& res) {
-    absl::StatusOr<experiments::Survey> found = survey::FindSurvey(store, req.matches[1]);
+    absl::StatusOr<experiments::Survey> found = survey::FindSurveyByName(store, req.matches[1]);
     if (found.ok() && found->status != "open") {
       found = absl::FailedPreconditionError(absl::StrCat("this survey is ", found->status));
     }
@@ -238,7 +238,7 @@ void SurveyWebServer::Routes(HttpRoutes& http) {
       SetRetryAfter(res, retry_after_s);
       return SetError(res, absl::ResourceExhaustedError("too many new participants from this address"));
     }
-    absl::StatusOr<experiments::Survey> found = survey::FindSurvey(store, name);
+    absl::StatusOr<experiments::Survey> found = survey::FindSurveyByName(store, name);
     if (!found.ok()) return SetError(res, found.status());
     absl::StatusOr<survey::JoinResult> joined = survey::JoinSurvey(store, found->id);
     if (!joined.ok()) return SetError(res, joined.status());

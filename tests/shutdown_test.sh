@@ -37,7 +37,7 @@ fail() {
 start_server() {
   rm -f "$TMP/port" "$TMP/survey_port"
   "$DSD" --listen=127.0.0.1:0 --survey_listen=127.0.0.1:0 --data_dir="$DATA" --port_file="$TMP/port" \
-    --survey_port_file="$TMP/survey_port" --survey_requests_per_s=0 --survey_joins_per_minute=0 \
+    --survey_port_file="$TMP/survey_port" --survey_requests_per_s=0 --survey_joins_per_minute=0 --threads=1 \
     >"$TMP/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 200); do
@@ -79,7 +79,7 @@ start_server
 printf '%s\n' "Close Shot, a cat" "Medium Shot, a dog" "Long Shot, a barn" "Close Shot, a fox" \
   "Medium Shot, a hen" "Long Shot, a field" >"$TMP/prompts"
 pairs_run=$("$DS" pairs --model "$DATA/tiny" --b-model "$DATA/tiny-b" --prompts "$TMP/prompts" --seed 3 \
-  --width 64 --height 64 --steps 2 | sed -n 's/^run \([0-9]*\): .*/\1/p')
+  --width 32 --height 32 --steps 2 --scheduler ddim | sed -n 's/^run \([0-9]*\): .*/\1/p')
 [[ -n "$pairs_run" ]] || fail "no pairs run"
 "$DS" survey create traffic --pairs-run "$pairs_run" --pairs-per-participant 6 --attention-checks 0 >/dev/null
 "$DS" survey open traffic >/dev/null
@@ -88,21 +88,30 @@ echo "ok: setup (tiny models, 6 pairs, an open survey)"
 
 for round in $(seq "$ROUNDS"); do
   start_server
-  "$DS" generate "Long Shot, a lighthouse" --model "$DATA/tiny" --width 64 --height 64 --steps 50 \
-    --num-images 40 --seed "$round" --experiment shutdown >"$TMP/gen.out" 2>&1 &
+  # A job far longer than the test: it is running when the signal comes.
+  "$DS" generate "Long Shot, a lighthouse" --model "$DATA/tiny" --width 32 --height 32 --steps 200 --num-images 50 \
+    --scheduler ddim --experiment shutdown >"$TMP/gen.out" 2>&1 &
   client=$!
   # SIGTERM once the job's run exists and is running.
-  for _ in $(seq 200); do
-    if python3 -c "
-import sqlite3, sys
-db = sqlite3.connect('file:$DATA/experiments.db?mode=ro', uri=True)
-sys.exit(0 if db.execute(\"SELECT 1 FROM runs r JOIN experiments e ON r.experiment_id = e.id
-                          WHERE e.name = 'shutdown' AND r.status = 'running'\").fetchone() else 1)
-" 2>/dev/null; then break; fi
-    sleep 0.05
+  started=""
+  for _ in $(seq 300); do
+    if "$DS" runs list --experiment shutdown --json 2>/dev/null | grep -q '"status":"RUNNING"'; then
+      started=1
+      break
+    fi
+    kill -0 "$client" 2>/dev/null || fail "generation round $round: the client ended early: $(cat "$TMP/gen.out")"
+    sleep 0.1
   done
+  [[ -n "$started" ]] || fail "generation round $round: no running generation run after 30 s"
   stop_server_and_check "generation round $round"
   wait "$client" 2>/dev/null && fail "generation round $round: the client did not see its job end early"
+  python3 - "$DATA/experiments.db" <<'PY' || fail "generation round $round: the interrupted run is not marked cancelled"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+status = db.execute("""SELECT r.status FROM runs r JOIN experiments e ON r.experiment_id = e.id
+                       WHERE e.name = 'shutdown' ORDER BY r.id DESC LIMIT 1""").fetchone()[0]
+sys.exit(0 if status == "cancelled" else f"last run: {status}")
+PY
   echo "ok: SIGTERM during generation, round $round"
 done
 
@@ -111,7 +120,16 @@ for round in $(seq "$ROUNDS"); do
   python3 "$SIMULATE" --url "http://127.0.0.1:$(cat "$TMP/survey_port")" --survey traffic --participants 30 \
     --seed "$round" >"$TMP/sim.out" 2>&1 &
   sim=$!
-  sleep "0.$((RANDOM % 5 + 1))"
+  # SIGTERM once answers are flowing, at a random moment after.
+  answered() { "$DS" survey status traffic --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["answered_pairs"])'; }
+  before=$(answered)
+  for _ in $(seq 100); do
+    (( $(answered) > before )) && break
+    kill -0 "$sim" 2>/dev/null || fail "survey round $round: the simulated participants stopped: $(cat "$TMP/sim.out")"
+    sleep 0.1
+  done
+  (( $(answered) > before )) || fail "survey round $round: no answers within 10 s"
+  sleep "0.$((RANDOM % 3))"
   stop_server_and_check "survey round $round"
   wait "$sim" 2>/dev/null || true  # cut off mid-survey: its exit status does not matter
   echo "ok: SIGTERM under survey traffic, round $round"
