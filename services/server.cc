@@ -47,7 +47,8 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   RETURN_IF_ERROR(core::MakeDirectories(options.data_dir));
   ASSIGN_OR_RETURN(const std::string data_dir, AbsolutePath(options.data_dir));
   server->store_path_ = options.store_path.empty() ? data_dir + "/experiments.db" : options.store_path;
-  ASSIGN_OR_RETURN(server->lock_, core::FileLock::Acquire(server->store_path_ + ".lock"));
+  // Every name of the store file meets one lock: symlinks, hard links, bind mounts.
+  ASSIGN_OR_RETURN(server->lock_, core::FileLock::AcquireFile(server->store_path_));
   ASSIGN_OR_RETURN(server->store_, experiments::ExperimentStore::Open(server->store_path_));
   // We hold the store's lock, so nobody else is driving these runs.
   ASSIGN_OR_RETURN(server->recovered_runs_,
