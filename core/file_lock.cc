@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -26,22 +25,6 @@ namespace {
 
 absl::Status OpenError(const std::string& path) {
   return absl::InternalError(absl::StrCat("cannot open lock file ", path, ": ", std::strerror(errno)));
-}
-
-// Opens `path` (creating it) and takes an exclusive flock without waiting;
-// -1 with errno EWOULDBLOCK when someone else holds it.
-int OpenLocked(const std::string& path, int* open_errno) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *open_errno = errno;
-    return -1;
-  }
-  *open_errno = 0;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 std::string PidIn(int fd) {
@@ -109,18 +92,13 @@ std::string FlockHolder(dev_t dev, ino_t ino, int own_fd) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path) {
-  int open_errno = 0;
-  const int fd = OpenLocked(path, &open_errno);
-  if (fd < 0) {
-    if (open_errno != 0) {
-      errno = open_errno;
-      return OpenError(path);
-    }
-    const int peek = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    const std::string pid = peek >= 0 ? PidIn(peek) : "unknown";
-    if (peek >= 0) ::close(peek);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return OpenError(path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const std::string holder = PidIn(fd);
+    ::close(fd);
     return absl::FailedPreconditionError(
-        absl::StrCat(path, " is locked by another process (pid ", pid, "): one dreamshotd per store"));
+        absl::StrCat(path, " is locked by another process (pid ", holder, "): one dreamshotd per store"));
   }
   const std::string pid = absl::StrCat(::getpid(), "\n");
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
