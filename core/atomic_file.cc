@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -13,18 +15,22 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace dreamshot::core {
 namespace {
-
-absl::Status Errno(absl::string_view what, absl::string_view path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
 
 std::string DirName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  const int error = errno;
+  const std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(error));
+  if (IsNoSpaceErrno(error)) return DiskFullError(DirName(path), message);
+  return absl::InternalError(message);
 }
 
 absl::Status WriteAll(int fd, const char* data, size_t n, const std::string& path) {
@@ -100,6 +106,27 @@ absl::Status CopyFileAtomically(const std::string& source, const std::string& pa
   });
   ::close(in);
   return status;
+}
+
+bool IsNoSpaceErrno(int error) { return error == ENOSPC || error == EDQUOT; }
+
+absl::Status DiskFullError(const std::string& dir, absl::string_view what) {
+  return absl::ResourceExhaustedError(absl::StrCat("disk full: ", what, " (", FreeSpaceText(dir), " free in ", dir, ")"));
+}
+
+std::string FreeSpaceText(const std::string& dir) {
+  struct statvfs fs;
+  if (::statvfs(dir.c_str(), &fs) != 0) return "unknown";
+  const double bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+  if (bytes < 1024) return absl::StrCat(static_cast<int64_t>(bytes), " bytes");
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = bytes / 1024;
+  int unit = 0;
+  while (value >= 1024 && unit < 3) {
+    value /= 1024;
+    ++unit;
+  }
+  return absl::StrCat(absl::StrFormat("%.1f", value), " ", units[unit]);
 }
 
 absl::Status MakeDirectories(const std::string& path) {

@@ -24,6 +24,16 @@ absl::Status CopyFileAtomically(const std::string& source, const std::string& pa
 // mkdir -p.
 absl::Status MakeDirectories(const std::string& path);
 
+// A full disk (ENOSPC, or EDQUOT for a full quota) is RESOURCE_EXHAUSTED from
+// every function above, its message naming the folder and the space left;
+// other failures are INTERNAL.
+bool IsNoSpaceErrno(int error);
+// RESOURCE_EXHAUSTED "disk full: <what> (<free> free in <dir>)".
+absl::Status DiskFullError(const std::string& dir, absl::string_view what);
+// The space left to unprivileged writers on the filesystem holding `dir`,
+// e.g. "12.0 KiB"; "unknown" when statvfs fails.
+std::string FreeSpaceText(const std::string& dir);
+
 }  // namespace dreamshot::core
 
 #endif  // DREAMSHOT_CORE_ATOMIC_FILE_H_

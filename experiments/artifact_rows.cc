@@ -40,7 +40,12 @@ absl::StatusOr<int64_t> InsertArtifactRow(SQLite::Database& db, const Artifact& 
     }
     throw;
   }
-  return db.getLastInsertRowid();
+  const int64_t id = db.getLastInsertRowid();
+  // The blob's file is recorded now: no longer a leftover for the sweep.
+  SQLite::Statement recorded(db, "DELETE FROM blob_writes WHERE sha256 = ?");
+  recorded.bind(1, artifact.sha256);
+  recorded.exec();
+  return id;
 }
 
 }  // namespace dreamshot::experiments

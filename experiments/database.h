@@ -4,6 +4,7 @@
 #ifndef DREAMSHOT_EXPERIMENTS_DATABASE_H_
 #define DREAMSHOT_EXPERIMENTS_DATABASE_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -38,12 +39,25 @@ class Database {
   // Runs `fn` on a reader connection inside a read transaction (one snapshot).
   absl::Status Read(const char* what, const std::function<absl::Status(SQLite::Database&)>& fn);
 
+  // Write for the few writes that must land even on a full disk (a job's
+  // run ending failed because the disk filled): when the disk is full it
+  // gives up the store's space reserve, a file "<store>.reserve" of
+  // kReserveBytes kept beside it, and tries once more. The reserve comes
+  // back with the next write that finds room for it.
+  absl::Status WriteEvenIfFull(const char* what, const std::function<absl::Status(SQLite::Database&)>& fn);
+  static constexpr int64_t kReserveBytes = 256 << 10;
+
  private:
   explicit Database(std::string path);
   absl::StatusOr<std::unique_ptr<SQLite::Database>> Connect() const;
+  // Both with write_mu_ held.
+  void KeepReserve();
+  bool GiveUpReserve();
 
   struct Reader;
   std::string path_;
+  std::string reserve_path_;  // beside the real file, on its disk
+  bool reserve_kept_ = false;
   std::mutex write_mu_;
   std::unique_ptr<SQLite::Database> writer_;
   std::mutex readers_mu_;

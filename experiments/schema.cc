@@ -1,6 +1,8 @@
 #include "experiments/schema.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <exception>
@@ -270,6 +272,21 @@ void AddSurveyTables(SQLite::Database& db) {
   )sql");
 }
 
+// Version 6: blob writes not yet recorded. A blob's file is written before
+// the row that refers to it; the write is noted first and the note dropped
+// with the row's insert, so the notes left over name exactly the files that
+// failed or crashed transactions left behind, and a sweep removes those
+// without touching blobs of another store sharing the folder.
+void AddBlobWrites(SQLite::Database& db) {
+  db.exec(R"sql(
+    CREATE TABLE blob_writes (
+      sha256 TEXT PRIMARY KEY,
+      noted_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX artifacts_by_sha256 ON artifacts (sha256);
+  )sql");
+}
+
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "core tables", CreateCoreTables},
@@ -277,8 +294,25 @@ const std::vector<Migration>& Migrations() {
       {3, "A/B image pairs", AddImagePairs},
       {4, "dataset pools: items, sources, splits", AddDatasetTables},
       {5, "A/B surveys: items, participants, assignments, answers", AddSurveyTables},
+      {6, "blob writes not yet recorded", AddBlobWrites},
   };
   return *migrations;
+}
+
+// A look that must not wait long for a writer: opening read-write waits.
+constexpr int kCheckBusyTimeoutMs = 5000;
+
+absl::Status ForeignStoreError(const std::string& path, int app_id, int tables) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      path, " is a SQLite database but not a DreamShot experiment store (application_id ", app_id, ", ", tables,
+      " schema objects); refusing to modify it"));
+}
+
+absl::Status CheckNotNewer(const std::string& path, int version) {
+  if (version <= LatestSchemaVersion()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(path, " has schema version ", version,
+                                                    ", newer than this build supports (", LatestSchemaVersion(),
+                                                    "); upgrade dreamshot"));
 }
 
 }  // namespace
@@ -292,23 +326,41 @@ absl::StatusOr<int> ReadSchemaVersion(SQLite::Database& db, const std::string& p
     if (app_id == kApplicationId) return version;
     const int tables = db.execAndGet("SELECT COUNT(*) FROM sqlite_master").getInt();
     if (app_id == 0 && version == 0 && tables == 0) return 0;  // a new, empty file
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " is a SQLite database but not a DreamShot experiment store (application_id ",
-        app_id, ", ", tables, " schema objects); refusing to modify it"));
+    return ForeignStoreError(path, app_id, tables);
   } catch (const std::exception& e) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, " is not a DreamShot experiment store: ", e.what()));
   }
 }
 
+absl::Status CheckBeforeOpening(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || st.st_size == 0) return absl::OkStatus();  // a new store
+  int app_id = 0;
+  int version = 0;
+  int tables = 0;
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    db.setBusyTimeout(kCheckBusyTimeoutMs);
+    app_id = db.execAndGet("PRAGMA application_id").getInt();
+    version = db.execAndGet("PRAGMA user_version").getInt();
+    tables = db.execAndGet("SELECT COUNT(*) FROM sqlite_master").getInt();
+  } catch (const SQLite::Exception& e) {
+    // Not SQLite at all is a refusal; anything else the read-write open decides.
+    if (e.getErrorCode() == SQLITE_NOTADB) {
+      return absl::FailedPreconditionError(absl::StrCat(path, " is not a DreamShot experiment store: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+  if (app_id == kApplicationId) return CheckNotNewer(path, version);
+  if (app_id == 0 && version == 0 && tables == 0) return absl::OkStatus();
+  return ForeignStoreError(path, app_id, tables);
+}
+
 absl::Status MigrateTo(SQLite::Database& db, const std::string& path, int target) {
   absl::StatusOr<int> current = ReadSchemaVersion(db, path);
   if (!current.ok()) return current.status();
-  if (*current > LatestSchemaVersion()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " has schema version ", *current, ", newer than this build supports (",
-        LatestSchemaVersion(), "); upgrade dreamshot"));
-  }
+  if (absl::Status newer = CheckNotNewer(path, *current); !newer.ok()) return newer;
   for (const Migration& m : Migrations()) {
     if (m.version <= *current || m.version > target) continue;
     try {

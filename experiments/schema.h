@@ -22,6 +22,14 @@ int LatestSchemaVersion();
 // that belongs to something else.
 absl::StatusOr<int> ReadSchemaVersion(SQLite::Database& db, const std::string& path);
 
+// Decides, through a read-only connection that changes nothing (no WAL
+// switch, no -wal/-shm files), whether the existing file at `path` may be
+// opened as a store: FAILED_PRECONDITION for a store newer than this build
+// or a SQLite file of something else. OK when it may, when the file is new
+// or empty, and when a read-only look cannot tell (a hot journal, a WAL
+// store without its -shm): opening read-write then decides.
+absl::Status CheckBeforeOpening(const std::string& path);
+
 // Migrates forward to `target` (tests use older targets to build old stores).
 absl::Status MigrateTo(SQLite::Database& db, const std::string& path, int target);
 absl::Status MigrateToLatest(SQLite::Database& db, const std::string& path);

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
+#include <utility>
+
 #include "experiments/database.h"
 #include "experiments/schema.h"
 #include "experiments/store.h"
@@ -71,6 +75,47 @@ TEST(SchemaMigrationTest, NewerSchemaIsRefusedUntouched) {
   EXPECT_THAT(std::string(store.status().message()), HasSubstr("schema version 999"));
   auto db = OpenRawConnection(path);
   EXPECT_EQ((*db)->execAndGet("PRAGMA user_version").getInt(), 999);
+}
+
+std::string Bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// A rollback-journal file (SQLite's default, as another tool or an old copy
+// may leave it) that this build must refuse: the refusal is decided before
+// the store's connection would switch it to WAL, so not a byte changes.
+TEST(SchemaMigrationTest, RefusedRollbackJournalFilesKeepEveryByteAndTheirJournalMode) {
+  const std::string newer = TempDb("future-rollback");
+  {
+    SQLite::Database db(newer, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE experiments (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO experiments VALUES (1, 'x')");
+    db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+    db.exec("PRAGMA user_version = " + std::to_string(LatestSchemaVersion() + 1));
+  }
+  const std::string foreign = TempDb("foreign-rollback");
+  {
+    SQLite::Database db(foreign, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('x')");
+  }
+  for (const auto& [path, why] : {std::pair<std::string, std::string>{newer, "newer than this build supports"},
+                                  std::pair<std::string, std::string>{foreign, "not a DreamShot experiment store"}}) {
+    const std::string before = Bytes(path);
+    ASSERT_GT(before.size(), 100u);
+    ASSERT_EQ(before[18], 1) << "the file should start in rollback-journal mode";
+    auto store = ExperimentStore::Open(path);
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << path;
+    EXPECT_THAT(std::string(store.status().message()), HasSubstr(why));
+    EXPECT_THAT(std::string(store.status().message()), HasSubstr(path));
+    EXPECT_TRUE(Bytes(path) == before) << path << " changed";  // (not printed: 8 KiB of bytes)
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) EXPECT_FALSE(Exists(path + suffix)) << path << suffix;
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "delete") << path;
+  }
+  EXPECT_THAT(std::string(ExperimentStore::Open(newer).status().message()),
+              HasSubstr("schema version " + std::to_string(LatestSchemaVersion() + 1)));
 }
 
 TEST(SchemaMigrationTest, ForeignSqliteDatabaseIsRefusedUntouched) {

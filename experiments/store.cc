@@ -280,6 +280,37 @@ absl::StatusOr<Run> ExperimentStore::ReopenRun(int64_t id, const std::string& no
   return reopened;
 }
 
+absl::StatusOr<Run> ExperimentStore::EndRun(int64_t id, RunStatus status, const std::string& note) {
+  if (!IsTerminal(status)) {
+    return absl::InvalidArgumentError(absl::StrCat("run ", id, ": a run ends finished, failed or cancelled, not ",
+                                                   RunStatusName(status)));
+  }
+  Run ended;
+  // A job that failed because the disk filled must still end its run.
+  RETURN_IF_ERROR(db_->WriteEvenIfFull("end run", [&](SQLite::Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(RunStatus current, LoadRunStatus(db, id));
+    if (IsTerminal(current)) {
+      return absl::FailedPreconditionError(absl::StrCat("run ", id, " already ended ", RunStatusName(current)));
+    }
+    SQLite::Statement set(db,
+                          "UPDATE runs SET status = ?, end_ms = ?, "
+                          "notes = CASE WHEN ? = '' THEN notes WHEN notes = '' THEN ? "
+                          "ELSE notes || char(10) || ? END WHERE id = ?");
+    set.bind(1, RunStatusName(status));
+    set.bind(2, core::NowMillis());
+    set.bind(3, note);
+    set.bind(4, note);
+    set.bind(5, note);
+    set.bind(6, id);
+    set.exec();
+    ASSIGN_OR_RETURN(std::vector<Run> runs, LoadRuns(db, {id}));
+    ended = std::move(runs[0]);
+    return absl::OkStatus();
+  }));
+  NotifyChange();
+  return ended;
+}
+
 absl::StatusOr<Run> ExperimentStore::SetTags(int64_t id, const Tags& set,
                                              const std::vector<std::string>& remove) {
   RETURN_IF_ERROR(CheckKeyValues("tag", set));
@@ -329,6 +360,8 @@ absl::Status ExperimentStore::LogParams(int64_t id, const Params& params) {
 
 absl::StatusOr<int64_t> ExperimentStore::FailInterruptedRuns(const std::string& reason) {
   int64_t changed = 0;
+  const int64_t now = core::NowMillis();
+  const std::string note = absl::StrCat("found interrupted at ", NoteTime(now), " (", reason, ")");
   RETURN_IF_ERROR(db_->Write("fail interrupted runs", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement update(db,
                              "UPDATE runs SET status = 'failed', end_ms = ?, "
@@ -337,9 +370,9 @@ absl::StatusOr<int64_t> ExperimentStore::FailInterruptedRuns(const std::string& 
                              // A survey's run lives as long as the survey is
                              // open, across restarts: no process runs it.
                              "AND id NOT IN (SELECT run_id FROM surveys)");
-    update.bind(1, core::NowMillis());
-    update.bind(2, reason);
-    update.bind(3, reason);
+    update.bind(1, now);
+    update.bind(2, note);
+    update.bind(3, note);
     changed = update.exec();
     return absl::OkStatus();
   }));

@@ -75,11 +75,17 @@ class ExperimentStore {
   // (no leading newline when the notes were empty; nothing when `note` is
   // empty). NOT_FOUND if the run does not exist.
   absl::StatusOr<Run> ReopenRun(int64_t id, const std::string& note);
+  // Ends a job's run in one transaction: `status` (finished, failed or
+  // cancelled) and `note`, unless empty, appended to the notes as a new
+  // line. FAILED_PRECONDITION if the run already ended.
+  absl::StatusOr<Run> EndRun(int64_t id, RunStatus status, const std::string& note);
   absl::StatusOr<Run> SetTags(int64_t id, const Tags& set, const std::vector<std::string>& remove);
   // Params are write-once: logging a key again with another value is an error.
   absl::Status LogParams(int64_t id, const Params& params);
-  // Marks every queued/running run failed (with `reason` in its notes); for a
-  // server that owns the store and finds runs a dead predecessor left behind.
+  // Marks every queued/running run failed, appending "found interrupted at
+  // <now> (<reason>)" to its notes: an event, so that a run resumed later
+  // and finished does not read as failed; for a server that owns the store
+  // and finds runs a dead predecessor left behind.
   absl::StatusOr<int64_t> FailInterruptedRuns(const std::string& reason);
 
   // Metrics. A batch is all-or-nothing; `request_id` (optional) makes a
@@ -100,6 +106,15 @@ class ExperimentStore {
 
   // Artifact records (the bytes are kept by ArtifactBlobs).
   absl::StatusOr<Artifact> AddArtifact(const Artifact& artifact);
+  // Blob writes not yet recorded (store_blobs.cc): ArtifactBlobs notes each
+  // file before writing it (its WriteLedger); inserting an artifact row with
+  // that hash drops the note. Notes left name files whose rows never came.
+  absl::Status NoteBlobWrite(const std::string& sha256);
+  // Whether an artifact row refers to the hash.
+  absl::StatusOr<bool> IsBlobRecorded(const std::string& sha256);
+  // Noted hashes no artifact row refers to.
+  absl::StatusOr<std::vector<std::string>> UnrecordedBlobWrites();
+  absl::Status ForgetBlobWrites(const std::vector<std::string>& sha256s);
   absl::StatusOr<std::vector<Artifact>> ListArtifacts(int64_t run_id);
   // NOT_FOUND naming the id.
   absl::StatusOr<Artifact> GetArtifact(int64_t id);

@@ -135,9 +135,11 @@ TEST_F(StoreDatasetTest, ReopenRunAppendsToExistingNotesAndTakesOverARunningRun)
 
   auto failed = store_->FailInterruptedRuns("server restarted");
   ASSERT_TRUE(failed.ok());
+  const int64_t interrupted_ms = *store_->GetRun(run.id)->end_ms;
   reopened = store_->ReopenRun(run.id, "resumed");
   ASSERT_TRUE(reopened.ok()) << reopened.status();
-  EXPECT_EQ(reopened->notes, "built from films/\nresumed after restart\nserver restarted\nresumed");
+  EXPECT_EQ(reopened->notes, "built from films/\nresumed after restart\nfound interrupted at " + NoteTime(interrupted_ms) +
+                                 " (server restarted)\nresumed");
   EXPECT_FALSE(reopened->end_ms.has_value());
 }
 

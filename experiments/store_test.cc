@@ -233,7 +233,9 @@ TEST_F(StoreTest, FailInterruptedRunsMarksOnlyActiveRuns) {
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 1);
   EXPECT_EQ(store_->GetRun(active.id)->status, RunStatus::kFailed);
-  EXPECT_EQ(store_->GetRun(active.id)->notes, "server died");
+  // An event with its time (the end time), not a state: a resumed run may finish.
+  const experiments::Run failed = *store_->GetRun(active.id);
+  EXPECT_EQ(failed.notes, "found interrupted at " + NoteTime(*failed.end_ms) + " (server died)");
   EXPECT_EQ(store_->GetRun(done.id)->status, RunStatus::kFinished);
 }
 

@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace dreamshot::experiments {
 
@@ -33,6 +34,10 @@ absl::StatusOr<RunStatus> ParseRunStatus(absl::string_view name) {
 bool IsTerminal(RunStatus status) {
   return status == RunStatus::kFinished || status == RunStatus::kFailed ||
          status == RunStatus::kCancelled;
+}
+
+std::string NoteTime(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
 }
 
 }  // namespace dreamshot::experiments

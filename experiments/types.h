@@ -21,6 +21,10 @@ const char* RunStatusName(RunStatus status);
 absl::StatusOr<RunStatus> ParseRunStatus(absl::string_view name);
 bool IsTerminal(RunStatus status);
 
+// A moment in a run's notes, "2024-05-01 12:00:00 UTC". The notes are the
+// run's history: each line says what happened when (its state is `status`).
+std::string NoteTime(int64_t unix_ms);
+
 using Tags = std::map<std::string, std::string>;
 using Params = std::map<std::string, std::string>;
 

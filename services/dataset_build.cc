@@ -89,8 +89,7 @@ absl::StatusOr<RunPlan> PlanBuild(experiments::ExperimentStore* store, const v1:
     RunPlan plan;
     plan.existing_run_id = resume_run_id;
     plan.reopen = true;
-    plan.reopen_note =
-        absl::StrCat("resumed at ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::Now(), absl::UTCTimeZone()));
+    plan.reopen_note = absl::StrCat("resumed at ", experiments::NoteTime(core::NowMillis()));
     plan.kind = kPoolKind;
     plan.path_prefix = "pool";
     return plan;

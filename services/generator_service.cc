@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/time.h"
+#include "experiments/artifact_writes.h"
 #include "services/config_flatten.h"
 #include "services/experiment_convert.h"
 #include "services/generator_convert.h"
@@ -25,15 +26,12 @@ constexpr char kDefaultExperiment[] = "generations";
 absl::StatusOr<experiments::Artifact> StoreImage(experiments::ExperimentStore* store,
                                                  experiments::ArtifactBlobs* blobs, int64_t run_id,
                                                  std::string path, const std::string& png) {
-  ASSIGN_OR_RETURN(experiments::StoredBlob blob, blobs->PutBytes(png));
   experiments::Artifact artifact;
   artifact.run_id = run_id;
   artifact.kind = "image";
   artifact.path = std::move(path);
-  artifact.sha256 = blob.sha256;
-  artifact.size_bytes = blob.size_bytes;
-  artifact.uri = blob.uri;
-  return store->AddArtifact(artifact);
+  // A file written for a row that fails (a full disk) is removed again.
+  return experiments::AddArtifactBytes(*store, *blobs, std::move(artifact), png);
 }
 
 std::string Numbered(int64_t n) {

@@ -57,19 +57,16 @@ absl::StatusOr<JobRun> JobRun::Start(experiments::ExperimentStore* store, const 
 
 void JobRun::End(const absl::Status& outcome) const {
   if (!owned_) return;
-  experiments::RunUpdate update;
-  if (outcome.ok()) {
-    update.status = experiments::RunStatus::kFinished;
-  } else if (outcome.code() == absl::StatusCode::kCancelled) {
-    update.status = experiments::RunStatus::kCancelled;
-  } else {
-    update.status = experiments::RunStatus::kFailed;
-    // Appended: a reopened run's notes hold its history.
-    absl::StatusOr<experiments::Run> run = store_->GetRun(id_);
-    const std::string before = run.ok() ? run->notes : "";
-    update.notes = absl::StrCat(before, before.empty() ? "" : "\n", "failed: ", outcome.ToString());
+  experiments::RunStatus status = experiments::RunStatus::kFinished;
+  std::string note;
+  if (outcome.code() == absl::StatusCode::kCancelled) {
+    status = experiments::RunStatus::kCancelled;
+  } else if (!outcome.ok()) {
+    status = experiments::RunStatus::kFailed;
+    // An event in the run's history (a resumed run may still finish).
+    note = absl::StrCat("error at ", experiments::NoteTime(core::NowMillis()), ": ", outcome.ToString());
   }
-  (void)store_->UpdateRun(id_, update);  // the client hears the outcome either way
+  (void)store_->EndRun(id_, status, note);  // the client hears the outcome either way
 }
 
 }  // namespace dreamshot::services

@@ -14,6 +14,7 @@
 #include "core/status_macros.h"
 #include "diffusion/pipeline/model_cache.h"
 #include "experiments/artifact_blobs.h"
+#include "experiments/artifact_writes.h"
 #include "experiments/store.h"
 #include "services/dataset_service.h"
 #include "services/experiment_service.h"
@@ -44,12 +45,20 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   RETURN_IF_ERROR(core::MakeDirectories(options.data_dir));
   ASSIGN_OR_RETURN(const std::string data_dir, AbsolutePath(options.data_dir));
   server->store_path_ = options.store_path.empty() ? data_dir + "/experiments.db" : options.store_path;
-  ASSIGN_OR_RETURN(server->lock_, core::FileLock::Acquire(server->store_path_ + ".lock"));
+  // Every name of the store file meets one lock: symlinks, hard links, bind mounts.
+  ASSIGN_OR_RETURN(server->lock_, core::FileLock::AcquireFile(server->store_path_));
   ASSIGN_OR_RETURN(server->store_, experiments::ExperimentStore::Open(server->store_path_));
   // We hold the store's lock, so nobody else is driving these runs.
   ASSIGN_OR_RETURN(server->recovered_runs_,
-                   server->store_->FailInterruptedRuns("marked failed: the server stopped while this run was active"));
-  server->blobs_ = std::make_unique<experiments::ArtifactBlobs>(data_dir + "/artifacts");
+                   server->store_->FailInterruptedRuns("the server stopped while this run was active"));
+  // Blob files are noted in the store before they are written, so that the
+  // files of failed or crashed writes can be found: the sweep removes them
+  // while no job can be writing (best effort; notes left wait for the next start).
+  server->blobs_ = std::make_unique<experiments::ArtifactBlobs>(
+      data_dir + "/artifacts", [store = server->store_.get()](const std::string& sha256) {
+        return store->NoteBlobWrite(sha256);
+      });
+  (void)experiments::SweepUnrecordedBlobs(*server->store_, *server->blobs_);
   server->guard_ = std::make_unique<RpcGuard>(options.auth_token);
   server->experiment_service_ =
       std::make_unique<ExperimentServiceImpl>(server->store_.get(), server->blobs_.get(), server->guard_.get());

@@ -3,8 +3,10 @@
 // BuildPool streamed over a folder with a copy of a film and an empty file,
 // a build cancelled by the client and resumed, and refused requests.
 #include <grpcpp/grpcpp.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -230,6 +232,62 @@ TEST_F(DatasetBuildServiceTest, ACancelledBuildResumesInItsRunWithoutDuplicates)
   const v1::Run run = GetRun(first.run_id);
   EXPECT_EQ(run.status(), v1::FINISHED);
   EXPECT_NE(run.notes().find("resumed at"), std::string::npos) << run.notes();
+}
+
+// A build the server stopped under (its run left running, as a killed
+// dreamshotd leaves it) is failed by the next server with the interruption
+// as a dated event; resumed and finished, its notes tell that history and
+// nowhere say it failed.
+TEST_F(DatasetBuildServiceTest, AnInterruptedBuildResumedToTheEndDoesNotReadAsFailed) {
+  AddFilm("a.avi");
+  v1::BuildPoolRequest settings;
+  settings.add_sources(films_.string());
+  settings.set_threads(1);
+  grpc::ClientContext create_context;
+  v1::CreateRunRequest create;
+  create.set_experiment_name("datasets");
+  (*create.mutable_tags())["dreamshot.kind"] = "dataset";
+  create.mutable_config()->PackFrom(settings);
+  v1::Run left;
+  {
+    grpc::ClientContext experiment_context;
+    v1::CreateExperimentRequest experiment;
+    experiment.set_name("datasets");
+    v1::Experiment created;
+    ASSERT_TRUE(experiments_->CreateExperiment(&experiment_context, experiment, &created).ok());
+  }
+  grpc::Status created = experiments_->CreateRun(&create_context, create, &left);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_EQ(left.status(), v1::RUNNING);
+
+  // The server stops; the next one finds the build's run still running.
+  dataset_.reset();
+  experiments_.reset();
+  server_.reset();
+  server_ = testing::StartServer(data_dir_);
+  ASSERT_NE(server_, nullptr);
+  EXPECT_EQ(server_->recovered_runs(), 1);
+  dataset_ = v1::DatasetService::NewStub(testing::ChannelTo(*server_));
+  experiments_ = v1::ExperimentService::NewStub(testing::ChannelTo(*server_));
+  const v1::Run interrupted = GetRun(left.id());
+  EXPECT_EQ(interrupted.status(), v1::FAILED);
+  EXPECT_THAT(interrupted.notes(), ::testing::MatchesRegex("found interrupted at [0-9]{4}-[0-9]{2}-[0-9]{2} "
+                                                           "[0-9]{2}:[0-9]{2}:[0-9]{2} UTC \\(the server stopped "
+                                                           "while this run was active\\)"));
+
+  v1::BuildPoolRequest resume;
+  resume.set_resume_run_id(left.id());
+  Stream resumed = Build(resume);
+  ASSERT_TRUE(resumed.status.ok()) << resumed.status.error_message();
+  ASSERT_TRUE(resumed.report.has_value());
+  EXPECT_EQ(resumed.report->items(), 4);
+  const v1::Run finished = GetRun(left.id());
+  EXPECT_EQ(finished.status(), v1::FINISHED);
+  EXPECT_EQ(finished.notes().rfind(interrupted.notes() + "\nresumed at ", 0), 0u) << finished.notes();
+  EXPECT_THAT(finished.notes(), ::testing::MatchesRegex(".*\nresumed at [0-9: -]+ UTC"));
+  std::string lower = finished.notes();
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(lower.find("fail"), std::string::npos) << finished.notes();
 }
 
 TEST_F(DatasetBuildServiceTest, BadBuildRequestsAreRefusedBeforeAnyRunExists) {
