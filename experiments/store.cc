@@ -82,6 +82,25 @@ constexpr char kUpsertRunTag[] =
     "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) "
     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value";
 
+// Sets a run's status and one timestamp column (`times` binds the current
+// time once), appends `note` to its notes on a line of its own, and
+// returns the run as stored.
+absl::StatusOr<Run> SetRunStatus(SQLite::Database& db, int64_t id, RunStatus status, const std::string& times,
+                                 const std::string& note) {
+  SQLite::Statement set(db, "UPDATE runs SET status = ?, " + times +
+                                ", notes = CASE WHEN ? = '' THEN notes WHEN notes = '' THEN ? "
+                                "ELSE notes || char(10) || ? END WHERE id = ?");
+  set.bind(1, RunStatusName(status));
+  set.bind(2, core::NowMillis());
+  set.bind(3, note);
+  set.bind(4, note);
+  set.bind(5, note);
+  set.bind(6, id);
+  set.exec();
+  ASSIGN_OR_RETURN(std::vector<Run> runs, LoadRuns(db, {id}));
+  return std::move(runs[0]);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ExperimentStore>> ExperimentStore::Open(const std::string& path) {
@@ -261,19 +280,8 @@ absl::StatusOr<Run> ExperimentStore::ReopenRun(int64_t id, const std::string& no
   Run reopened;
   RETURN_IF_ERROR(db_->Write("reopen run", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadRunStatus(db, id).status());
-    SQLite::Statement set(db,
-                          "UPDATE runs SET status = ?, start_ms = COALESCE(start_ms, ?), end_ms = NULL, "
-                          "notes = CASE WHEN ? = '' THEN notes WHEN notes = '' THEN ? "
-                          "ELSE notes || char(10) || ? END WHERE id = ?");
-    set.bind(1, RunStatusName(RunStatus::kRunning));
-    set.bind(2, core::NowMillis());
-    set.bind(3, note);
-    set.bind(4, note);
-    set.bind(5, note);
-    set.bind(6, id);
-    set.exec();
-    ASSIGN_OR_RETURN(std::vector<Run> runs, LoadRuns(db, {id}));
-    reopened = std::move(runs[0]);
+    ASSIGN_OR_RETURN(reopened, SetRunStatus(db, id, RunStatus::kRunning,
+                                            "start_ms = COALESCE(start_ms, ?), end_ms = NULL", note));
     return absl::OkStatus();
   }));
   NotifyChange();
@@ -292,19 +300,7 @@ absl::StatusOr<Run> ExperimentStore::EndRun(int64_t id, RunStatus status, const 
     if (IsTerminal(current)) {
       return absl::FailedPreconditionError(absl::StrCat("run ", id, " already ended ", RunStatusName(current)));
     }
-    SQLite::Statement set(db,
-                          "UPDATE runs SET status = ?, end_ms = ?, "
-                          "notes = CASE WHEN ? = '' THEN notes WHEN notes = '' THEN ? "
-                          "ELSE notes || char(10) || ? END WHERE id = ?");
-    set.bind(1, RunStatusName(status));
-    set.bind(2, core::NowMillis());
-    set.bind(3, note);
-    set.bind(4, note);
-    set.bind(5, note);
-    set.bind(6, id);
-    set.exec();
-    ASSIGN_OR_RETURN(std::vector<Run> runs, LoadRuns(db, {id}));
-    ended = std::move(runs[0]);
+    ASSIGN_OR_RETURN(ended, SetRunStatus(db, id, status, "end_ms = ?", note));
     return absl::OkStatus();
   }));
   NotifyChange();
