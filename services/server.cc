@@ -15,6 +15,7 @@
 #include "diffusion/pipeline/model_cache.h"
 #include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
+#include "services/bearer_auth.h"
 #include "services/dataset_service.h"
 #include "services/experiment_service.h"
 #include "services/generator_service.h"
@@ -62,7 +63,8 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
                                                                   server->queues_.get(), server->guard_.get());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  // The token is checked on the headers, before gRPC reads a message.
+  builder.AddListeningPort(options.listen_address, ListenerCredentials(server->guard_.get()), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->experiment_service_.get());
