@@ -25,6 +25,9 @@ class ArtifactBlobs {
   absl::StatusOr<StoredBlob> PutBytes(absl::string_view bytes);
   absl::StatusOr<StoredBlob> PutFile(const std::string& source_path);
   std::string PathFor(const std::string& sha256) const;
+  // The folder holding the blobs (and, while they are written, ".staging-*"
+  // files; see artifact_blob_writer.h).
+  const std::string& root() const { return root_; }
 
  private:
   std::string root_;
