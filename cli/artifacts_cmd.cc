@@ -26,6 +26,12 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+constexpr size_t kUploadChunkBytes = size_t{1} << 20;  // the most a chunk may hold
+
+// Streams `file` into UploadArtifact: a header with its size and sha256
+// (which the server checks before storing anything), then 1 MiB chunks
+// read from disk, so no size is too big for a message and the file is never
+// held in memory. The file is read twice: once to hash, once to send.
 absl::Status Log(Context& ctx) {
   absl::StatusOr<int64_t> run_id = ParseRunId(ctx.args.Positional(0));
   if (!run_id.ok()) return run_id.status();
@@ -35,20 +41,52 @@ absl::Status Log(Context& ctx) {
   const std::string path = ctx.args.GetOr("path", BaseName(file));
   if (path.empty()) return UsageError(absl::StrCat("cannot derive a path from '", file, "'; give --path"));
 
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", file, " (not a regular file)"));
+  }
+  absl::StatusOr<std::string> sha256 = core::Sha256HexOfFile(file);
+  if (!sha256.ok()) return absl::InvalidArgumentError(std::string(sha256.status().message()));
   std::ifstream in(file, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", file));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat("error reading ", file));
 
-  v1::LogArtifactRequest request;
-  request.set_run_id(*run_id);
-  request.set_kind(kind);
-  request.set_path(path);
-  request.set_content(bytes.str());
+  grpc::ClientContext context;
+  ctx.client.Prepare(&context, /*streaming=*/true);  // large files take a while: no default deadline
+  std::optional<CancelOnInterrupt> interrupt(&context);
   v1::ArtifactRef artifact;
-  absl::Status status = ctx.client.Call(&Client::Stub::LogArtifact, request, &artifact);
+  auto writer = ctx.client.stub().UploadArtifact(&context, &artifact);
+  v1::UploadArtifactRequest message;
+  v1::UploadArtifactHeader* header = message.mutable_header();
+  header->set_run_id(*run_id);
+  header->set_kind(kind);
+  header->set_path(path);
+  header->set_size_bytes(static_cast<int64_t>(st.st_size));
+  header->set_sha256(*sha256);
+  // A failed Write means the server has ended the call (a refused token or
+  // header, a full disk...): Finish says why.
+  bool sending = writer->Write(message);
+  absl::Status status;
+  std::vector<char> buffer(kUploadChunkBytes);
+  int64_t sent = 0;
+  while (sending && sent < static_cast<int64_t>(st.st_size)) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() == 0) break;  // the file shrank; the server refuses the short upload
+    message.set_chunk(buffer.data(), static_cast<size_t>(in.gcount()));
+    sent += in.gcount();
+    sending = writer->Write(message);
+  }
+  if (in.bad()) {
+    status = absl::InvalidArgumentError(absl::StrCat("error reading ", file));
+    context.TryCancel();
+  } else if (sending) {
+    writer->WritesDone();
+  }
+  const grpc::Status finish = writer->Finish();
+  const bool interrupted = interrupt->interrupted();
+  interrupt.reset();
+  if (interrupted) return InterruptedError();
   if (!status.ok()) return status;
+  if (absl::Status s = ctx.client.Check(finish); !s.ok()) return s;
   if (ctx.global.json) return PrintJson(artifact, ctx.out);
   ctx.out << "artifact " << artifact.id() << ": " << artifact.path() << " (" << artifact.kind() << ", "
           << FormatBytes(artifact.size_bytes()) << ") sha256 " << artifact.sha256() << "\n";
@@ -209,8 +247,9 @@ absl::Status Get(Context& ctx) {
 std::vector<Command> ArtifactsCommands() {
   std::vector<Command> c;
   c.push_back({{"artifacts", "log", "Upload a file as an artifact of a run.",
-                "The bytes are sent in one request (the server's --max_message_mb limits the size) and "
-                "stored content-addressed by sha256.",
+                "The file is streamed to the server in 1 MiB chunks, with its size and sha256, which the "
+                "server checks before it stores anything (a mismatch exits 1, DATA_LOSS); it is stored "
+                "content-addressed by sha256. The server's --max_artifact_mb limits the size (exit 8).",
                 {{"RUN"}, {"FILE"}},
                 {{"kind", "KIND", "checkpoint, image, report, ...", false, true},
                  {"path", "PATH", "logical path inside the run (default: the file's name)"}}},

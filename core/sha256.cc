@@ -13,27 +13,23 @@
 #include "absl/strings/str_cat.h"
 
 namespace dreamshot::core {
-namespace {
 
-struct DigestContext {
-  DigestContext() : ctx(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
-  ~DigestContext() { EVP_MD_CTX_free(ctx); }
-  void Update(const void* data, size_t n) { EVP_DigestUpdate(ctx, data, n); }
-  std::string FinalHex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx, digest, &len);
-    return absl::BytesToHexString(
-        absl::string_view(reinterpret_cast<const char*>(digest), len));
-  }
-  EVP_MD_CTX* ctx;
-};
+Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
 
-}  // namespace
+Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256Hasher::Update(absl::string_view bytes) { EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()); }
+
+std::string Sha256Hasher::FinalHex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, digest, &len);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len));
+}
 
 std::string Sha256Hex(absl::string_view bytes) {
-  DigestContext digest;
-  digest.Update(bytes.data(), bytes.size());
+  Sha256Hasher digest;
+  digest.Update(bytes);
   return digest.FinalHex();
 }
 
@@ -42,11 +38,11 @@ absl::StatusOr<std::string> Sha256HexOfFile(const std::string& path) {
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   }
-  DigestContext digest;
+  Sha256Hasher digest;
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), buffer.size());
-    digest.Update(buffer.data(), static_cast<size_t>(in.gcount()));
+    digest.Update(absl::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
   }
   if (in.bad()) return absl::InternalError(absl::StrCat("error reading ", path));
   return digest.FinalHex();

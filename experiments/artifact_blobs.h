@@ -38,6 +38,9 @@ class ArtifactBlobs {
   absl::StatusOr<StoredBlob> PutBytes(absl::string_view bytes);
   absl::StatusOr<StoredBlob> PutFile(const std::string& source_path);
   std::string PathFor(const std::string& sha256) const;
+  // The folder holding the blobs (and, while they are written, ".staging-*"
+  // files; see artifact_blob_writer.h).
+  const std::string& root() const { return root_; }
 
   // Put* for a caller that records the blob next and then calls Settle with
   // the outcome: a blob written for a record that failed is removed again,

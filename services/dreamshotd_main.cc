@@ -28,7 +28,12 @@ ABSL_FLAG(std::string, data_dir, "",
 ABSL_FLAG(std::string, store, "", "experiment store file (default: <data_dir>/experiments.db)");
 ABSL_FLAG(std::string, auth_token_file, "",
           "file holding a bearer token that every RPC must present (default: no authentication)");
-ABSL_FLAG(int, max_message_mb, 64, "largest request or response, in MiB");
+// Small on purpose: gRPC receives and parses a whole request message before
+// any service code sees it (see ServerOptions::max_message_bytes); files go
+// through the UploadArtifact stream, one 1 MiB chunk at a time.
+ABSL_FLAG(int, max_message_mb, 4, "largest request message, in MiB (upload files with UploadArtifact)");
+ABSL_FLAG(int, max_response_mb, 64, "largest response message, in MiB");
+ABSL_FLAG(int64_t, max_artifact_mb, 4096, "largest artifact an upload may store, in MiB");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (for scripts)");
 ABSL_FLAG(double, model_cache_gb, 12, "memory for loaded models kept between requests, in GiB");
 ABSL_FLAG(int, queue_capacity, 16, "generation jobs waiting or running per device before new ones are refused");
@@ -88,7 +93,15 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_auth_token_file).empty()) {
     options.auth_token = ReadToken(absl::GetFlag(FLAGS_auth_token_file));
   }
+  if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 2047 ||
+      absl::GetFlag(FLAGS_max_response_mb) < 1 || absl::GetFlag(FLAGS_max_response_mb) > 2047 ||
+      absl::GetFlag(FLAGS_max_artifact_mb) < 1) {
+    std::cerr << "dreamshotd: --max_message_mb and --max_response_mb must be 1..2047, --max_artifact_mb at least 1\n";
+    return 2;
+  }
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  options.max_send_message_bytes = absl::GetFlag(FLAGS_max_response_mb) << 20;
+  options.max_artifact_bytes = absl::GetFlag(FLAGS_max_artifact_mb) << 20;
   options.model_cache_bytes = static_cast<int64_t>(absl::GetFlag(FLAGS_model_cache_gb) * (1 << 30));
   options.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
   options.survey_listen = absl::GetFlag(FLAGS_survey_listen);

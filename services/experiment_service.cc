@@ -8,6 +8,7 @@
 #include "experiments/compare.h"
 #include "experiments/downsample.h"
 #include "services/artifact_download.h"
+#include "services/artifact_upload.h"
 #include "services/config_flatten.h"
 #include "services/experiment_convert.h"
 #include "services/metric_watch.h"
@@ -272,6 +273,12 @@ ServerUnaryReactor* ExperimentServiceImpl::LogArtifact(CallbackServerContext* co
     ToProto(stored, response);
     return absl::OkStatus();
   });
+}
+
+grpc::ServerReadReactor<v1::UploadArtifactRequest>* ExperimentServiceImpl::UploadArtifact(
+    CallbackServerContext* context, v1::ArtifactRef* response) {
+  return StartArtifactUpload(context, *guard_, store_, blobs_,
+                             {options_.max_upload_chunk_bytes, options_.max_artifact_bytes}, response);
 }
 
 ServerUnaryReactor* ExperimentServiceImpl::ListArtifacts(CallbackServerContext* context,

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "dreamshot/v1/experiment.grpc.pb.h"
@@ -23,6 +24,10 @@ struct ExperimentServiceOptions {
   int max_aggregate_runs = 10000;
   // Bytes per GetArtifact message (under the client's 4 MiB default limit).
   size_t artifact_chunk_bytes = size_t{1} << 20;
+  // UploadArtifact: the largest chunk a message may carry, and the largest
+  // artifact (dreamshotd's --max_artifact_mb).
+  size_t max_upload_chunk_bytes = size_t{1} << 20;
+  int64_t max_artifact_bytes = int64_t{4096} << 20;
 };
 
 class ExperimentServiceImpl final : public v1::ExperimentService::CallbackService {
@@ -61,6 +66,8 @@ class ExperimentServiceImpl final : public v1::ExperimentService::CallbackServic
   grpc::ServerUnaryReactor* LogArtifact(grpc::CallbackServerContext* context,
                                         const v1::LogArtifactRequest* request,
                                         v1::ArtifactRef* response) override;
+  grpc::ServerReadReactor<v1::UploadArtifactRequest>* UploadArtifact(grpc::CallbackServerContext* context,
+                                                                     v1::ArtifactRef* response) override;
   grpc::ServerUnaryReactor* ListArtifacts(grpc::CallbackServerContext* context,
                                           const v1::ListArtifactsRequest* request,
                                           v1::ListArtifactsResponse* response) override;

@@ -18,18 +18,22 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 }  // namespace
 
 absl::Status RpcGuard::Authenticate(const grpc::CallbackServerContext& context) const {
-  if (token_.empty()) return absl::OkStatus();
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
-  if (it == metadata.end()) {
+  if (it == metadata.end()) return AuthenticateHeader(std::nullopt);
+  return AuthenticateHeader(absl::string_view(it->second.data(), it->second.size()));
+}
+
+absl::Status RpcGuard::AuthenticateHeader(std::optional<absl::string_view> authorization) const {
+  if (token_.empty()) return absl::OkStatus();
+  if (!authorization.has_value()) {
     return absl::UnauthenticatedError("this server requires a bearer token (authorization metadata is missing)");
   }
-  absl::string_view value(it->second.data(), it->second.size());
   constexpr absl::string_view kPrefix = "Bearer ";
-  if (!absl::StartsWith(value, kPrefix)) {
+  if (!absl::StartsWith(*authorization, kPrefix)) {
     return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
   }
-  if (!ConstantTimeEquals(value.substr(kPrefix.size()), token_)) {
+  if (!ConstantTimeEquals(authorization->substr(kPrefix.size()), token_)) {
     return absl::UnauthenticatedError("invalid bearer token");
   }
   return absl::OkStatus();

@@ -9,11 +9,13 @@
 #include <grpcpp/server_context.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "services/grpc_status.h"
 
 namespace dreamshot::services {
@@ -25,6 +27,11 @@ class RpcGuard {
 
   // UNAUTHENTICATED unless the call carries "authorization: Bearer <token>".
   absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
+  // The same check on the value of the call's "authorization" header
+  // (nullopt: the header is missing). services/bearer_auth.h runs it on the
+  // headers before gRPC reads a message.
+  absl::Status AuthenticateHeader(std::optional<absl::string_view> authorization) const;
+  bool enabled() const { return !token_.empty(); }
 
  private:
   std::string token_;

@@ -16,6 +16,7 @@
 #include "experiments/artifact_blobs.h"
 #include "experiments/artifact_writes.h"
 #include "experiments/store.h"
+#include "services/bearer_auth.h"
 #include "services/dataset_service.h"
 #include "services/experiment_service.h"
 #include "services/generator_service.h"
@@ -60,8 +61,10 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
       });
   (void)experiments::SweepUnrecordedBlobs(*server->store_, *server->blobs_);
   server->guard_ = std::make_unique<RpcGuard>(options.auth_token);
-  server->experiment_service_ =
-      std::make_unique<ExperimentServiceImpl>(server->store_.get(), server->blobs_.get(), server->guard_.get());
+  ExperimentServiceOptions experiment_options;
+  experiment_options.max_artifact_bytes = options.max_artifact_bytes;
+  server->experiment_service_ = std::make_unique<ExperimentServiceImpl>(server->store_.get(), server->blobs_.get(),
+                                                                        server->guard_.get(), experiment_options);
   server->model_cache_ = std::make_unique<diffusion::ModelCache>(options.model_cache_bytes);
   server->queues_ = std::make_unique<core::DeviceQueues>(options.queue_capacity);
   server->generator_service_ =
@@ -71,9 +74,10 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
                                                                   server->queues_.get(), server->guard_.get());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  // The token is checked on the headers, before gRPC reads a message.
+  builder.AddListeningPort(options.listen_address, ListenerCredentials(server->guard_.get()), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_send_message_bytes);
   builder.RegisterService(server->experiment_service_.get());
   builder.RegisterService(server->generator_service_.get());
   server->survey_service_ =

@@ -42,7 +42,18 @@ struct ServerOptions {
   std::string data_dir = "dreamshot-data";         // holds experiments.db and artifacts/
   std::string store_path;                          // default: <data_dir>/experiments.db
   std::string auth_token;                          // empty: no authentication
-  int max_message_bytes = 64 << 20;
+  // The largest request message, enforced by gRPC before any service code
+  // runs. Small, because files have a stream (UploadArtifact) that holds
+  // one 1 MiB chunk at a time. gRPC 1.51 checks it only once it has
+  // received the whole message, so it limits what a call can make the
+  // services parse, not what the transport buffers; calls without the
+  // token are refused on their headers before that (services/bearer_auth.h).
+  int max_message_bytes = 4 << 20;
+  // The largest response message (exported manifests and survey CSVs are
+  // single messages).
+  int max_send_message_bytes = 64 << 20;
+  // The largest artifact UploadArtifact accepts.
+  int64_t max_artifact_bytes = int64_t{4096} << 20;
   // Loaded models kept for reuse (SD 1.5 in fp32 is ~4 GiB).
   int64_t model_cache_bytes = int64_t{12} << 30;
   // Generation jobs waiting or running per device before RESOURCE_EXHAUSTED.
