@@ -103,22 +103,32 @@ absl::StatusOr<StoredBlob> ArtifactBlobs::PlaceFile(const std::string& source_pa
     ::unlink(staging.c_str());
     return sha.status();
   }
+  return Adopt(staging, *sha, static_cast<int64_t>(st.st_size), to_record);
+}
+
+absl::StatusOr<StoredBlob> ArtifactBlobs::Adopt(const std::string& staging, const std::string& sha256, int64_t size,
+                                                bool to_record) {
   absl::Status placed;
-  if (Enter(*sha, to_record)) {
+  if (Enter(sha256, to_record)) {
     ::unlink(staging.c_str());  // the same bytes are there already
   } else {
-    if (ledger_) placed = ledger_(*sha);
-    if (placed.ok()) placed = core::MakeDirectories(absl::StrCat(root_, "/", sha->substr(0, 2)));
-    if (placed.ok() && ::rename(staging.c_str(), PathFor(*sha).c_str()) != 0) {
-      placed = absl::InternalError(absl::StrCat("cannot move ", staging, " to ", PathFor(*sha)));
+    if (ledger_) placed = ledger_(sha256);
+    if (placed.ok()) placed = core::MakeDirectories(absl::StrCat(root_, "/", sha256.substr(0, 2)));
+    if (placed.ok() && ::rename(staging.c_str(), PathFor(sha256).c_str()) != 0) {
+      placed = absl::InternalError(absl::StrCat("cannot move ", staging, " to ", PathFor(sha256)));
     }
     if (!placed.ok()) {
       ::unlink(staging.c_str());
-      if (to_record) Settle(*sha, /*recorded=*/false, nullptr);
+      if (to_record) Settle(sha256, /*recorded=*/false, nullptr);
       return placed;
     }
   }
-  return StoredBlob{*sha, static_cast<int64_t>(st.st_size), absl::StrCat("file://", PathFor(*sha))};
+  return StoredBlob{sha256, size, absl::StrCat("file://", PathFor(sha256))};
+}
+
+absl::StatusOr<StoredBlob> ArtifactBlobs::AdoptStagedToRecord(const std::string& staging, const std::string& sha256,
+                                                              int64_t size) {
+  return Adopt(staging, sha256, size, true);
 }
 
 absl::StatusOr<StoredBlob> ArtifactBlobs::PutBytes(absl::string_view bytes) { return PlaceBytes(bytes, false); }

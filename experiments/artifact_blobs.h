@@ -33,8 +33,6 @@ class ArtifactBlobs {
   explicit ArtifactBlobs(std::string root, WriteLedger ledger = nullptr)
       : root_(std::move(root)), ledger_(std::move(ledger)) {}
 
-  const std::string& root() const { return root_; }
-
   absl::StatusOr<StoredBlob> PutBytes(absl::string_view bytes);
   absl::StatusOr<StoredBlob> PutFile(const std::string& source_path);
   std::string PathFor(const std::string& sha256) const;
@@ -48,6 +46,10 @@ class ArtifactBlobs {
   absl::StatusOr<StoredBlob> PutBytesToRecord(absl::string_view bytes);
   absl::StatusOr<StoredBlob> PutFileToRecord(const std::string& source_path);
   void Settle(const std::string& sha256, bool recorded, const std::function<bool(const std::string&)>& referenced);
+  // The same for a file already written and hashed under root() (a
+  // ".staging-*" file of artifact_blob_writer.h): moved into place, not
+  // copied; removed when the same bytes are there already.
+  absl::StatusOr<StoredBlob> AdoptStagedToRecord(const std::string& staging, const std::string& sha256, int64_t size);
 
   // Deletes the file of a blob no row refers to (a sweep's job): true if
   // there was one, false if it was gone already.
@@ -65,6 +67,8 @@ class ArtifactBlobs {
   absl::Status Write(const std::string& sha256, absl::string_view bytes);
   absl::StatusOr<StoredBlob> PlaceFile(const std::string& source_path, bool to_record);
   absl::StatusOr<StoredBlob> PlaceBytes(absl::string_view bytes, bool to_record);
+  absl::StatusOr<StoredBlob> Adopt(const std::string& staging, const std::string& sha256, int64_t size,
+                                   bool to_record);
 
   std::string root_;
   WriteLedger ledger_;

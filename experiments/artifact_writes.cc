@@ -41,6 +41,12 @@ absl::StatusOr<Artifact> AddArtifactFile(ExperimentStore& store, ArtifactBlobs& 
   return Record(store, blobs, std::move(artifact), blob);
 }
 
+absl::StatusOr<Artifact> AddArtifactStaged(ExperimentStore& store, ArtifactBlobs& blobs, Artifact artifact,
+                                           const std::string& staging, const std::string& sha256, int64_t size) {
+  ASSIGN_OR_RETURN(StoredBlob blob, blobs.AdoptStagedToRecord(staging, sha256, size));
+  return Record(store, blobs, std::move(artifact), blob);
+}
+
 absl::StatusOr<int64_t> SweepUnrecordedBlobs(ExperimentStore& store, ArtifactBlobs& blobs) {
   ASSIGN_OR_RETURN(std::vector<std::string> leftovers, store.UnrecordedBlobWrites());
   std::vector<std::string> cleared;

@@ -24,6 +24,11 @@ absl::StatusOr<Artifact> AddArtifactBytes(ExperimentStore& store, ArtifactBlobs&
 absl::StatusOr<Artifact> AddArtifactFile(ExperimentStore& store, ArtifactBlobs& blobs, Artifact artifact,
                                          const std::string& source_path);
 
+// The same for a file streamed into the blob folder and hashed as it came
+// (experiments/artifact_blob_writer.h): moved into place.
+absl::StatusOr<Artifact> AddArtifactStaged(ExperimentStore& store, ArtifactBlobs& blobs, Artifact artifact,
+                                           const std::string& staging, const std::string& sha256, int64_t size);
+
 // For a server starting on the store, before any job runs: removes the
 // files of blob writes the store noted but no artifact row refers to (left
 // by a failed record or a crash) and forgets their notes. Files another

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "experiments/artifact_blob_writer.h"
+#include "experiments/artifact_writes.h"
 #include "services/experiment_convert.h"
 #include "services/grpc_status.h"
 
@@ -145,16 +146,16 @@ class ArtifactUpload final : public grpc::ServerReadReactor<Request> {
                                               sha256, ", the header declared ", header_.sha256(),
                                               "; nothing stored"));
     }
-    ASSIGN_OR_RETURN(experiments::StoredBlob blob, writer_->Commit());
-    writer_.reset();
     experiments::Artifact artifact;
     artifact.run_id = header_.run_id();
     artifact.kind = header_.kind();
     artifact.path = header_.path();
-    artifact.sha256 = blob.sha256;
-    artifact.size_bytes = blob.size_bytes;
-    artifact.uri = blob.uri;
-    ASSIGN_OR_RETURN(experiments::Artifact stored, store_->AddArtifact(artifact));
+    // Noted before it is placed and removed again if its row fails, like
+    // every blob write (experiments/artifact_writes.h).
+    absl::StatusOr<experiments::Artifact> recorded = experiments::AddArtifactStaged(
+        *store_, *blobs_, artifact, writer_->staging_path(), sha256, writer_->size());
+    writer_.reset();  // its staging file was moved or removed
+    ASSIGN_OR_RETURN(experiments::Artifact stored, std::move(recorded));
     ToProto(stored, response_);
     return absl::OkStatus();
   }
