@@ -9,6 +9,7 @@
 #include "core/model_source.h"
 #include "core/safetensors.h"
 #include "core/testdata_paths.h"
+#include "models/module_shapes.h"
 
 namespace dreamshot::models::clip {
 namespace {
@@ -35,6 +36,45 @@ TEST(ClipTextModelTest, ParameterNamesAreTheUpstreamKeys) {
   EXPECT_THAT(names, ::testing::Contains("text_model.encoder.layers.1.self_attn.q_proj.weight"));
   EXPECT_THAT(names, ::testing::Contains("text_model.final_layer_norm.bias"));
   EXPECT_THAT(names, ::testing::Contains("text_model.embeddings.token_embedding.weight"));
+}
+
+TEST(ClipTextModelTest, ExpectedWeightsMatchTheBuiltModule) {
+  ClipTextConfig other = TinyConfig();
+  other.num_hidden_layers = 3;
+  other.intermediate_size = 20;
+  other.max_position_embeddings = 16;
+  for (const ClipTextConfig& c : {TinyConfig(), other}) {
+    auto model = ClipTextModel::Create(c, {});
+    ASSERT_TRUE(model.ok()) << model.status();
+    const ExpectedTensors expected = ClipTextModel::ExpectedWeights(c);
+    EXPECT_TRUE(CheckExpectedMatchesModule(expected, (*model)->module()).ok())
+        << CheckExpectedMatchesModule(expected, (*model)->module());
+  }
+}
+
+TEST(ClipTextModelTest, ConfigRangesNameTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"hidden_size": 1000000000, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1})",
+       "hidden_size = 1000000000 is outside [1, 16384]"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 100000, "num_attention_heads": 1})",
+       "num_hidden_layers = 100000 is outside [1, 64]"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+          "vocab_size": 0})", "vocab_size = 0 is outside"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+          "max_position_embeddings": 10000000})", "max_position_embeddings = 10000000 is outside"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+          "layer_norm_eps": -1})", "layer_norm_eps = -1 must be in (0, 1]"},
+      {R"({"intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1})",
+       "hidden_size is required but missing"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto json = core::JsonConfig::FromString(text, "text_encoder/config.json");
+    ASSERT_TRUE(json.ok());
+    const absl::Status s = ClipTextConfig::FromJson(*json).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("text_encoder/config.json: "));
+    EXPECT_THAT(std::string(s.message()), HasSubstr(expected));
+  }
 }
 
 TEST(ClipTextModelTest, LoadReportsMissingUnexpectedAndMisshapenTensors) {
