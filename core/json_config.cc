@@ -198,8 +198,6 @@ absl::StatusOr<std::vector<JsonConfig>> JsonConfig::ObjectList(absl::string_view
   return out;
 }
 
-std::string JsonConfig::Where(absl::string_view key) const { return absl::StrCat(source_, ": ", key); }
-
 absl::Status CheckIntRange(absl::string_view key, int64_t value, int64_t low, int64_t high) {
   if (value >= low && value <= high) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(key, " = ", value, " is outside [", low, ", ", high, "]"));

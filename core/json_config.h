@@ -43,8 +43,6 @@ class JsonConfig {
   std::string RawJson(absl::string_view key) const;
 
   const std::string& source() const { return source_; }
-  // The file (or source) and the key, as errors name them: "unet/config.json: block_out_channels".
-  std::string Where(absl::string_view key) const;
 
  private:
   struct Impl;

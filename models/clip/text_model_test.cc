@@ -4,11 +4,16 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "core/component_weights.h"
 #include "core/ldm_test_names.h"
 #include "core/model_source.h"
 #include "core/safetensors.h"
 #include "core/testdata_paths.h"
+#include "models/load_model.h"
 #include "models/module_shapes.h"
 
 namespace dreamshot::models::clip {
@@ -75,6 +80,37 @@ TEST(ClipTextModelTest, ConfigRangesNameTheKey) {
     EXPECT_THAT(std::string(s.message()), HasSubstr("text_encoder/config.json: "));
     EXPECT_THAT(std::string(s.message()), HasSubstr(expected));
   }
+}
+
+// Pickled weights have no header: their shapes are compared with the
+// config once unpickled, still before the module is built.
+TEST(ClipTextModelTest, PickledWeightsAreCheckedAgainstTheConfigAfterUnpickling) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "bin_text_encoder";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto reference = core::LoadComponentWeights(core::ReferencePath("tiny_sd/text_encoder"), core::DeviceSpec{});
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& [name, tensor] : *reference) dict.insert(name, tensor);
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  std::ofstream(dir / "pytorch_model.bin", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ifstream config_in(core::ReferencePath("tiny_sd/text_encoder/config.json"));
+  std::string config((std::istreambuf_iterator<char>(config_in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir / "config.json") << config;
+  ASSERT_TRUE(LoadModelFromFolder<ClipTextModel>(dir.string(), {}).ok());
+
+  const std::string from = "\"intermediate_size\": 37";
+  const size_t at = config.find(from);
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, from.size(), "\"intermediate_size\": 64");
+  std::ofstream(dir / "config.json", std::ios::trunc) << config;
+  auto model = LoadModelFromFolder<ClipTextModel>(dir.string(), {});
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(model.status().message()), HasSubstr("config.json does not fit the weights in "));
+  EXPECT_THAT(std::string(model.status().message()), HasSubstr("pytorch_model.bin"));
+  EXPECT_THAT(std::string(model.status().message()),
+              HasSubstr("text_model.encoder.layers.0.mlp.fc1.bias is [37] in the weights but the config gives [64]"));
 }
 
 TEST(ClipTextModelTest, LoadReportsMissingUnexpectedAndMisshapenTensors) {
