@@ -106,8 +106,8 @@ absl::StatusOr<GenerationSettings> ResolveSettings(v1::GenerationRequest* r,
 absl::Status CheckAgainstModel(const diffusion::ModelChoice& model, const GenerationSettings& settings,
                                const std::string& field) {
   const diffusion::TextToImageRequest& r = settings.request;
-  absl::Status status =
-      diffusion::CheckModelForRequest(model.base.path, model.base.config_dir, r.scheduler, r.steps, r.clip_skip);
+  absl::Status status = diffusion::CheckModelForRequest(
+      model.base.path, model.base.config_dir, diffusion::ModelRequest{r.scheduler, r.steps, r.clip_skip, r.width, r.height});
   if (status.ok()) return status;
   return absl::Status(status.code(), absl::StrCat(field, ": ", status.message()));
 }

@@ -55,7 +55,7 @@ absl::Status CheckComponentsAgree(const models::clip::ClipTextConfig& text, cons
 }
 
 absl::Status CheckModelForRequest(const std::string& path, const std::string& config_dir,
-                                  const SchedulerChoice& scheduler, int64_t steps, int64_t clip_skip) {
+                                  const ModelRequest& request) {
   const std::string configs = config_dir.empty() ? path : config_dir;
   // Headers are read for folders only: a single checkpoint's tensors need
   // renaming first, and a pickle must be unpickled; both happen at load.
@@ -63,23 +63,29 @@ absl::Status CheckModelForRequest(const std::string& path, const std::string& co
   ASSIGN_OR_RETURN(models::unet::UNetConfig unet,
                    CheckComponent<models::unet::UNet2DConditionModel>(configs, weights, "unet"));
   ASSIGN_OR_RETURN(models::vae::VaeConfig vae, CheckComponent<models::vae::AutoencoderKL>(configs, weights, "vae"));
+  const int64_t factor = vae.downscale_factor();
+  if (request.width % factor != 0 || request.height % factor != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("width and height must be multiples of ", factor,
+                                                   " for this VAE (", vae.block_out_channels.size(),
+                                                   " blocks), got ", request.width, "×", request.height));
+  }
   // A single checkpoint's text encoder config may come from its own folder;
   // when the config folder has none the load reports it.
   if (!weights.empty() || IsDirectory(configs + "/text_encoder")) {
     ASSIGN_OR_RETURN(models::clip::ClipTextConfig text,
                      CheckComponent<models::clip::ClipTextModel>(configs, weights, "text_encoder"));
     RETURN_IF_ERROR(CheckComponentsAgree(text, unet, vae, configs));
-    if (clip_skip < 0 || clip_skip >= text.num_hidden_layers) {
+    if (request.clip_skip < 0 || request.clip_skip >= text.num_hidden_layers) {
       return absl::InvalidArgumentError(absl::StrCat("clip_skip must be in [0, ", text.num_hidden_layers - 1,
-                                                     "] for this text encoder, got ", clip_skip));
+                                                     "] for this text encoder, got ", request.clip_skip));
     }
   }
   ASSIGN_OR_RETURN(core::JsonConfig scheduler_json,
                    core::JsonConfig::FromFile(configs + "/scheduler/scheduler_config.json"));
-  ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> sampler, CreateScheduler(scheduler, scheduler_json));
-  absl::Status schedule = sampler->SetTimesteps(steps);
+  ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> sampler, CreateScheduler(request.scheduler, scheduler_json));
+  absl::Status schedule = sampler->SetTimesteps(request.steps);
   if (!schedule.ok()) {
-    return absl::Status(schedule.code(), absl::StrCat("steps ", steps, " with the ", sampler->name(), " of ",
+    return absl::Status(schedule.code(), absl::StrCat("steps ", request.steps, " with the ", sampler->name(), " of ",
                                                       scheduler_json.source(), ": ", schedule.message()));
   }
   return absl::OkStatus();

@@ -30,16 +30,25 @@ inline constexpr int64_t kPromptTokens = 77;
 absl::Status CheckComponentsAgree(const models::clip::ClipTextConfig& text, const models::unet::UNetConfig& unet,
                                   const models::vae::VaeConfig& vae, const std::string& where);
 
+// What a generation request asks of the model.
+struct ModelRequest {
+  SchedulerChoice scheduler;
+  int64_t steps = 0;
+  int64_t clip_skip = 0;
+  int64_t width = 0, height = 0;  // pixels
+};
+
 // The model at `path` (a diffusers folder, or a single checkpoint with
 // `config_dir`, as CheckModelFiles accepts): each network's config parsed
 // and range-checked; for a folder with safetensors weights, the tensor
 // names and shapes each config implies compared with the header of its
 // weights file (pickled and single-file weights are compared when they are
-// loaded); the networks agree (CheckComponentsAgree); and the scheduler
-// config with `scheduler` and `steps` gives a valid schedule (e.g. PNDM needs
-// two or more steps); `clip_skip` leaves a text encoder layer.
+// loaded); the networks agree (CheckComponentsAgree). Then the request: the
+// scheduler config with its sampler and steps gives a valid schedule (e.g.
+// PNDM needs two or more steps), clip_skip leaves a text encoder layer, and
+// width and height are multiples of the VAE's downscale factor.
 absl::Status CheckModelForRequest(const std::string& path, const std::string& config_dir,
-                                  const SchedulerChoice& scheduler, int64_t steps, int64_t clip_skip);
+                                  const ModelRequest& request);
 
 }  // namespace dreamshot::diffusion
 

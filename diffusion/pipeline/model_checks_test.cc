@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "core/model_source.h"
+#include "core/safetensors.h"
 #include "diffusion/pipeline/stable_diffusion_models.h"
 #include "diffusion/pipeline/tiny_model_writer.h"
 
@@ -51,8 +53,8 @@ class ModelChecksTest : public ::testing::Test {
   }
 
   static absl::Status Check(const std::string& dir, const std::string& scheduler = "ddim", int64_t steps = 3,
-                            int64_t clip_skip = 0) {
-    return CheckModelForRequest(dir, "", SchedulerChoice{scheduler}, steps, clip_skip);
+                            int64_t clip_skip = 0, int64_t size = 64) {
+    return CheckModelForRequest(dir, "", ModelRequest{SchedulerChoice{scheduler}, steps, clip_skip, size, size});
   }
 
   static absl::Status Load(const std::string& dir) {
@@ -78,6 +80,27 @@ TEST_F(ModelChecksTest, PndmWithOneStepIsRefused) {
     EXPECT_THAT(std::string(s.message()), HasSubstr("PNDM: steps must be in [2, 1000], got 1")) << s;
     EXPECT_THAT(std::string(s.message()), HasSubstr("scheduler_config.json")) << s;
   }
+}
+
+TEST_F(ModelChecksTest, SizesMustFitTheVaeDownscaleFactor) {
+  EXPECT_TRUE(Check(*pristine_, "ddim", 3, 0, 8).ok());  // the tiny VAE halves: any multiple of 8 fits
+  // A 5-block VAE (config and weights) downscales by 16.
+  const std::string dir = Copy();
+  models::vae::VaeConfig config;
+  config.block_out_channels = {32, 32, 32, 32, 32};
+  config.layers_per_block = 1;
+  auto vae = models::vae::AutoencoderKL::Create(config, core::DeviceSpec{});
+  ASSERT_TRUE(vae.ok()) << vae.status();
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& p : (*vae)->module().named_parameters()) tensors.emplace_back(p.key(), p.value());
+  ASSERT_TRUE(core::WriteSafetensors(dir + "/vae/diffusion_pytorch_model.safetensors", tensors).ok());
+  Edit(dir + "/vae/config.json", {{"block_out_channels", config.block_out_channels},
+                                  {"down_block_types", std::vector<std::string>(5, "DownEncoderBlock2D")},
+                                  {"up_block_types", std::vector<std::string>(5, "UpDecoderBlock2D")}});
+  EXPECT_TRUE(Check(dir, "ddim", 3, 0, 32).ok()) << Check(dir, "ddim", 3, 0, 32);
+  const absl::Status s = Check(dir, "ddim", 3, 0, 24);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("width and height must be multiples of 16 for this VAE (5 blocks), got 24×24"));
 }
 
 TEST_F(ModelChecksTest, ClipSkipBeyondTheTextEncoderIsRefused) {
