@@ -16,8 +16,11 @@ inline constexpr int64_t kMaxChannels = 16384;
 inline constexpr int64_t kMaxImageChannels = 64;
 // Entries of block_out_channels (each block halves the resolution).
 inline constexpr int64_t kMaxBlocks = 8;
-// Resnets per block, transformer layers per block, CLIP encoder layers.
-inline constexpr int64_t kMaxLayers = 64;
+// Resnets per block and transformer layers per block (SD: 2 and 1, SDXL:
+// up to 10). Also bounds the work of listing the expected tensors.
+inline constexpr int64_t kMaxLayersPerBlock = 16;
+// CLIP encoder layers (SD: 12, OpenCLIP bigG: 32).
+inline constexpr int64_t kMaxTextLayers = 64;
 // Convolution kernel sizes.
 inline constexpr int64_t kMaxKernel = 15;
 // CLIP vocabulary and positions; the MLP width.

@@ -163,7 +163,7 @@ TEST_F(ModelChecksTest, HugeValuesAreRefusedByRange) {
   const Case cases[] = {
       {"unet/config.json", {{"block_out_channels", {1000000000, 1000000000}}}, "block_out_channels[0] = 1000000000 is outside [1, 16384]"},
       {"unet/config.json", nlohmann::json::parse(R"({"block_out_channels": [1e9, 1e9]})"), "block_out_channels must be a list of integers"},
-      {"unet/config.json", {{"layers_per_block", 100000}}, "layers_per_block[0] = 100000 is outside [1, 64]"},
+      {"unet/config.json", {{"layers_per_block", 100000}}, "layers_per_block[0] = 100000 is outside [1, 16]"},
       {"unet/config.json", {{"attention_head_dim", 3}}, "attention_head_dim[0] = 3"},
       {"unet/config.json", {{"norm_eps", -1}}, "norm_eps = -1 must be in (0, 1]"},
       {"vae/config.json", {{"latent_channels", 1000000}}, "latent_channels = 1000000 is outside [1, 64]"},

@@ -158,7 +158,7 @@ absl::Status ClipTextConfig::Validate() const {
   RETURN_IF_ERROR(core::CheckIntRange("vocab_size", vocab_size, 1, kMaxVocabulary));
   RETURN_IF_ERROR(core::CheckIntRange("hidden_size", hidden_size, 1, kMaxChannels));
   RETURN_IF_ERROR(core::CheckIntRange("intermediate_size", intermediate_size, 1, kMaxIntermediate));
-  RETURN_IF_ERROR(core::CheckIntRange("num_hidden_layers", num_hidden_layers, 1, kMaxLayers));
+  RETURN_IF_ERROR(core::CheckIntRange("num_hidden_layers", num_hidden_layers, 1, kMaxTextLayers));
   RETURN_IF_ERROR(core::CheckIntRange("num_attention_heads", num_attention_heads, 1, kMaxChannels));
   RETURN_IF_ERROR(core::CheckIntRange("max_position_embeddings", max_position_embeddings, 1, kMaxPositions));
   RETURN_IF_ERROR(core::CheckIntRange("eos_token_id", eos_token_id, 0, kMaxVocabulary));

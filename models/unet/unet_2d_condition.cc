@@ -265,9 +265,9 @@ absl::Status UNetConfig::Validate() const {
                                                      " is not divisible by attention_head_dim[", i,
                                                      "] = ", attention_head_dim[i], " (the head count)"));
     }
-    RETURN_IF_ERROR(core::CheckIntRange(absl::StrCat("layers_per_block[", i, "]"), layers_per_block[i], 1, kMaxLayers));
+    RETURN_IF_ERROR(core::CheckIntRange(absl::StrCat("layers_per_block[", i, "]"), layers_per_block[i], 1, kMaxLayersPerBlock));
     RETURN_IF_ERROR(core::CheckIntRange(absl::StrCat("transformer_layers_per_block[", i, "]"),
-                                        transformer_layers_per_block[i], 1, kMaxLayers));
+                                        transformer_layers_per_block[i], 1, kMaxLayersPerBlock));
   }
   return absl::OkStatus();
 }

@@ -247,7 +247,7 @@ TEST(UNetTest, ConfigRangesNameTheKey) {
        "block_out_channels[0] = 1000000000 is outside [1, 16384]"},
       {R"({"block_out_channels": [1e9, 1e9]})", "block_out_channels must be a list of integers"},
       {R"({"block_out_channels": [32, 32, 32, 32, 32, 32, 32, 32, 32]})", "block_out_channels has 9 entries"},
-      {R"({"layers_per_block": 1000})", "layers_per_block[0] = 1000 is outside [1, 64]"},
+      {R"({"layers_per_block": 1000})", "layers_per_block[0] = 1000 is outside [1, 16]"},
       {R"({"transformer_layers_per_block": [1, 1, 1, 100000]})", "transformer_layers_per_block[3] = 100000"},
       {R"({"cross_attention_dim": 0})", "cross_attention_dim = 0 is outside"},
       {R"({"in_channels": 100000})", "in_channels = 100000 is outside [1, 64]"},

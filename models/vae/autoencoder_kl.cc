@@ -88,7 +88,7 @@ absl::Status VaeConfig::Validate() const {
   RETURN_IF_ERROR(core::CheckIntRange("in_channels", in_channels, 1, kMaxImageChannels));
   RETURN_IF_ERROR(core::CheckIntRange("out_channels", out_channels, 1, kMaxImageChannels));
   RETURN_IF_ERROR(core::CheckIntRange("latent_channels", latent_channels, 1, kMaxImageChannels));
-  RETURN_IF_ERROR(core::CheckIntRange("layers_per_block", layers_per_block, 1, kMaxLayers));
+  RETURN_IF_ERROR(core::CheckIntRange("layers_per_block", layers_per_block, 1, kMaxLayersPerBlock));
   RETURN_IF_ERROR(core::CheckIntRange("norm_num_groups", norm_num_groups, 1, kMaxChannels));
   RETURN_IF_ERROR(core::CheckIntRange("sample_size", sample_size, 1, 65536));
   if (!(scaling_factor > 0 && scaling_factor <= 1e6)) {

@@ -272,7 +272,7 @@ TEST(VaeTest, ConfigRangesNameTheKey) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"block_out_channels": [1000000000, 1000000000]})", "block_out_channels[0] = 1000000000 is outside [1, 16384]"},
       {R"({"block_out_channels": []})", "block_out_channels has 0 entries"},
-      {R"({"block_out_channels": [32], "layers_per_block": 0})", "layers_per_block = 0 is outside [1, 64]"},
+      {R"({"block_out_channels": [32], "layers_per_block": 0})", "layers_per_block = 0 is outside [1, 16]"},
       {R"({"block_out_channels": [32], "latent_channels": 1000000})", "latent_channels = 1000000 is outside"},
       {R"({"block_out_channels": [32], "norm_num_groups": 5})", "block_out_channels[0] = 32 is not divisible by norm_num_groups 5"},
       {R"({"block_out_channels": [32], "scaling_factor": -1})", "scaling_factor = -1 must be in (0, 1e6]"},
