@@ -28,9 +28,13 @@ std::string Dirname(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+struct ShardIndex {
+  std::map<std::string, std::string> owner;  // tensor name → shard file name
+  std::set<std::string> shards;
+};
+
 // A transformers/diffusers shard index: {"weight_map": {"name": "file", ...}}.
-absl::StatusOr<std::map<std::string, at::Tensor>> LoadSharded(const std::string& index_path,
-                                                              const TensorPlacement& spec) {
+absl::StatusOr<ShardIndex> ReadShardIndex(const std::string& index_path) {
   std::ifstream in(index_path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", index_path));
   std::stringstream text;
@@ -40,27 +44,55 @@ absl::StatusOr<std::map<std::string, at::Tensor>> LoadSharded(const std::string&
       !index["weight_map"].is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(index_path, ": not a shard index (no weight_map object)"));
   }
-  std::map<std::string, std::string> owner;
-  std::set<std::string> shards;
+  ShardIndex out;
   for (const auto& [name, file] : index["weight_map"].items()) {
     if (!file.is_string()) return absl::InvalidArgumentError(absl::StrCat(index_path, ": weight_map.", name));
     const std::string shard = file.get<std::string>();
     if (shard.find('/') != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(index_path, ": shard name with a folder: ", shard));
     }
-    owner[name] = shard;
-    shards.insert(shard);
+    out.owner[name] = shard;
+    out.shards.insert(shard);
   }
-  std::map<std::string, at::Tensor> all;
-  for (const std::string& shard : shards) {
-    ASSIGN_OR_RETURN(auto tensors, LoadWeightsFile(absl::StrCat(Dirname(index_path), "/", shard), spec));
-    for (auto& [name, tensor] : tensors) all.emplace(name, std::move(tensor));
-  }
-  for (const auto& [name, shard] : owner) {
+  return out;
+}
+
+// Every tensor the index names must be in the shard it names.
+template <typename Map>
+absl::Status CheckShardsComplete(const ShardIndex& index, const Map& all, const std::string& index_path) {
+  for (const auto& [name, shard] : index.owner) {
     if (all.count(name) == 0) {
       return absl::InvalidArgumentError(absl::StrCat(index_path, ": tensor ", name, " not found in shard ", shard));
     }
   }
+  return absl::OkStatus();
+}
+
+bool IsShardIndex(const std::string& path) {
+  return absl::StrContains(path, ".index.") && absl::EndsWith(path, ".json");
+}
+
+bool IsPickle(const std::string& path) {
+  for (const char* ext : {".bin", ".ckpt", ".pth", ".pt"}) {
+    if (absl::EndsWith(path, ext)) return true;
+  }
+  return false;
+}
+
+absl::Status UnknownType(const std::string& path) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": unknown weights file type (expected .safetensors, .bin, .ckpt, .pth, .pt or .index.json)"));
+}
+
+absl::StatusOr<std::map<std::string, at::Tensor>> LoadSharded(const std::string& index_path,
+                                                              const TensorPlacement& spec) {
+  ASSIGN_OR_RETURN(ShardIndex index, ReadShardIndex(index_path));
+  std::map<std::string, at::Tensor> all;
+  for (const std::string& shard : index.shards) {
+    ASSIGN_OR_RETURN(auto tensors, LoadWeightsFile(absl::StrCat(Dirname(index_path), "/", shard), spec));
+    for (auto& [name, tensor] : tensors) all.emplace(name, std::move(tensor));
+  }
+  RETURN_IF_ERROR(CheckShardsComplete(index, all, index_path));
   return all;
 }
 
@@ -87,19 +119,45 @@ absl::StatusOr<std::map<std::string, at::Tensor>> PlaceTensors(std::map<std::str
 
 absl::StatusOr<std::map<std::string, at::Tensor>> LoadWeightsFile(const std::string& path,
                                                                   const TensorPlacement& spec) {
-  if (absl::StrContains(path, ".index.") && absl::EndsWith(path, ".json")) return LoadSharded(path, spec);
+  if (IsShardIndex(path)) return LoadSharded(path, spec);
   if (absl::EndsWith(path, ".safetensors")) {
     ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(path));
     return file.LoadAll(spec.float_dtype, spec.device);
   }
-  for (const char* ext : {".bin", ".ckpt", ".pth", ".pt"}) {
-    if (absl::EndsWith(path, ext)) {
-      ASSIGN_OR_RETURN(auto tensors, ReadTorchStateDict(path));
-      return PlaceTensors(std::move(tensors), spec, path);
-    }
+  if (IsPickle(path)) {
+    ASSIGN_OR_RETURN(auto tensors, ReadTorchStateDict(path));
+    return PlaceTensors(std::move(tensors), spec, path);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": unknown weights file type (expected .safetensors, .bin, .ckpt, .pth, .pt or .index.json)"));
+  return UnknownType(path);
+}
+
+TensorShapes ShapesOf(const std::map<std::string, at::Tensor>& tensors) {
+  TensorShapes shapes;
+  for (const auto& [name, tensor] : tensors) shapes.emplace(name, tensor.sizes().vec());
+  return shapes;
+}
+
+absl::StatusOr<std::optional<TensorShapes>> WeightsFileShapes(const std::string& path) {
+  if (IsShardIndex(path)) {
+    ASSIGN_OR_RETURN(ShardIndex index, ReadShardIndex(path));
+    TensorShapes all;
+    for (const std::string& shard : index.shards) {
+      ASSIGN_OR_RETURN(std::optional<TensorShapes> shapes, WeightsFileShapes(absl::StrCat(Dirname(path), "/", shard)));
+      if (!shapes) return std::optional<TensorShapes>();
+      all.merge(*shapes);
+    }
+    RETURN_IF_ERROR(CheckShardsComplete(index, all, path));
+    return std::optional<TensorShapes>(std::move(all));
+  }
+  if (absl::EndsWith(path, ".safetensors")) {
+    // Opening maps the file and parses the header; no tensor data is read.
+    ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(path));
+    TensorShapes shapes;
+    for (const SafetensorsEntry& entry : file.entries()) shapes.emplace(entry.name, entry.shape);
+    return std::optional<TensorShapes>(std::move(shapes));
+  }
+  if (IsPickle(path)) return std::optional<TensorShapes>();
+  return UnknownType(path);
 }
 
 absl::StatusOr<std::string> FindComponentWeights(const std::string& folder) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/device.h"
@@ -38,6 +39,18 @@ struct TensorPlacement {
 // The weights file (or shard index) of a component folder; NOT_FOUND names
 // the folder and lists what was looked for.
 absl::StatusOr<std::string> FindComponentWeights(const std::string& folder);
+
+// Tensor names and shapes, as a config is checked against them before a
+// module is built.
+using TensorShapes = std::map<std::string, std::vector<int64_t>>;
+TensorShapes ShapesOf(const std::map<std::string, at::Tensor>& tensors);
+
+// The names and shapes of a weights file's tensors without reading their
+// data: from the safetensors header (of every shard, for a *.safetensors
+// index). nullopt for PyTorch pickles (.bin/.ckpt/.pth/.pt, also as shards),
+// whose shapes are known only once they are unpickled. Errors as
+// LoadWeightsFile.
+absl::StatusOr<std::optional<TensorShapes>> WeightsFileShapes(const std::string& path);
 
 // Loads every tensor of the component, floating-point ones converted to
 // spec.dtype, on spec.device.

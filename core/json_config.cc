@@ -60,6 +60,15 @@ std::string ReplaceNonFiniteTokens(absl::string_view text) {
   return out;
 }
 
+// An integer that fits int64 (nlohmann keeps 2^63..2^64-1 as unsigned,
+// which get<int64_t>() would wrap to a negative number).
+bool IsInt64(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) {
+    return value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  }
+  return value.is_number_integer();
+}
+
 }  // namespace
 
 absl::StatusOr<JsonConfig> JsonConfig::FromFile(const std::string& path) {
@@ -100,10 +109,19 @@ bool JsonConfig::Has(absl::string_view key) const {
     return it->get<Type>();                                                               \
   }
 
-DS_JSON_GETTER(Int, int64_t, is_number_integer, "an integer")
 DS_JSON_GETTER(Bool, bool, is_boolean, "true or false")
 DS_JSON_GETTER(String, std::string, is_string, "a string")
 #undef DS_JSON_GETTER
+
+absl::StatusOr<int64_t> JsonConfig::Int(absl::string_view key, std::optional<int64_t> fallback) const {
+  auto it = impl_->json.find(std::string(key));
+  if (it == impl_->json.end() || it->is_null()) {
+    if (fallback) return *fallback;
+    return KeyError(source_, key, "is required but missing");
+  }
+  if (!IsInt64(*it)) return KeyError(source_, key, "must be an integer");
+  return it->get<int64_t>();
+}
 
 absl::StatusOr<double> JsonConfig::Double(absl::string_view key, std::optional<double> fallback) const {
   auto it = impl_->json.find(std::string(key));
@@ -127,7 +145,7 @@ absl::StatusOr<std::vector<int64_t>> JsonConfig::IntList(absl::string_view key) 
   if (!it->is_array()) return KeyError(source_, key, "must be a list of integers");
   std::vector<int64_t> out;
   for (const auto& v : *it) {
-    if (!v.is_number_integer()) return KeyError(source_, key, "must be a list of integers");
+    if (!IsInt64(v)) return KeyError(source_, key, "must be a list of integers");
     out.push_back(v.get<int64_t>());
   }
   return out;
@@ -178,6 +196,16 @@ absl::StatusOr<std::vector<JsonConfig>> JsonConfig::ObjectList(absl::string_view
     out.push_back(JsonConfig(std::move(impl), absl::StrCat(source_, ": ", key, "[", i, "]")));
   }
   return out;
+}
+
+absl::Status CheckIntRange(absl::string_view key, int64_t value, int64_t low, int64_t high) {
+  if (value >= low && value <= high) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(key, " = ", value, " is outside [", low, ", ", high, "]"));
+}
+
+absl::Status CheckNumberRange(absl::string_view key, double value, double low, double high) {
+  if (value >= low && value <= high) return absl::OkStatus();  // false for NaN
+  return absl::InvalidArgumentError(absl::StrCat(key, " = ", value, " is outside [", low, ", ", high, "]"));
 }
 
 std::string JsonConfig::RawJson(absl::string_view key) const {

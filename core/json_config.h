@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -23,7 +24,9 @@ class JsonConfig {
 
   bool Has(absl::string_view key) const;  // present and not null
   // Without a fallback a missing key is INVALID_ARGUMENT; a value of the
-  // wrong type is always INVALID_ARGUMENT.
+  // wrong type is always INVALID_ARGUMENT (for Int and IntList also an
+  // integer beyond int64, and a number written with an exponent or a
+  // fraction: 1e12 is not an integer here, as it is not in Python's json).
   absl::StatusOr<int64_t> Int(absl::string_view key, std::optional<int64_t> fallback = {}) const;
   absl::StatusOr<double> Double(absl::string_view key, std::optional<double> fallback = {}) const;
   absl::StatusOr<bool> Bool(absl::string_view key, std::optional<bool> fallback = {}) const;
@@ -48,6 +51,12 @@ class JsonConfig {
   std::shared_ptr<const Impl> impl_;
   std::string source_;
 };
+
+// Range checks for config values, before any value sizes anything: the
+// message names the key ("block_out_channels[1] = 0 is outside [1, 16384]");
+// callers prefix the file. CheckNumberRange also refuses NaN.
+absl::Status CheckIntRange(absl::string_view key, int64_t value, int64_t low, int64_t high);
+absl::Status CheckNumberRange(absl::string_view key, double value, double low, double high);
 
 }  // namespace dreamshot::core
 

@@ -56,6 +56,30 @@ TEST(JsonConfigTest, PythonNonFiniteNumbersAreRead) {
   EXPECT_EQ(*c->String("s"), "NaN -Infinity \" Infinity");  // strings untouched
 }
 
+// Python's json writes 1e12 for a float and 1000000000000 for an int: only
+// the second is an integer, and one beyond int64 is refused rather than
+// wrapped to a negative number.
+TEST(JsonConfigTest, IntegersMustFitInt64AndBeWrittenAsIntegers) {
+  auto c = JsonConfig::FromString(
+      R"({"exp": 1e12, "big": 1000000000000, "huge": 18446744073709551615, "list": [1, 18446744073709551615]})",
+      "scheduler_config.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->Int("exp").status().message(), "scheduler_config.json: exp must be an integer");
+  EXPECT_EQ(*c->Int("big"), 1000000000000);
+  EXPECT_EQ(c->Int("huge").status().message(), "scheduler_config.json: huge must be an integer");
+  EXPECT_EQ(c->IntList("list").status().message(), "scheduler_config.json: list must be a list of integers");
+}
+
+TEST(JsonConfigTest, RangeChecksNameTheKey) {
+  EXPECT_TRUE(CheckIntRange("layers_per_block", 2, 1, 16).ok());
+  absl::Status s = CheckIntRange("block_out_channels[1]", 1000000000, 1, 16384);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "block_out_channels[1] = 1000000000 is outside [1, 16384]");
+  EXPECT_TRUE(CheckNumberRange("beta_end", 0.012, 0, 1).ok());
+  EXPECT_EQ(CheckNumberRange("beta_end", 2, 0, 1).message(), "beta_end = 2 is outside [0, 1]");
+  EXPECT_FALSE(CheckNumberRange("norm_eps", std::nan(""), 0, 1).ok());
+}
+
 TEST(JsonConfigTest, MalformedAndMissingFiles) {
   EXPECT_EQ(JsonConfig::FromString("{", "x.json").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(JsonConfig::FromString("[1]", "x.json").status().code(), absl::StatusCode::kInvalidArgument);

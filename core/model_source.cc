@@ -172,6 +172,20 @@ absl::StatusOr<JsonConfig> ModelSource::ComponentConfig(const std::string& name)
   return JsonConfig::FromFile(absl::StrCat(folder, "/", ConfigFileName(name)));
 }
 
+absl::StatusOr<std::string> ModelSource::ComponentWeightsPath(const std::string& name) const {
+  if (impl_->kind == ModelSourceKind::kLdmSingleFile) return impl_->path;
+  return FindComponentWeights(absl::StrCat(impl_->path, "/", name));
+}
+
+absl::StatusOr<std::optional<TensorShapes>> ModelSource::ComponentShapes(const std::string& name) const {
+  if (impl_->kind == ModelSourceKind::kDiffusersFolder) {
+    ASSIGN_OR_RETURN(std::string weights, ComponentWeightsPath(name));
+    return WeightsFileShapes(weights);
+  }
+  ASSIGN_OR_RETURN(TensorMap tensors, LoadComponentTo(name, TensorPlacement::AsStored(c10::Device(c10::kCPU))));
+  return std::optional<TensorShapes>(ShapesOf(tensors));
+}
+
 absl::StatusOr<std::map<std::string, at::Tensor>> ModelSource::LoadComponent(const std::string& name,
                                                                              const DeviceSpec& spec) const {
   return LoadComponentTo(name, TensorPlacement::Of(spec));

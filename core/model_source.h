@@ -23,6 +23,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -57,6 +58,18 @@ class ModelSource {
   // tokenizer_config.json for those two). Single file without config_dir:
   // FAILED_PRECONDITION.
   absl::StatusOr<JsonConfig> ComponentConfig(const std::string& name) const;
+
+  // The file the component's weights come from (a folder's weights file or
+  // shard index, or the single checkpoint), as errors name it.
+  absl::StatusOr<std::string> ComponentWeightsPath(const std::string& name) const;
+
+  // The names (diffusers) and shapes of the component's tensors, to check a
+  // config against before any module is built. Folder: from the
+  // safetensors header(s), no tensor data read; nullopt for PyTorch .bin
+  // weights, whose shapes are known only after LoadComponent*. Single file:
+  // the renamed tensors as stored, on the CPU (views of the mapped
+  // .safetensors, or the tensors unpickled at Open), so nothing is copied.
+  absl::StatusOr<std::optional<TensorShapes>> ComponentShapes(const std::string& name) const;
 
   // The component's tensors under diffusers names; floating-point ones in
   // spec.dtype, all on spec.device. For a single file the text encoder's

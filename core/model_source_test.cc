@@ -92,6 +92,18 @@ TEST(ModelSourceTest, DiffusersFolder) {
     ASSERT_TRUE(tensors.ok()) << tensors.status();
     ExpectSameTensors(*tensors, Reference(component), component);
   }
+  // Shapes for the config checks come from the safetensors header and equal
+  // the loaded tensors'.
+  for (const std::string component : {"unet", "vae", "text_encoder"}) {
+    auto shapes = source->ComponentShapes(component);
+    ASSERT_TRUE(shapes.ok()) << shapes.status();
+    ASSERT_TRUE(shapes->has_value()) << component;
+    EXPECT_EQ(**shapes, ShapesOf(Reference(component))) << component;
+    auto path = source->ComponentWeightsPath(component);
+    ASSERT_TRUE(path.ok()) << path.status();
+    EXPECT_EQ(*path, TinySd() + "/" + component + "/" +
+                         (component == "text_encoder" ? "model.safetensors" : "diffusion_pytorch_model.safetensors"));
+  }
   auto half = source->LoadComponent("text_encoder", DeviceSpec{c10::Device(c10::kCPU), c10::kHalf});
   ASSERT_TRUE(half.ok()) << half.status();
   EXPECT_EQ(half->at("text_model.final_layer_norm.weight").scalar_type(), c10::kHalf);
@@ -119,6 +131,10 @@ TEST(ModelSourceTest, DiffusersFolderWithPytorchBin) {
   auto direct = LoadComponentWeights(dir + "/text_encoder", DeviceSpec{});
   ASSERT_TRUE(direct.ok()) << direct.status();
   ExpectSameTensors(*direct, reference, "LoadComponentWeights");
+  // A pickle's shapes are known only once it is unpickled: nullopt up front.
+  auto shapes = source->ComponentShapes("text_encoder");
+  ASSERT_TRUE(shapes.ok()) << shapes.status();
+  EXPECT_FALSE(shapes->has_value());
 
   // A component folder without weights.
   fs::create_directories(dir + "/unet");
@@ -148,6 +164,14 @@ void CheckSingleFile(const std::string& path) {
   }
   auto tokenizer = source->LoadComponent("tokenizer", DeviceSpec{});
   EXPECT_EQ(tokenizer.status().code(), absl::StatusCode::kInvalidArgument);
+  // A single file's shapes are those of its renamed tensors.
+  for (const std::string component : {"unet", "vae", "text_encoder"}) {
+    auto shapes = source->ComponentShapes(component);
+    ASSERT_TRUE(shapes.ok()) << shapes.status();
+    ASSERT_TRUE(shapes->has_value());
+    EXPECT_EQ(**shapes, ShapesOf(Reference(component))) << path << " " << component;
+    EXPECT_EQ(*source->ComponentWeightsPath(component), path);
+  }
 
   // Without a config folder: the text encoder loads, the rest needs configs.
   auto bare = ModelSource::Open(path);
@@ -224,6 +248,28 @@ TEST(ModelSourceTest, SingleFileTextEncoderPositionIdsRepaired) {
   auto loaded = source->LoadComponent("text_encoder", DeviceSpec{});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ExpectSameTensors(*loaded, reference, "synthesized position_ids");
+}
+
+// Header shapes of a sharded safetensors component: every shard's header,
+// no tensor data; an index naming a tensor its shard lacks is refused.
+TEST(ModelSourceTest, ShardedSafetensorsShapesFromTheHeaders) {
+  const std::string dir = TempDir("sharded");
+  ASSERT_TRUE(WriteSafetensors(dir + "/a.safetensors", {{"x.weight", torch::ones({2, 3})}}).ok());
+  ASSERT_TRUE(WriteSafetensors(dir + "/b.safetensors", {{"y.bias", torch::ones({4})}}).ok());
+  std::ofstream(dir + "/model.safetensors.index.json")
+      << R"({"metadata": {}, "weight_map": {"x.weight": "a.safetensors", "y.bias": "b.safetensors"}})";
+  auto shapes = WeightsFileShapes(dir + "/model.safetensors.index.json");
+  ASSERT_TRUE(shapes.ok()) << shapes.status();
+  ASSERT_TRUE(shapes->has_value());
+  EXPECT_EQ(**shapes, (TensorShapes{{"x.weight", {2, 3}}, {"y.bias", {4}}}));
+
+  std::ofstream(dir + "/bad.safetensors.index.json")
+      << R"({"weight_map": {"x.weight": "a.safetensors", "z.weight": "a.safetensors"}})";
+  auto bad = WeightsFileShapes(dir + "/bad.safetensors.index.json");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("tensor z.weight not found in shard a.safetensors"), std::string::npos)
+      << bad.status();
+  EXPECT_EQ(WeightsFileShapes(dir + "/weights.txt").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ModelSourceTest, Errors) {

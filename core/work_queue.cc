@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/exception_text.h"
 
 namespace dreamshot::core {
 
@@ -104,11 +105,14 @@ void WorkQueue::Run() {
       status = absl::CancelledError("cancelled before it started");
     } else {
       // A job that throws (a LibTorch error no caller converted) fails
-      // alone; it must not take the process, and the other jobs, down.
+      // alone; it must not take the process, and the other jobs, down. Its
+      // status reaches clients: one line, the full text (a LibTorch
+      // backtrace) goes to the server log.
       try {
         status = item.job(item.handle->flag_);
       } catch (const std::exception& e) {
-        status = absl::InternalError(absl::StrCat("job failed with an unexpected error: ", e.what()));
+        status = absl::InternalError(absl::StrCat("job failed with an unexpected error: ",
+                                                  ReportUnexpectedException(e, absl::StrCat(name_, " job"))));
       }
     }
     {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/device.h"
 #include "core/status_macros.h"
+#include "diffusion/pipeline/model_checks.h"
 #include "diffusion/schedulers/scheduler_factory.h"
 #include "services/experiment_convert.h"
 
@@ -100,6 +101,15 @@ absl::StatusOr<GenerationSettings> ResolveSettings(v1::GenerationRequest* r,
   out.batch_size = r->batch_size();
   RETURN_IF_ERROR(diffusion::ValidateTextToImageRequest(t));
   return out;
+}
+
+absl::Status CheckAgainstModel(const diffusion::ModelChoice& model, const GenerationSettings& settings,
+                               const std::string& field) {
+  const diffusion::TextToImageRequest& r = settings.request;
+  absl::Status status = diffusion::CheckModelForRequest(
+      model.base.path, model.base.config_dir, diffusion::ModelRequest{r.scheduler, r.steps, r.clip_skip, r.width, r.height});
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(field, ": ", status.message()));
 }
 
 void ToProto(const diffusion::RenderedImage& image, const experiments::Artifact& artifact, bool with_png,

@@ -34,6 +34,13 @@ struct GenerationSettings {
 absl::StatusOr<GenerationSettings> ResolveSettings(v1::GenerationRequest* request,
                                                    const std::function<uint64_t()>& draw_seed);
 
+// The checks that need the model's configs but no weights data
+// (diffusion::CheckModelForRequest): its configs and safetensors headers
+// are sound, and its scheduler runs the request's sampler and steps (PNDM
+// needs two or more). Errors are prefixed with `field` ("generation.model").
+absl::Status CheckAgainstModel(const diffusion::ModelChoice& model, const GenerationSettings& settings,
+                               const std::string& field);
+
 void ToProto(const diffusion::RenderedImage& image, const experiments::Artifact& artifact, bool with_png,
              v1::GeneratedImage* out);
 void ToProto(const diffusion::GenerationProgress& progress, v1::Progress* out);

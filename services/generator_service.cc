@@ -122,6 +122,8 @@ grpc::ServerWriteReactor<v1::GenerateResponse>* GeneratorServiceImpl::Generate(g
   if (!model.ok()) return Refuse<Response>(model.status());
   absl::StatusOr<GenerationSettings> settings = ResolveSettings(&generation, options_.draw_seed);
   if (!settings.ok()) return Refuse<Response>(settings.status());
+  status = CheckAgainstModel(*model, *settings, "generation.model");
+  if (!status.ok()) return Refuse<Response>(status);
   absl::StatusOr<RunPlan> plan =
       PlanRun(store_, request->target(), generation, "generate", generation.prompt().substr(0, 80),
                 kDefaultExperiment, "images");
@@ -179,6 +181,9 @@ grpc::ServerWriteReactor<v1::GeneratePairsResponse>* GeneratorServiceImpl::Gener
   if (!status.ok()) return Refuse<Response>(status);
   absl::StatusOr<GenerationSettings> settings = ResolveSettings(&generation, options_.draw_seed);
   if (!settings.ok()) return Refuse<Response>(settings.status());
+  for (const absl::Status& s : {CheckAgainstModel(*a, *settings, "a.model"), CheckAgainstModel(*b, *settings, "b.model")}) {
+    if (!s.ok()) return Refuse<Response>(s);
+  }
   diffusion::PairPlan pair_plan;
   pair_plan.a = *a;
   pair_plan.b = *b;

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/exception_text.h"
 #include "services/grpc_status.h"
 
 namespace dreamshot::services {
@@ -38,7 +39,8 @@ class RpcGuard {
 };
 
 // Runs `fn` (returning absl::Status) if the call is authenticated and
-// finishes the call with its status. Exceptions become INTERNAL.
+// finishes the call with its status. Exceptions become INTERNAL with one
+// line of their message (a LibTorch backtrace goes to the server log only).
 template <typename Fn>
 grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const RpcGuard& guard,
                                 Fn&& fn) {
@@ -48,7 +50,8 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const RpcG
     try {
       status = fn();
     } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
+      status = absl::InternalError(
+          absl::StrCat("unexpected error: ", core::ReportUnexpectedException(e, "RPC handler")));
     }
   }
   reactor->Finish(ToGrpcStatus(status));

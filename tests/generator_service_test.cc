@@ -1,16 +1,19 @@
 // GeneratorService through its gRPC stubs, on the tiny reference model:
 // images stored as artifacts of a run, seeds that repeat exactly, A/B pairs
-// with a LoRA, cancellation, a full queue, and bad requests refused before
-// any work.
+// with a LoRA, cancellation, a full queue, and bad requests (bad models and
+// configs included) refused before any work and before a run exists.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/testdata_paths.h"
 #include "diffusion/pipeline/generation_record.h"
+#include "diffusion/pipeline/tiny_model_writer.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
 #include "experiments/store.h"
@@ -379,6 +382,120 @@ TEST_F(GeneratorServiceTest, BadRequestsAreRefusedBeforeAnyWorkWithTheirCode) {
   v1::SearchRunsResponse runs;
   ASSERT_TRUE(experiments_->SearchRuns(&context, v1::SearchRunsRequest(), &runs).ok());
   EXPECT_EQ(runs.runs_size(), 1);
+}
+
+// The number of runs in the store (refused requests must add none).
+int RunCount(v1::ExperimentService::Stub& experiments) {
+  grpc::ClientContext context;
+  v1::SearchRunsResponse runs;
+  EXPECT_TRUE(experiments.SearchRuns(&context, v1::SearchRunsRequest(), &runs).ok());
+  return runs.runs_size();
+}
+
+// A sampler and step count the model's schedule cannot run is a request
+// check: refused before a run exists, for single images and for pairs.
+TEST_F(GeneratorServiceTest, PndmWithOneStepIsRefusedBeforeARunExists) {
+  v1::GenerateRequest request = TinyRequest();
+  request.mutable_generation()->set_scheduler("pndm");
+  request.mutable_generation()->set_steps(1);
+  GenerateOutcome out = Generate(request);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << out.status.error_message();
+  EXPECT_NE(out.status.error_message().find("generation.model: steps 1 with the PNDMScheduler of "),
+            std::string::npos)
+      << out.status.error_message();
+  EXPECT_NE(out.status.error_message().find("PNDM: steps must be in [2, 1000], got 1"), std::string::npos)
+      << out.status.error_message();
+  EXPECT_TRUE(out.messages.empty());  // refused, not queued
+  request.mutable_generation()->clear_scheduler();  // the model's own scheduler is PNDM too
+  EXPECT_EQ(Generate(request).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::GeneratePairsRequest pairs;
+  pairs.mutable_generation()->set_width(32);
+  pairs.mutable_generation()->set_height(32);
+  pairs.mutable_generation()->set_steps(1);
+  pairs.mutable_generation()->set_scheduler("pndm");
+  pairs.mutable_generation()->add_seeds(1);
+  pairs.mutable_a()->mutable_model()->set_base(core::ReferencePath("tiny_sd"));
+  *pairs.mutable_b()->mutable_model() = pairs.a().model();
+  pairs.add_prompts()->set_prompt("Close Shot, a cat");
+  grpc::ClientContext context;
+  auto reader = generator_->GeneratePairs(&context, pairs);
+  v1::GeneratePairsResponse message;
+  int messages = 0;
+  while (reader->Read(&message)) ++messages;
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("a.model: steps 1"), std::string::npos) << status.error_message();
+  EXPECT_EQ(messages, 0);
+
+  EXPECT_EQ(RunCount(*experiments_), 0);  // no failed run left behind
+  request.mutable_generation()->set_steps(2);  // the smallest PNDM run works
+  EXPECT_TRUE(Generate(request).status.ok());
+  EXPECT_EQ(RunCount(*experiments_), 1);
+}
+
+// A model folder whose configs are wrong, hostile or do not fit its weights
+// is refused with INVALID_ARGUMENT naming the file and the key (and the
+// tensor), from the config checks, before any network is built and before a
+// run exists; no LibTorch backtrace reaches the client.
+TEST_F(GeneratorServiceTest, BadModelConfigsAreRefusedByTheirKeyBeforeARunExists) {
+  const std::string pristine = data_dir_ + "-tiny";
+  ASSERT_TRUE(diffusion::WriteTinyStableDiffusion(pristine, 11).ok());
+  auto edited = [&](const std::string& name, const std::string& file, const std::string& changes) {
+    const std::string dir = data_dir_ + "-" + name;
+    std::filesystem::copy(pristine, dir, std::filesystem::copy_options::recursive);
+    const std::string path = dir + "/" + file;
+    nlohmann::json config = nlohmann::json::object();
+    const nlohmann::json patch = nlohmann::json::parse(changes);
+    if (!patch.empty()) config = nlohmann::json::parse(std::ifstream(path));
+    for (const auto& [key, value] : patch.items()) config[key] = value;
+    std::ofstream(path, std::ios::trunc) << config.dump(2);
+    return dir;
+  };
+  struct Case {
+    std::string name, file, changes;
+    std::vector<std::string> expected;  // substrings of the message
+  };
+  const std::vector<Case> cases = {
+      // {} is every diffusers default (SD 1.5's UNet): the header of the
+      // tiny weights refuses it without building SD 1.5.
+      {"empty-unet", "unet/config.json", "{}",
+       {"unet/config.json does not fit the weights in ", "unet/diffusion_pytorch_model.safetensors",
+        "conv_in.bias is [32] in the weights but the config gives [320]", "the config implies 859520964 parameters",
+        "leaves these to their defaults: ", "block_out_channels"}},
+      {"timesteps", "scheduler/scheduler_config.json", R"({"num_train_timesteps": 1000000000000})",
+       {"scheduler/scheduler_config.json: num_train_timesteps = 1000000000000 is outside [2, 100000]"}},
+      {"timesteps-float", "scheduler/scheduler_config.json", R"({"num_train_timesteps": 1e12})",
+       {"scheduler/scheduler_config.json: num_train_timesteps must be an integer"}},
+      {"channels", "unet/config.json", R"({"block_out_channels": [1000000000, 1000000000]})",
+       {"unet/config.json: block_out_channels[0] = 1000000000 is outside [1, 16384]"}},
+      {"channels-float", "unet/config.json", R"({"block_out_channels": [1e9, 1e9]})",
+       {"unet/config.json: block_out_channels must be a list of integers"}},
+      {"shapes", "unet/config.json", R"({"use_linear_projection": true})",
+       {"unet/config.json does not fit the weights in ",
+        "down_blocks.0.attentions.0.proj_in.weight is [32, 32, 1, 1] in the weights but the config gives [32, 32]",
+        "use_linear_projection"}},
+      {"vae-layers", "vae/config.json", R"({"layers_per_block": 2})",
+       {"vae/config.json does not fit the weights in ", "the weights lack ", "layers_per_block"}},
+  };
+  for (const Case& c : cases) {
+    v1::GenerateRequest request = TinyRequest();
+    request.mutable_generation()->mutable_model()->set_base(edited(c.name, c.file, c.changes));
+    GenerateOutcome out = Generate(request);
+    const std::string& m = out.status.error_message();
+    EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name << ": " << m;
+    EXPECT_EQ(m.rfind("generation.model: ", 0), 0u) << c.name << ": " << m;
+    for (const std::string& e : c.expected) EXPECT_NE(m.find(e), std::string::npos) << c.name << ": " << m;
+    for (const char* leak : {"frame #", "0x", "Exception raised from", "\n"}) {
+      EXPECT_EQ(m.find(leak), std::string::npos) << c.name << " leaks " << leak << ": " << m;
+    }
+    EXPECT_TRUE(out.messages.empty()) << c.name;  // refused, not queued
+  }
+  EXPECT_EQ(RunCount(*experiments_), 0);
+  // The pristine copy generates: the checks refuse what is wrong only.
+  v1::GenerateRequest request = TinyRequest();
+  request.mutable_generation()->mutable_model()->set_base(pristine);
+  EXPECT_TRUE(Generate(request).status.ok());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "diffusion/pipeline/model_checks.h"
 #include "models/load_model.h"
 
 namespace dreamshot::diffusion {
@@ -19,6 +20,16 @@ absl::StatusOr<StableDiffusionModels> StableDiffusionModels::Load(const core::Mo
   ASSIGN_OR_RETURN(std::string tokenizer_dir, source.ComponentDir("tokenizer"));
   ASSIGN_OR_RETURN(m.tokenizer, models::clip::ClipTokenizer::FromFolder(tokenizer_dir));
   ASSIGN_OR_RETURN(m.scheduler_config, source.ComponentConfig("scheduler"));
+  {
+    // Every config is checked, against its weights' shapes and against the
+    // other networks, before any network is sized from one.
+    ASSIGN_OR_RETURN(models::unet::UNetConfig unet,
+                     models::CheckComponentConfig<models::unet::UNet2DConditionModel>(source, "unet"));
+    ASSIGN_OR_RETURN(models::vae::VaeConfig vae, models::CheckComponentConfig<models::vae::AutoencoderKL>(source, "vae"));
+    ASSIGN_OR_RETURN(models::clip::ClipTextConfig text,
+                     models::CheckComponentConfig<models::clip::ClipTextModel>(source, "text_encoder"));
+    RETURN_IF_ERROR(CheckComponentsAgree(text, unet, vae, source.path()));
+  }
 
   ASSIGN_OR_RETURN(m.text_encoder,
                    models::LoadModelComponent<models::clip::ClipTextModel>(source, "text_encoder", spec));

@@ -85,10 +85,29 @@ absl::StatusOr<SchedulerConfig> SchedulerConfig::FromJson(const core::JsonConfig
       return absl::InvalidArgumentError(absl::StrCat(json.source(), ": thresholding: true is not supported"));
     }
   }
-  if (c.num_train_timesteps < 2) {
-    return absl::InvalidArgumentError(absl::StrCat(json.source(), ": num_train_timesteps must be ≥ 2"));
-  }
+  absl::Status valid = c.Validate();
+  if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat(json.source(), ": ", valid.message()));
   return c;
+}
+
+absl::Status SchedulerConfig::Validate() const {
+  RETURN_IF_ERROR(core::CheckIntRange("num_train_timesteps", num_train_timesteps, 2, kMaxTrainTimesteps));
+  if (beta_schedule != "linear" && beta_schedule != "scaled_linear" && beta_schedule != "squaredcos_cap_v2") {
+    return absl::InvalidArgumentError(absl::StrCat("unsupported beta_schedule \"", beta_schedule,
+                                                   "\" (linear, scaled_linear, squaredcos_cap_v2)"));
+  }
+  // Each beta is a variance in (0, 1): 0 would make a step noiseless (and
+  // the log-SNR infinite), 1 would leave no signal.
+  for (const auto& [key, value] : {std::pair<const char*, double>{"beta_start", beta_start}, {"beta_end", beta_end}}) {
+    if (!(value > 0 && value < 1)) {
+      return absl::InvalidArgumentError(absl::StrCat(key, " = ", value, " must be in (0, 1)"));
+    }
+  }
+  RETURN_IF_ERROR(core::CheckIntRange("steps_offset", steps_offset, 0, num_train_timesteps - 1));
+  if (!(clip_sample_range > 0 && clip_sample_range <= 1e6)) {
+    return absl::InvalidArgumentError(absl::StrCat("clip_sample_range = ", clip_sample_range, " must be in (0, 1e6]"));
+  }
+  return absl::OkStatus();
 }
 
 SchedulerConfig SchedulerConfig::StableDiffusion15(TimestepSpacing spacing) {
@@ -100,6 +119,18 @@ SchedulerConfig SchedulerConfig::StableDiffusion15(TimestepSpacing spacing) {
 }
 
 absl::StatusOr<NoiseSchedule> NoiseSchedule::FromConfig(const SchedulerConfig& config) {
+  {
+    absl::Status valid = config.Validate();
+    if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat("scheduler config: ", valid.message()));
+  }
+  try {
+    return Compute(config);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("computing the noise schedule: ", e.what_without_backtrace()));
+  }
+}
+
+absl::StatusOr<NoiseSchedule> NoiseSchedule::Compute(const SchedulerConfig& config) {
   const int64_t n = config.num_train_timesteps;
   at::Tensor betas;
   if (config.beta_schedule == "linear") {

@@ -18,6 +18,10 @@
 
 namespace dreamshot::diffusion {
 
+// Upper bound on num_train_timesteps: SD uses 1000, published DDPMs up to
+// 4000; the schedule holds a few float tensors of this length.
+inline constexpr int64_t kMaxTrainTimesteps = 100000;
+
 enum class PredictionType { kEpsilon, kVPrediction, kSample };
 // How inference timesteps are spread over the training ones (diffusers'
 // `timestep_spacing`; table 2 of "Common Diffusion Noise Schedules and
@@ -41,7 +45,14 @@ struct SchedulerConfig {
   bool use_karras_sigmas = false;
   bool rescale_betas_zero_snr = false;
 
+  // Reads and validates (Validate) a scheduler_config.json; errors name the
+  // file and the key.
   static absl::StatusOr<SchedulerConfig> FromJson(const core::JsonConfig& json, TimestepSpacing default_spacing);
+  // Ranges, before a schedule is computed from the values:
+  // num_train_timesteps in [2, kMaxTrainTimesteps], beta_start/beta_end in
+  // (0, 1), a known beta_schedule, steps_offset in [0, num_train_timesteps),
+  // clip_sample_range > 0. INVALID_ARGUMENT naming the key.
+  absl::Status Validate() const;
   // SD 1.5's scheduler config (PNDM's scheduler_config.json of
   // runwayml/stable-diffusion-v1-5) with the given spacing.
   static SchedulerConfig StableDiffusion15(TimestepSpacing spacing);
@@ -53,10 +64,14 @@ struct NoiseSchedule {
   at::Tensor betas;           // [num_train_timesteps]
   at::Tensor alphas_cumprod;  // [num_train_timesteps]
 
+  // INVALID_ARGUMENT for a config that fails Validate.
   static absl::StatusOr<NoiseSchedule> FromConfig(const SchedulerConfig& config);
   // sqrt((1 - ᾱ) / ᾱ): the noise level of each training timestep in the
   // variance-exploding view the Euler and DPM-Solver samplers use.
   at::Tensor Sigmas() const;
+
+ private:
+  static absl::StatusOr<NoiseSchedule> Compute(const SchedulerConfig& config);
 };
 
 // Inference timesteps for "leading"/"trailing"/"linspace" spacing, as the

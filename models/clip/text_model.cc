@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "models/config_limits.h"
 #include "models/lora/lora_linear.h"
 
 namespace dreamshot::models::clip {
@@ -148,13 +149,27 @@ absl::StatusOr<ClipTextConfig> ClipTextConfig::FromJson(const core::JsonConfig& 
   ASSIGN_OR_RETURN(c.hidden_act, json.String("hidden_act", c.hidden_act));
   ASSIGN_OR_RETURN(c.layer_norm_eps, json.Double("layer_norm_eps", c.layer_norm_eps));
   ASSIGN_OR_RETURN(c.eos_token_id, json.Int("eos_token_id", c.eos_token_id));
-  if (c.hidden_size <= 0 || c.num_attention_heads <= 0 || c.hidden_size % c.num_attention_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(json.source(), ": hidden_size ", c.hidden_size,
-                                                   " is not divisible by num_attention_heads ",
-                                                   c.num_attention_heads));
-  }
-  RETURN_IF_ERROR(Activation(c.hidden_act).status());
+  absl::Status valid = c.Validate();
+  if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat(json.source(), ": ", valid.message()));
   return c;
+}
+
+absl::Status ClipTextConfig::Validate() const {
+  RETURN_IF_ERROR(core::CheckIntRange("vocab_size", vocab_size, 1, kMaxVocabulary));
+  RETURN_IF_ERROR(core::CheckIntRange("hidden_size", hidden_size, 1, kMaxChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("intermediate_size", intermediate_size, 1, kMaxIntermediate));
+  RETURN_IF_ERROR(core::CheckIntRange("num_hidden_layers", num_hidden_layers, 1, kMaxTextLayers));
+  RETURN_IF_ERROR(core::CheckIntRange("num_attention_heads", num_attention_heads, 1, kMaxChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("max_position_embeddings", max_position_embeddings, 1, kMaxPositions));
+  RETURN_IF_ERROR(core::CheckIntRange("eos_token_id", eos_token_id, 0, kMaxVocabulary));
+  if (hidden_size % num_attention_heads != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("hidden_size ", hidden_size, " is not divisible by num_attention_heads ",
+                                                   num_attention_heads));
+  }
+  if (!(layer_norm_eps > 0 && layer_norm_eps <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("layer_norm_eps = ", layer_norm_eps, " must be in (0, 1]"));
+  }
+  return Activation(hidden_act).status();
 }
 
 ClipTextModel::ClipTextModel(ClipTextConfig config, core::DeviceSpec spec, std::unique_ptr<Impl> impl)
@@ -163,6 +178,8 @@ ClipTextModel::~ClipTextModel() = default;
 
 absl::StatusOr<std::unique_ptr<ClipTextModel>> ClipTextModel::Create(const ClipTextConfig& config,
                                                                      const core::DeviceSpec& spec) {
+  RETURN_IF_ERROR(config.Validate());
+  RETURN_IF_ERROR(CheckModelSize(ExpectedWeights(config), "a CLIP text model"));
   ASSIGN_OR_RETURN(auto act, Activation(config.hidden_act));
   auto impl = std::make_unique<Impl>();
   try {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/device.h"
 #include "core/json_config.h"
+#include "models/expected_tensors.h"
 #include "models/state_dict.h"
 
 namespace torch::nn {
@@ -40,6 +41,9 @@ struct ClipTextConfig {
   // Reads a transformers CLIPTextConfig config.json (or the text_config of a
   // CLIPModel config).
   static absl::StatusOr<ClipTextConfig> FromJson(const core::JsonConfig& json);
+  // Ranges (models/config_limits.h), head divisibility and the activation,
+  // naming the key.
+  absl::Status Validate() const;
 };
 
 struct ClipTextOutput {
@@ -57,6 +61,11 @@ class ClipTextModel {
   static absl::StatusOr<std::unique_ptr<ClipTextModel>> Create(const ClipTextConfig& config,
                                                                const core::DeviceSpec& spec);
   ~ClipTextModel();
+
+  // The parameters and buffers Create(config) registers, by name and shape,
+  // computed without building anything (text_model_expected_weights.cc).
+  // position_ids is optional: transformers >= 4.31 no longer saves it.
+  static ExpectedTensors ExpectedWeights(const ClipTextConfig& config);
 
   absl::Status LoadWeights(const TensorMap& tensors, const std::string& source);
 

@@ -4,11 +4,17 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "core/component_weights.h"
 #include "core/ldm_test_names.h"
 #include "core/model_source.h"
 #include "core/safetensors.h"
 #include "core/testdata_paths.h"
+#include "models/load_model.h"
+#include "models/module_shapes.h"
 
 namespace dreamshot::models::clip {
 namespace {
@@ -35,6 +41,76 @@ TEST(ClipTextModelTest, ParameterNamesAreTheUpstreamKeys) {
   EXPECT_THAT(names, ::testing::Contains("text_model.encoder.layers.1.self_attn.q_proj.weight"));
   EXPECT_THAT(names, ::testing::Contains("text_model.final_layer_norm.bias"));
   EXPECT_THAT(names, ::testing::Contains("text_model.embeddings.token_embedding.weight"));
+}
+
+TEST(ClipTextModelTest, ExpectedWeightsMatchTheBuiltModule) {
+  ClipTextConfig other = TinyConfig();
+  other.num_hidden_layers = 3;
+  other.intermediate_size = 20;
+  other.max_position_embeddings = 16;
+  for (const ClipTextConfig& c : {TinyConfig(), other}) {
+    auto model = ClipTextModel::Create(c, {});
+    ASSERT_TRUE(model.ok()) << model.status();
+    const ExpectedTensors expected = ClipTextModel::ExpectedWeights(c);
+    EXPECT_TRUE(CheckExpectedMatchesModule(expected, (*model)->module()).ok())
+        << CheckExpectedMatchesModule(expected, (*model)->module());
+  }
+}
+
+TEST(ClipTextModelTest, ConfigRangesNameTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"hidden_size": 1000000000, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1})",
+       "hidden_size = 1000000000 is outside [1, 16384]"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 100000, "num_attention_heads": 1})",
+       "num_hidden_layers = 100000 is outside [1, 64]"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+          "vocab_size": 0})", "vocab_size = 0 is outside"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+          "max_position_embeddings": 10000000})", "max_position_embeddings = 10000000 is outside"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+          "layer_norm_eps": -1})", "layer_norm_eps = -1 must be in (0, 1]"},
+      {R"({"intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1})",
+       "hidden_size is required but missing"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto json = core::JsonConfig::FromString(text, "text_encoder/config.json");
+    ASSERT_TRUE(json.ok());
+    const absl::Status s = ClipTextConfig::FromJson(*json).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("text_encoder/config.json: "));
+    EXPECT_THAT(std::string(s.message()), HasSubstr(expected));
+  }
+}
+
+// Pickled weights have no header: their shapes are compared with the
+// config once unpickled, still before the module is built.
+TEST(ClipTextModelTest, PickledWeightsAreCheckedAgainstTheConfigAfterUnpickling) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "bin_text_encoder";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto reference = core::LoadComponentWeights(core::ReferencePath("tiny_sd/text_encoder"), core::DeviceSpec{});
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& [name, tensor] : *reference) dict.insert(name, tensor);
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  std::ofstream(dir / "pytorch_model.bin", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ifstream config_in(core::ReferencePath("tiny_sd/text_encoder/config.json"));
+  std::string config((std::istreambuf_iterator<char>(config_in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir / "config.json") << config;
+  ASSERT_TRUE(LoadModelFromFolder<ClipTextModel>(dir.string(), {}).ok());
+
+  const std::string from = "\"intermediate_size\": 37";
+  const size_t at = config.find(from);
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, from.size(), "\"intermediate_size\": 64");
+  std::ofstream(dir / "config.json", std::ios::trunc) << config;
+  auto model = LoadModelFromFolder<ClipTextModel>(dir.string(), {});
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(model.status().message()), HasSubstr("config.json does not fit the weights in "));
+  EXPECT_THAT(std::string(model.status().message()), HasSubstr("pytorch_model.bin"));
+  EXPECT_THAT(std::string(model.status().message()),
+              HasSubstr("text_model.encoder.layers.0.mlp.fc1.bias is [37] in the weights but the config gives [64]"));
 }
 
 TEST(ClipTextModelTest, LoadReportsMissingUnexpectedAndMisshapenTensors) {

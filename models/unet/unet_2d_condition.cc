@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "models/blocks/resnet.h"
+#include "models/config_limits.h"
 #include "models/unet/embeddings.h"
 #include "models/unet/unet_2d_blocks.h"
 
@@ -165,7 +166,10 @@ absl::StatusOr<UNetConfig> UNetConfig::FromJson(const core::JsonConfig& json) {
     ASSIGN_OR_RETURN(c.block_out_channels, json.IntList("block_out_channels"));
   }
   const size_t n = c.block_out_channels.size();
-  if (n == 0) return absl::InvalidArgumentError(absl::StrCat(json.source(), ": block_out_channels is empty"));
+  if (n == 0 || n > static_cast<size_t>(kMaxBlocks)) {
+    return absl::InvalidArgumentError(absl::StrCat(json.source(), ": block_out_channels has ", n,
+                                                   " entries, expected 1 to ", kMaxBlocks));
+  }
   ASSIGN_OR_RETURN(c.layers_per_block, IntOrList(json, "layers_per_block", n, std::vector<int64_t>(n, 2)));
   ASSIGN_OR_RETURN(c.downsample_padding, json.Int("downsample_padding", c.downsample_padding));
   ASSIGN_OR_RETURN(c.mid_block_scale_factor, json.Double("mid_block_scale_factor", c.mid_block_scale_factor));
@@ -200,7 +204,10 @@ absl::StatusOr<UNetConfig> UNetConfig::FromJson(const core::JsonConfig& json) {
 
 absl::Status UNetConfig::Validate() const {
   const size_t n = block_out_channels.size();
-  if (n == 0) return absl::InvalidArgumentError("block_out_channels is empty");
+  if (n == 0 || n > static_cast<size_t>(kMaxBlocks)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block_out_channels has ", n, " entries, expected 1 to ", kMaxBlocks));
+  }
   auto check_len = [&](const char* key, size_t size) -> absl::Status {
     if (size != n) {
       return absl::InvalidArgumentError(
@@ -226,15 +233,29 @@ absl::Status UNetConfig::Validate() const {
           absl::StrCat("unsupported up_block_types entry \"", t, "\" (CrossAttnUpBlock2D, UpBlock2D)"));
     }
   }
-  if (in_channels <= 0 || out_channels <= 0 || norm_num_groups <= 0 || cross_attention_dim <= 0) {
-    return absl::InvalidArgumentError("in_channels, out_channels, norm_num_groups, cross_attention_dim must be > 0");
-  }
+  RETURN_IF_ERROR(core::CheckIntRange("in_channels", in_channels, 1, kMaxImageChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("out_channels", out_channels, 1, kMaxImageChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("norm_num_groups", norm_num_groups, 1, kMaxChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("cross_attention_dim", cross_attention_dim, 1, kMaxChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("conv_in_kernel", conv_in_kernel, 1, kMaxKernel));
+  RETURN_IF_ERROR(core::CheckIntRange("conv_out_kernel", conv_out_kernel, 1, kMaxKernel));
   if (conv_in_kernel % 2 == 0 || conv_out_kernel % 2 == 0) {
     return absl::InvalidArgumentError("conv_in_kernel / conv_out_kernel must be odd");
   }
+  RETURN_IF_ERROR(core::CheckIntRange("downsample_padding", downsample_padding, 0, 1));
+  RETURN_IF_ERROR(core::CheckIntRange("time_embedding_dim", time_embedding_dim, 0, 4 * kMaxChannels));
+  if (!(norm_eps > 0 && norm_eps <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("norm_eps = ", norm_eps, " must be in (0, 1]"));
+  }
+  RETURN_IF_ERROR(core::CheckNumberRange("freq_shift", freq_shift, -1e6, 1e6));
+  if (!(mid_block_scale_factor > 0 && mid_block_scale_factor <= 1e6)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mid_block_scale_factor = ", mid_block_scale_factor, " must be in (0, 1e6]"));
+  }
   for (size_t i = 0; i < n; ++i) {
     const int64_t ch = block_out_channels[i];
-    if (ch <= 0 || ch % norm_num_groups != 0) {
+    RETURN_IF_ERROR(core::CheckIntRange(absl::StrCat("block_out_channels[", i, "]"), ch, 1, kMaxChannels));
+    if (ch % norm_num_groups != 0) {
       return absl::InvalidArgumentError(absl::StrCat("block_out_channels[", i, "] = ", ch,
                                                      " is not a positive multiple of norm_num_groups ",
                                                      norm_num_groups));
@@ -244,10 +265,9 @@ absl::Status UNetConfig::Validate() const {
                                                      " is not divisible by attention_head_dim[", i,
                                                      "] = ", attention_head_dim[i], " (the head count)"));
     }
-    if (layers_per_block[i] <= 0 || transformer_layers_per_block[i] <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("layers_per_block / transformer_layers_per_block [", i, "] must be > 0"));
-    }
+    RETURN_IF_ERROR(core::CheckIntRange(absl::StrCat("layers_per_block[", i, "]"), layers_per_block[i], 1, kMaxLayersPerBlock));
+    RETURN_IF_ERROR(core::CheckIntRange(absl::StrCat("transformer_layers_per_block[", i, "]"),
+                                        transformer_layers_per_block[i], 1, kMaxLayersPerBlock));
   }
   return absl::OkStatus();
 }
@@ -263,6 +283,7 @@ UNet2DConditionModel::~UNet2DConditionModel() = default;
 absl::StatusOr<std::unique_ptr<UNet2DConditionModel>> UNet2DConditionModel::Create(const UNetConfig& config,
                                                                                    const core::DeviceSpec& spec) {
   RETURN_IF_ERROR(config.Validate());
+  RETURN_IF_ERROR(CheckModelSize(ExpectedWeights(config), "a UNet"));
   auto impl = std::make_unique<Impl>();
   try {
     impl->root = UNetRoot(config);

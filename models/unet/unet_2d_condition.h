@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "core/device.h"
 #include "core/json_config.h"
+#include "models/expected_tensors.h"
 #include "models/state_dict.h"
 
 namespace torch::nn {
@@ -64,7 +65,8 @@ struct UNetConfig {
 
   // Reads a diffusers UNet2DConditionModel config.json.
   static absl::StatusOr<UNetConfig> FromJson(const core::JsonConfig& json);
-  // Consistency of the fields (list lengths, divisibility, block types).
+  // Consistency of the fields (list lengths, divisibility, block types) and
+  // their ranges (models/config_limits.h), naming the key.
   absl::Status Validate() const;
 };
 
@@ -75,6 +77,10 @@ class UNet2DConditionModel {
   static absl::StatusOr<std::unique_ptr<UNet2DConditionModel>> Create(const UNetConfig& config,
                                                                       const core::DeviceSpec& spec);
   ~UNet2DConditionModel();
+
+  // The parameters and buffers Create(config) registers, by name and shape,
+  // computed without building anything (unet_expected_weights.cc).
+  static ExpectedTensors ExpectedWeights(const UNetConfig& config);
 
   absl::Status LoadWeights(const TensorMap& tensors, const std::string& source);
 

@@ -13,6 +13,7 @@
 #include "core/model_source.h"
 #include "core/safetensors.h"
 #include "core/testdata_paths.h"
+#include "models/module_shapes.h"
 
 namespace dreamshot::models::unet {
 namespace {
@@ -188,6 +189,11 @@ TEST(UNetTest, FullSizeSd15ParameterCountAndKeys) {
   auto model = UNet2DConditionModel::Create(UNetConfig{}, core::DeviceSpec{});
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ((*model)->NumParameters(), 859520964);
+  // What the config check computes without building agrees with the module.
+  const ExpectedTensors sd15 = UNet2DConditionModel::ExpectedWeights(UNetConfig{});
+  EXPECT_TRUE(CheckExpectedMatchesModule(sd15, (*model)->module()).ok())
+      << CheckExpectedMatchesModule(sd15, (*model)->module());
+  EXPECT_EQ(sd15.NumElements(), 859520964);
   std::set<std::string> actual;
   for (const auto& item : (*model)->module().named_parameters()) actual.insert(item.key());
   for (const auto& item : (*model)->module().named_buffers()) actual.insert(item.key());
@@ -195,6 +201,77 @@ TEST(UNetTest, FullSizeSd15ParameterCountAndKeys) {
   for (const auto& k : expected) EXPECT_TRUE(actual.count(k)) << "missing " << k;
   for (const auto& k : actual) EXPECT_TRUE(expected.count(k)) << "unexpected " << k;
   EXPECT_EQ(actual.size(), 686u);
+}
+
+// ExpectedWeights mirrors the module for every option that changes a shape
+// or a name: channels, layer counts, block types, linear projections,
+// only_cross_attention, kernels, time_embedding_dim.
+TEST(UNetTest, ExpectedWeightsMatchTheBuiltModule) {
+  std::vector<UNetConfig> configs = {TinyConfig()};
+  UNetConfig c = TinyConfig();
+  c.use_linear_projection = true;
+  c.only_cross_attention = {true, false};
+  c.layers_per_block = {2, 1};
+  c.transformer_layers_per_block = {2, 1};
+  configs.push_back(c);
+  c = TinyConfig();
+  c.block_out_channels = {32, 32, 64};
+  c.down_block_types = {"DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"};
+  c.up_block_types = {"CrossAttnUpBlock2D", "UpBlock2D", "CrossAttnUpBlock2D"};
+  c.layers_per_block = {1, 2, 1};
+  c.transformer_layers_per_block = {1, 1, 3};
+  c.attention_head_dim = {1, 2, 8};
+  c.only_cross_attention = {false, true, false};
+  c.in_channels = 9;
+  c.out_channels = 8;
+  c.conv_in_kernel = 5;
+  c.conv_out_kernel = 1;
+  c.time_embedding_dim = 48;
+  c.norm_num_groups = 16;
+  configs.push_back(c);
+  for (size_t i = 0; i < configs.size(); ++i) {
+    auto model = UNet2DConditionModel::Create(configs[i], core::DeviceSpec{});
+    ASSERT_TRUE(model.ok()) << model.status();
+    const ExpectedTensors expected = UNet2DConditionModel::ExpectedWeights(configs[i]);
+    EXPECT_TRUE(CheckExpectedMatchesModule(expected, (*model)->module()).ok())
+        << "config " << i << ": " << CheckExpectedMatchesModule(expected, (*model)->module());
+    EXPECT_EQ(expected.NumElements(), (*model)->NumParameters()) << "config " << i;
+  }
+}
+
+// Out-of-range values are refused by key before anything is sized from them.
+TEST(UNetTest, ConfigRangesNameTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"block_out_channels": [1000000000, 1000000000], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+          "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"]})",
+       "block_out_channels[0] = 1000000000 is outside [1, 16384]"},
+      {R"({"block_out_channels": [1e9, 1e9]})", "block_out_channels must be a list of integers"},
+      {R"({"block_out_channels": [32, 32, 32, 32, 32, 32, 32, 32, 32]})", "block_out_channels has 9 entries"},
+      {R"({"layers_per_block": 1000})", "layers_per_block[0] = 1000 is outside [1, 16]"},
+      {R"({"transformer_layers_per_block": [1, 1, 1, 100000]})", "transformer_layers_per_block[3] = 100000"},
+      {R"({"cross_attention_dim": 0})", "cross_attention_dim = 0 is outside"},
+      {R"({"in_channels": 100000})", "in_channels = 100000 is outside [1, 64]"},
+      {R"({"conv_in_kernel": 101})", "conv_in_kernel = 101 is outside [1, 15]"},
+      {R"({"norm_eps": 0})", "norm_eps = 0 must be in (0, 1]"},
+      {R"({"time_embedding_dim": -5})", "time_embedding_dim = -5 is outside"},
+      {R"({"attention_head_dim": 7})", "attention_head_dim[0] = 7"},
+      {R"({"down_block_types": ["CrossAttnDownBlock2D"]})", "down_block_types has 1 entries but block_out_channels has 4"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto json = core::JsonConfig::FromString(text, "unet/config.json");
+    ASSERT_TRUE(json.ok()) << json.status();
+    auto config = UNetConfig::FromJson(*json);
+    ASSERT_FALSE(config.ok()) << text;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(config.status().message().find("unet/config.json: "), std::string::npos) << config.status();
+    EXPECT_NE(config.status().message().find(expected), std::string::npos) << config.status();
+  }
+  // Create refuses what FromJson would, for configs made in code.
+  UNetConfig huge;
+  huge.block_out_channels = {1000000000, 1000000000, 1000000000, 1000000000};
+  auto model = UNet2DConditionModel::Create(huge, core::DeviceSpec{});
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(model.status().message().find("block_out_channels[0]"), std::string::npos) << model.status();
 }
 
 TEST(UNetTest, UnsupportedConfigIsError) {

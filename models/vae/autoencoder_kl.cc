@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "models/config_limits.h"
 #include "models/vae/encoder_decoder.h"
 #include "models/vae/tiling.h"
 
@@ -77,6 +78,33 @@ int64_t VaeConfig::downscale_factor() const {
   return int64_t{1} << (block_out_channels.empty() ? 0 : block_out_channels.size() - 1);
 }
 
+absl::Status VaeConfig::Validate() const {
+  const size_t n = block_out_channels.size();
+  if (n == 0 || n > static_cast<size_t>(kMaxBlocks)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block_out_channels has ", n, " entries, expected 1 to ", kMaxBlocks));
+  }
+  if (act_fn != "silu") return absl::InvalidArgumentError(absl::StrCat("unsupported act_fn '", act_fn, "' (silu)"));
+  RETURN_IF_ERROR(core::CheckIntRange("in_channels", in_channels, 1, kMaxImageChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("out_channels", out_channels, 1, kMaxImageChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("latent_channels", latent_channels, 1, kMaxImageChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("layers_per_block", layers_per_block, 1, kMaxLayersPerBlock));
+  RETURN_IF_ERROR(core::CheckIntRange("norm_num_groups", norm_num_groups, 1, kMaxChannels));
+  RETURN_IF_ERROR(core::CheckIntRange("sample_size", sample_size, 1, 65536));
+  if (!(scaling_factor > 0 && scaling_factor <= 1e6)) {
+    return absl::InvalidArgumentError(absl::StrCat("scaling_factor = ", scaling_factor, " must be in (0, 1e6]"));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t ch = block_out_channels[i];
+    RETURN_IF_ERROR(core::CheckIntRange(absl::StrCat("block_out_channels[", i, "]"), ch, 1, kMaxChannels));
+    if (ch % norm_num_groups != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("block_out_channels[", i, "] = ", ch,
+                                                     " is not divisible by norm_num_groups ", norm_num_groups));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<VaeConfig> VaeConfig::FromJson(const core::JsonConfig& json) {
   VaeConfig c;
   ASSIGN_OR_RETURN(c.in_channels, json.Int("in_channels", c.in_channels));
@@ -93,20 +121,8 @@ absl::StatusOr<VaeConfig> VaeConfig::FromJson(const core::JsonConfig& json) {
   if (c.act_fn != "silu") {
     return absl::InvalidArgumentError(absl::StrCat(json.source(), ": unsupported act_fn '", c.act_fn, "' (silu)"));
   }
-  if (c.block_out_channels.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(json.source(), ": block_out_channels is empty"));
-  }
-  for (int64_t ch : c.block_out_channels) {
-    if (ch <= 0 || c.norm_num_groups <= 0 || ch % c.norm_num_groups != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(json.source(), ": block_out_channels entry ", ch,
-                                                     " is not divisible by norm_num_groups ", c.norm_num_groups));
-    }
-  }
-  if (c.in_channels <= 0 || c.out_channels <= 0 || c.latent_channels <= 0 || c.layers_per_block <= 0 ||
-      c.sample_size <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        json.source(), ": in_channels, out_channels, latent_channels, layers_per_block and sample_size must be > 0"));
-  }
+  absl::Status valid = c.Validate();
+  if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat(json.source(), ": ", valid.message()));
   RETURN_IF_ERROR(CheckBlockTypes(json, "down_block_types", "DownEncoderBlock2D", c.block_out_channels.size()));
   RETURN_IF_ERROR(CheckBlockTypes(json, "up_block_types", "UpDecoderBlock2D", c.block_out_channels.size()));
   // Options of newer diffusers versions that change the computation.
@@ -144,9 +160,8 @@ AutoencoderKL::~AutoencoderKL() = default;
 
 absl::StatusOr<std::unique_ptr<AutoencoderKL>> AutoencoderKL::Create(const VaeConfig& config,
                                                                      const core::DeviceSpec& spec) {
-  if (config.block_out_channels.empty() || config.act_fn != "silu") {
-    return absl::InvalidArgumentError("VaeConfig needs block_out_channels and act_fn silu");
-  }
+  RETURN_IF_ERROR(config.Validate());
+  RETURN_IF_ERROR(CheckModelSize(ExpectedWeights(config), "a VAE"));
   auto impl = std::make_unique<Impl>();
   try {
     impl->root = AutoencoderKLRoot(config);

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "core/device.h"
 #include "core/json_config.h"
+#include "models/expected_tensors.h"
 #include "models/state_dict.h"
 
 namespace torch::nn {
@@ -49,6 +50,8 @@ struct VaeConfig {
   // options this model does not implement (latents_mean/std,
   // use_quant_conv false, ...) are INVALID_ARGUMENT naming the key.
   static absl::StatusOr<VaeConfig> FromJson(const core::JsonConfig& json);
+  // Ranges (models/config_limits.h) and divisibility, naming the key.
+  absl::Status Validate() const;
 
   // 2^(len(block_out_channels) - 1): 8 for SD.
   int64_t downscale_factor() const;
@@ -80,6 +83,10 @@ class AutoencoderKL {
   static absl::StatusOr<std::unique_ptr<AutoencoderKL>> Create(const VaeConfig& config,
                                                                const core::DeviceSpec& spec);
   ~AutoencoderKL();
+
+  // The parameters and buffers Create(config) registers, by name and shape,
+  // computed without building anything (vae_expected_weights.cc).
+  static ExpectedTensors ExpectedWeights(const VaeConfig& config);
 
   absl::Status LoadWeights(const TensorMap& tensors, const std::string& source);
 

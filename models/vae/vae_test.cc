@@ -15,6 +15,7 @@
 #include "core/model_source.h"
 #include "core/safetensors.h"
 #include "core/testdata_paths.h"
+#include "models/module_shapes.h"
 #include "models/vae/tiling.h"
 
 namespace dreamshot::models::vae {
@@ -232,6 +233,10 @@ TEST(VaeTest, FullSizeSd15ParameterCountAndKeys) {
     names.insert(p.key());
   }
   EXPECT_EQ(count, 83653863);
+  const ExpectedTensors sd15 = AutoencoderKL::ExpectedWeights(VaeConfig{});
+  EXPECT_TRUE(CheckExpectedMatchesModule(sd15, (*vae)->module()).ok())
+      << CheckExpectedMatchesModule(sd15, (*vae)->module());
+  EXPECT_EQ(sd15.NumElements(), 83653863);
   EXPECT_TRUE((*vae)->module().named_buffers().is_empty());
   const std::set<std::string> expected = ExpectedKeys({128, 256, 512, 512}, 2);
   std::vector<std::string> missing, unexpected;
@@ -240,6 +245,47 @@ TEST(VaeTest, FullSizeSd15ParameterCountAndKeys) {
   EXPECT_TRUE(missing.empty()) << "missing: " << absl::StrJoin(missing, ", ");
   EXPECT_TRUE(unexpected.empty()) << "unexpected: " << absl::StrJoin(unexpected, ", ");
   EXPECT_EQ(names.size(), expected.size());
+}
+
+// ExpectedWeights mirrors the module for the options that change shapes.
+TEST(VaeTest, ExpectedWeightsMatchTheBuiltModule) {
+  std::vector<VaeConfig> configs = {TinyConfig()};
+  VaeConfig c = TinyConfig();
+  c.block_out_channels = {16, 32, 32};
+  c.layers_per_block = 2;
+  c.norm_num_groups = 8;
+  c.in_channels = 1;
+  c.out_channels = 5;
+  c.latent_channels = 3;
+  c.mid_block_add_attention = false;
+  configs.push_back(c);
+  for (size_t i = 0; i < configs.size(); ++i) {
+    auto vae = AutoencoderKL::Create(configs[i], {});
+    ASSERT_TRUE(vae.ok()) << vae.status();
+    const ExpectedTensors expected = AutoencoderKL::ExpectedWeights(configs[i]);
+    EXPECT_TRUE(CheckExpectedMatchesModule(expected, (*vae)->module()).ok())
+        << "config " << i << ": " << CheckExpectedMatchesModule(expected, (*vae)->module());
+  }
+}
+
+TEST(VaeTest, ConfigRangesNameTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"block_out_channels": [1000000000, 1000000000]})", "block_out_channels[0] = 1000000000 is outside [1, 16384]"},
+      {R"({"block_out_channels": []})", "block_out_channels has 0 entries"},
+      {R"({"block_out_channels": [32], "layers_per_block": 0})", "layers_per_block = 0 is outside [1, 16]"},
+      {R"({"block_out_channels": [32], "latent_channels": 1000000})", "latent_channels = 1000000 is outside"},
+      {R"({"block_out_channels": [32], "norm_num_groups": 5})", "block_out_channels[0] = 32 is not divisible by norm_num_groups 5"},
+      {R"({"block_out_channels": [32], "scaling_factor": -1})", "scaling_factor = -1 must be in (0, 1e6]"},
+      {R"({"block_out_channels": [32], "sample_size": 0})", "sample_size = 0 is outside"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto json = core::JsonConfig::FromString(text, "vae/config.json");
+    ASSERT_TRUE(json.ok());
+    const absl::Status s = VaeConfig::FromJson(*json).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("vae/config.json: "));
+    EXPECT_THAT(std::string(s.message()), HasSubstr(expected));
+  }
 }
 
 TEST(VaeTest, TinyReferenceKeysFollowThePattern) {
