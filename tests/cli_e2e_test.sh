@@ -5,20 +5,10 @@
 # prints "FAIL: ..." with the command's output and exits 1.
 set -euo pipefail
 
-TMP="${TEST_TMPDIR:-$(mktemp -d)}"
-RUNFILES="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-dreamshot}"
-
-find_binary() {
-  local rel=$1 candidate
-  for candidate in "$RUNFILES/$rel" "$rel" "bazel-bin/$rel"; do
-    if [[ -x "$candidate" ]]; then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  echo "FAIL: cannot find $rel (looked in runfiles and the working directory)" >&2
-  exit 1
-}
+# Under bazel test the working directory is the runfiles root; by hand, the workspace.
+lib=tests/test_lib.sh
+[[ -f "$lib" ]] || lib="$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
+source "$lib"
 DS="$(find_binary cli/dreamshot)"
 DSD="$(find_binary services/dreamshotd)"
 

@@ -11,16 +11,10 @@
 # above can see a buffered body.
 set -euo pipefail
 
-TMP="${TEST_TMPDIR:-$(mktemp -d)}"
-RUNFILES="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-dreamshot}"
-find_binary() {
-  local rel=$1 candidate
-  for candidate in "$RUNFILES/$rel" "$rel" "bazel-bin/$rel"; do
-    [[ -x "$candidate" ]] && { echo "$candidate"; return 0; }
-  done
-  echo "FAIL: cannot find $rel" >&2
-  exit 1
-}
+# Under bazel test the working directory is the runfiles root; by hand, the workspace.
+lib=tests/test_lib.sh
+[[ -f "$lib" ]] || lib="$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
+source "$lib"
 DS="$(find_binary cli/dreamshot)"
 DSD="$(find_binary services/dreamshotd)"
 PROBE="$(find_binary tests/log_artifact_probe)"

@@ -7,18 +7,12 @@
 # runs of open surveys (which stay open across restarts by design).
 set -euo pipefail
 
-TMP="${TEST_TMPDIR:-$(mktemp -d)}"
-RUNFILES="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-dreamshot}"
+# Under bazel test the working directory is the runfiles root; by hand, the workspace.
+lib=tests/test_lib.sh
+[[ -f "$lib" ]] || lib="$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
+source "$lib"
 ROUNDS="${SHUTDOWN_ROUNDS:-20}"
 
-find_binary() {
-  local rel=$1 candidate
-  for candidate in "$RUNFILES/$rel" "$rel" "bazel-bin/$rel"; do
-    [[ -x "$candidate" ]] && { echo "$candidate"; return 0; }
-  done
-  echo "FAIL: cannot find $rel" >&2
-  exit 1
-}
 DS="$(find_binary cli/dreamshot)"
 DSD="$(find_binary services/dreamshotd)"
 SIMULATE="$RUNFILES/tools/survey_simulate.py"
