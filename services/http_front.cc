@@ -198,7 +198,9 @@ class HttpFront::Loop {
           Accept();
         } else if (key == kWakeKey) {
           uint64_t count;
-          (void)::read(wake_fd_, &count, sizeof(count));
+          if (::read(wake_fd_, &count, sizeof(count)) < 0) {
+            // Nothing to drain (EAGAIN): another wake-up got there first.
+          }
         } else {
           OnEvent(key, events[i].events);
         }
@@ -250,7 +252,9 @@ class HttpFront::Loop {
  private:
   void Wake() {
     const uint64_t one = 1;
-    (void)::write(wake_fd_, &one, sizeof(one));
+    if (::write(wake_fd_, &one, sizeof(one)) < 0) {
+      // EAGAIN: the counter is full, so the loop is awake already.
+    }
   }
 
   void Watch(uint64_t id, const Conn& conn, uint32_t events) {
