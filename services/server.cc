@@ -93,6 +93,10 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
     const size_t colon = options.survey_listen.rfind(':');
     SurveyWebOptions web = options.survey_web;
     web.host = options.survey_listen.substr(0, colon);
+    // "[::1]:8080": an IPv6 host comes in brackets.
+    if (web.host.size() >= 2 && web.host.front() == '[' && web.host.back() == ']') {
+      web.host = web.host.substr(1, web.host.size() - 2);
+    }
     if (colon == std::string::npos || !absl::SimpleAtoi(options.survey_listen.substr(colon + 1), &web.port) ||
         web.port < 0 || web.port > 65535) {
       return absl::InvalidArgumentError(
