@@ -186,8 +186,9 @@ void SurveyWebServer::Routes(HttpRoutes& http) {
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler's own JSON error
     const int code = res.status;
-    const absl::Status status = code == 413   ? absl::InvalidArgumentError("request body too large")
-                                : code == 404 ? absl::NotFoundError("no such page")
+    // Sizes, framing and timeouts are answered by the front before a
+    // request gets here (services/http_front.h).
+    const absl::Status status = code == 404 ? absl::NotFoundError("no such page")
                                 : code == 405
                                     ? absl::InvalidArgumentError("method not allowed here")
                                     : absl::InvalidArgumentError(absl::StrCat("bad request (HTTP ", code, ")"));

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Starts dreamshotd on the default data directory (./dreamshot-data, or
 # $DREAMSHOT_DATA), generates an image through it from a tiny random-weight
-# model (written on first use), logs a demo run like a short LoRA fine-tune
-# would, prints it back, runs a small A/B survey with simulated participants
-# and prints its results table, and stops the server. Assumes the binaries
-# are built.
+# model (written on first use), prints that run back from the experiment
+# store and downloads its image, builds a shot pool, runs a small A/B survey
+# with simulated participants and prints its results table, and stops the
+# server. Every figure it prints was computed here: training and evaluation
+# join the demo when they exist. Assumes the binaries are built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bazel-bin
@@ -34,7 +35,9 @@ fi
 echo "== dreamshot generate (a random-weight model: expect a noise-like pattern, not a picture)"
 ds generate "Close Shot, a lighthouse keeper looking at the sea" --model "$tiny" \
   --negative "blurry" --width 64 --height 64 --steps 20 --scheduler dpmpp_2m_karras --seed 42 \
-  --experiment quickstart-generation --out "$data/quickstart-images"
+  --experiment quickstart-generation --out "$data/quickstart-images" | tee "$data/.generate.out"
+gen_run=$(sed -n 's/^run \([0-9]*\): .*/\1/p' "$data/.generate.out")
+rm -f "$data/.generate.out"
 echo
 megamind=/usr/share/doc/opencv-doc/examples/data/Megamind.avi  # Debian's opencv-doc
 if [ -e "$megamind" ]; then
@@ -42,39 +45,17 @@ if [ -e "$megamind" ]; then
   ds dataset build "$megamind" --experiment quickstart-dataset
   echo
 fi
-ds experiments create quickstart --description "DreamShot quick-start demo runs" >/dev/null 2>&1 \
-  || true  # exists from an earlier quick start: add another run to it
-seed=$(( $(ds runs list --experiment quickstart --json | python3 -c \
-  'import json,sys; print(len(json.load(sys.stdin).get("runs", [])))') ))
-run=$(ds runs create --experiment quickstart --name "close-shot-r8-seed$seed" \
-  --param lora_rank=8 --param learning_rate=1e-4 --param shot_type=close \
-  --param seed="$seed" --param max_train_steps=400 --tag stage=demo)
-echo "== created run $run"
+echo "== dreamshot runs show $gen_run (the generation, as the experiment store keeps it)"
+ds runs show "$gen_run"
+echo
+echo "== dreamshot artifacts get $gen_run images/... (downloaded, sha256 checked)"
+image_path=$(ds artifacts list "$gen_run" --json | python3 -c \
+  'import json,sys; print(json.load(sys.stdin)["artifacts"][0]["path"])')
+ds artifacts get "$gen_run" "$image_path" --out "$data/quickstart-images/downloaded.png" --force
+echo
 
-# A loss curve as a 400-step LoRA DreamBooth run logs it, sent as one CSV batch.
-csv=$(mktemp)
-python3 - "$seed" > "$csv" <<'PY'
-import math, random, sys
-random.seed(int(sys.argv[1]))
-print("key,step,value")
-for step in range(0, 400, 5):
-    print(f"loss,{step},{0.12 + 0.08 * math.exp(-step / 120) + random.gauss(0, 0.01):.5f}")
-    print(f"loss_prior,{step},{0.10 + 0.02 * random.random():.5f}")
-PY
-ds metrics log "$run" --csv "$csv"
-rm -f "$csv"
-ds metrics log "$run" --step 400 clip_t=0.3269 dino=0.4989
-ds runs end "$run" --status finished
-
-echo "== dreamshot runs show $run"
-ds runs show "$run"
-echo
-echo "== dreamshot runs list --experiment quickstart --order-by 'metrics.dino desc'"
-ds runs list --experiment quickstart --order-by "metrics.dino desc"
-echo
-echo "== dreamshot metrics history $run loss --max-points 8"
-ds metrics history "$run" loss --max-points 8
-echo
+# Survey names and simulated answers vary from one quick start to the next.
+seed=$gen_run
 
 # A pairwise A/B survey over pairs of the tiny model and a second one (seed 1)
 # standing in for base vs fine-tuned; simulated participants answer through
