@@ -287,6 +287,39 @@ void AddBlobWrites(SQLite::Database& db) {
   )sql");
 }
 
+// Version 7: the persistent job queue. A job's config is what its body
+// reads; the run plan (JSON) is how it comes by its run. Queued jobs are
+// picked by lane (device), highest priority first, then oldest.
+void AddJobs(SQLite::Database& db) {
+  db.exec(R"sql(
+    CREATE TABLE jobs (
+      id INTEGER PRIMARY KEY,
+      kind TEXT NOT NULL,
+      state TEXT NOT NULL
+        CHECK (state IN ('queued', 'running', 'finished', 'failed', 'cancelled', 'interrupted')),
+      device TEXT NOT NULL,
+      priority INTEGER NOT NULL DEFAULT 0,
+      owner TEXT NOT NULL CHECK (owner IN ('server', 'client')),
+      parent_id INTEGER REFERENCES jobs(id),
+      config_type TEXT NOT NULL DEFAULT '',
+      config_json TEXT NOT NULL DEFAULT '',
+      run_id INTEGER REFERENCES runs(id),
+      run_mode TEXT NOT NULL CHECK (run_mode IN ('none', 'new', 'add', 'resume')),
+      run_plan TEXT NOT NULL DEFAULT '{}',
+      attempts INTEGER NOT NULL DEFAULT 0,
+      auto_retries INTEGER NOT NULL DEFAULT 0,
+      error_code INTEGER NOT NULL DEFAULT 0,
+      error TEXT NOT NULL DEFAULT '',
+      created_ms INTEGER NOT NULL,
+      started_ms INTEGER,
+      ended_ms INTEGER
+    );
+    CREATE INDEX jobs_queued ON jobs (state, device, priority DESC, id);
+    CREATE INDEX jobs_by_parent ON jobs (parent_id);
+    CREATE INDEX jobs_by_run ON jobs (run_id);
+  )sql");
+}
+
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "core tables", CreateCoreTables},
@@ -295,6 +328,7 @@ const std::vector<Migration>& Migrations() {
       {4, "dataset pools: items, sources, splits", AddDatasetTables},
       {5, "A/B surveys: items, participants, assignments, answers", AddSurveyTables},
       {6, "blob writes not yet recorded", AddBlobWrites},
+      {7, "the persistent job queue", AddJobs},
   };
   return *migrations;
 }

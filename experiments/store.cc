@@ -365,7 +365,10 @@ absl::StatusOr<int64_t> ExperimentStore::FailInterruptedRuns(const std::string& 
                              "WHERE status IN ('queued', 'running') "
                              // A survey's run lives as long as the survey is
                              // open, across restarts: no process runs it.
-                             "AND id NOT IN (SELECT run_id FROM surveys)");
+                             "AND id NOT IN (SELECT run_id FROM surveys) "
+                             // A client's run (a training script's) is driven
+                             // by the client, which may still be alive.
+                             "AND id IN (SELECT run_id FROM run_tags WHERE key = 'dreamshot.kind')");
     update.bind(1, now);
     update.bind(2, note);
     update.bind(3, note);

@@ -48,6 +48,8 @@ class ExperimentStore {
   static absl::StatusOr<std::unique_ptr<ExperimentStore>> Open(const std::string& path);
 
   const std::string& path() const { return db_->path(); }
+  // The one database every concept's store shares (JobStore, ...).
+  Database* database() const { return db_.get(); }
 
   // Experiments. Names are unique (ALREADY_EXISTS).
   absl::StatusOr<Experiment> CreateExperiment(const std::string& name,
@@ -82,10 +84,12 @@ class ExperimentStore {
   absl::StatusOr<Run> SetTags(int64_t id, const Tags& set, const std::vector<std::string>& remove);
   // Params are write-once: logging a key again with another value is an error.
   absl::Status LogParams(int64_t id, const Params& params);
-  // Marks every queued/running run failed, appending "found interrupted at
-  // <now> (<reason>)" to its notes: an event, so that a run resumed later
-  // and finished does not read as failed; for a server that owns the store
-  // and finds runs a dead predecessor left behind.
+  // Marks every queued/running run the server made (tagged dreamshot.kind;
+  // not a survey's, which lives while the survey is open) failed, appending
+  // "found interrupted at <now> (<reason>)" to its notes: an event, so that
+  // a run resumed later and finished does not read as failed; for a server
+  // that owns the store and finds runs a dead predecessor left behind.
+  // Clients' runs are theirs: a restart of the server leaves them running.
   absl::StatusOr<int64_t> FailInterruptedRuns(const std::string& reason);
 
   // Metrics. A batch is all-or-nothing; `request_id` (optional) makes a

@@ -58,6 +58,7 @@ class StoreDatasetTest : public ::testing::Test {
     r.experiment_id = experiment_id_;
     r.name = "build";
     r.notes = notes;
+    r.tags = {{"dreamshot.kind", "dataset"}};  // a build the server ran
     auto run = store_->CreateRun(r);
     EXPECT_TRUE(run.ok()) << run.status();
     return *run;

@@ -225,9 +225,12 @@ TEST_F(StoreTest, SearchFiltersOrdersAndPages) {
   EXPECT_EQ(store_->SearchRuns(unknown_experiment).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, FailInterruptedRunsMarksOnlyActiveRuns) {
-  experiments::Run active = NewRunWith({});
-  experiments::Run done = NewRunWith({});
+TEST_F(StoreTest, FailInterruptedRunsMarksOnlyActiveRunsTheServerMade) {
+  const Tags server_made = {{"dreamshot.kind", "dataset"}};
+  experiments::Run active = NewRunWith({}, server_made);
+  experiments::Run done = NewRunWith({}, server_made);
+  // A training script's run: its client may be alive; the server's restart is not its end.
+  experiments::Run client = NewRunWith({});
   ASSERT_TRUE(store_->UpdateRun(done.id, {RunStatus::kFinished, std::nullopt, std::nullopt}).ok());
   auto n = store_->FailInterruptedRuns("server died");
   ASSERT_TRUE(n.ok());
@@ -237,13 +240,15 @@ TEST_F(StoreTest, FailInterruptedRunsMarksOnlyActiveRuns) {
   const experiments::Run failed = *store_->GetRun(active.id);
   EXPECT_EQ(failed.notes, "found interrupted at " + NoteTime(*failed.end_ms) + " (server died)");
   EXPECT_EQ(store_->GetRun(done.id)->status, RunStatus::kFinished);
+  EXPECT_EQ(store_->GetRun(client.id)->status, RunStatus::kRunning);
+  EXPECT_EQ(store_->GetRun(client.id)->notes, "");
 }
 
 TEST_F(StoreTest, FailInterruptedRunsLeavesSurveyRunsAlone) {
   // A survey stays open for days across server restarts; its run is not
   // work a dead process left behind.
-  experiments::Run survey_run = NewRunWith({});
-  experiments::Run job = NewRunWith({});
+  experiments::Run survey_run = NewRunWith({}, {{"dreamshot.kind", "survey"}});
+  experiments::Run job = NewRunWith({}, {{"dreamshot.kind", "pairs"}});
   Survey survey;
   survey.run_id = survey_run.id;
   survey.name = "restart-proof";

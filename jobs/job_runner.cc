@@ -1,0 +1,358 @@
+#include "jobs/job_runner.h"
+
+#include <glog/logging.h>
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/time.h"
+#include "experiments/store.h"
+#include "jobs/job_run.h"
+
+namespace dreamshot::jobs {
+
+using experiments::JobRecord;
+using experiments::JobState;
+
+namespace {
+
+constexpr char kStoppedWhileRunning[] = "the server stopped while this run was active";
+
+bool IsGroup(const JobRecord& job) { return job.device.empty(); }
+
+}  // namespace
+
+JobRunner::JobRunner(experiments::ExperimentStore* store, RunnerOptions options)
+    : store_(store), jobs_(store->database()), options_(std::move(options)), events_(options_.events) {}
+
+JobRunner::~JobRunner() { Shutdown(); }
+
+void JobRunner::Register(JobKind kind) {
+  std::string name = kind.name;
+  kinds_[name] = std::move(kind);
+}
+
+JobRunner::Lane& JobRunner::LaneFor(const std::string& device) {
+  auto& lane = lanes_[device];
+  if (!lane) {
+    lane = std::make_unique<Lane>();
+    lane->device = device;
+    auto c = options_.concurrency.find(device);
+    lane->concurrency = std::max(1, c != options_.concurrency.end() ? c->second : options_.default_concurrency);
+    for (int i = 0; i < lane->concurrency; ++i) lane->workers.emplace_back([this, l = lane.get()] { Work(l); });
+  }
+  return *lane;
+}
+
+absl::StatusOr<RecoveryReport> JobRunner::Start() {
+  RecoveryReport report;
+  // We hold the store's lock: no other process runs these jobs.
+  ASSIGN_OR_RETURN(std::vector<JobRecord> interrupted,
+                   jobs_.InterruptRunning("the server stopped while it ran"));
+  for (const JobRecord& job : interrupted) {
+    ++report.interrupted;
+    if (OwnsRun(job) && job.run.run_id > 0) {
+      const std::string note =
+          absl::StrCat("found interrupted at ", experiments::NoteTime(core::NowMillis()), " (", kStoppedWhileRunning, ")");
+      if (store_->EndRun(job.run.run_id, experiments::RunStatus::kFailed, note).ok()) ++report.failed_runs;
+    }
+    auto kind = kinds_.find(job.kind);
+    if (kind != kinds_.end() && kind->second.resumable && job.auto_retries < options_.max_auto_retries) {
+      RETURN_IF_ERROR(jobs_.Requeue(job.id, /*automatic=*/true, "resumed").status());
+      ++report.resumed;
+    }
+  }
+  // Runs a server made before jobs were stored (or whose job row is gone).
+  ASSIGN_OR_RETURN(int64_t legacy, store_->FailInterruptedRuns(kStoppedWhileRunning));
+  report.failed_runs += legacy;
+
+  ASSIGN_OR_RETURN(std::vector<std::string> devices, jobs_.QueuedDevices());
+  std::vector<JobRecord> queued;
+  for (const std::string& device : devices) {
+    ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, jobs_.Queued(device));
+    queued.insert(queued.end(), jobs.begin(), jobs.end());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;
+  }
+  for (const JobRecord& job : queued) {
+    Enqueue(job);
+    ++report.queued;
+  }
+  return report;
+}
+
+void JobRunner::Enqueue(const JobRecord& job) {
+  events_.Open(job.id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    LaneFor(job.device).queued.insert({-job.priority, job.id});
+  }
+  work_.notify_all();
+}
+
+absl::StatusOr<Submitted> JobRunner::Submit(const experiments::NewJob& job) {
+  if (kinds_.count(job.kind) == 0) return absl::InvalidArgumentError(absl::StrCat("no job kind '", job.kind, "'"));
+  if (job.device.empty()) return absl::InvalidArgumentError("a job needs a device to run on");
+  Submitted submitted;
+  {
+    // Held across the insert so that two submissions cannot both take the
+    // last place of a device.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || !started_) return absl::UnavailableError("the server is stopping: no new jobs");
+    Lane& lane = LaneFor(job.device);
+    const int load = lane.running + static_cast<int>(lane.queued.size());
+    if (load >= options_.capacity) {
+      return absl::ResourceExhaustedError(absl::StrCat("the ", job.device, " queue is full: ", load,
+                                                       " jobs waiting or running (capacity ", options_.capacity,
+                                                       "); retry later"));
+    }
+    ASSIGN_OR_RETURN(submitted.job, jobs_.Create(job));
+    const std::pair<int, int64_t> key{-job.priority, submitted.job.id};
+    submitted.ahead = lane.running;
+    for (const auto& other : lane.queued) {
+      if (other < key) ++submitted.ahead;
+    }
+    events_.Open(submitted.job.id);
+    lane.queued.insert(key);
+  }
+  work_.notify_all();
+  if (submitted.job.parent_id > 0) Settle(submitted.job.parent_id);
+  return submitted;
+}
+
+absl::StatusOr<JobRecord> JobRunner::CreateGroup(const experiments::NewJob& group) {
+  experiments::NewJob g = group;
+  g.group = true;
+  g.device.clear();
+  g.run = {};
+  ASSIGN_OR_RETURN(JobRecord created, jobs_.Create(g));
+  events_.Open(created.id);
+  return created;
+}
+
+void JobRunner::Work(Lane* lane) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    work_.wait(lock, [&] { return stopping_ || (!lane->queued.empty() && lane->running < lane->concurrency); });
+    if (stopping_) return;
+    const int64_t id = lane->queued.begin()->second;
+    lane->queued.erase(lane->queued.begin());
+    ++lane->running;
+    active_[id] = std::make_shared<Active>();
+    lock.unlock();
+    RunOne(id);
+    lock.lock();
+    --lane->running;
+    active_.erase(id);
+    work_.notify_all();
+  }
+}
+
+void JobRunner::PublishState(const JobRecord& job) {
+  JobEvent event;
+  event.type = JobEvent::Type::kState;
+  event.job = job;
+  events_.Publish(job.id, std::move(event));
+}
+
+void JobRunner::Settle(int64_t parent_id) {
+  absl::StatusOr<JobRecord> group = jobs_.SettleGroup(parent_id);
+  if (group.ok()) {
+    PublishState(*group);
+  } else {
+    LOG(WARNING) << "job group " << parent_id << ": " << group.status();
+  }
+}
+
+void JobRunner::RunOne(int64_t id) {
+  std::shared_ptr<Active> active;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active = active_[id];
+  }
+  absl::StatusOr<JobRecord> started = jobs_.MarkStarted(id);
+  if (!started.ok()) {
+    LOG(WARNING) << "job " << id << " cannot start: " << started.status();
+    return;
+  }
+  JobRecord job = *std::move(started);
+  PublishState(job);
+  auto kind = kinds_.find(job.kind);
+  absl::Status outcome;
+  int64_t run_id = 0;
+  if (kind == kinds_.end()) {
+    outcome = absl::FailedPreconditionError(absl::StrCat("this server has no job kind '", job.kind, "'"));
+  } else {
+    absl::StatusOr<int64_t> run = StartJobRun(*store_, jobs_, job);
+    if (!run.ok()) {
+      outcome = run.status();
+    } else {
+      run_id = *run;
+      if (job.run.run_id != run_id) {
+        job.run.run_id = run_id;
+        PublishState(job);  // watchers learn the run
+      }
+      JobContext::Publisher publish = [this, id](bool progress, const google::protobuf::Message& message) {
+        JobEvent event;
+        event.type = progress ? JobEvent::Type::kProgress : JobEvent::Type::kOutput;
+        event.payload_type = message.GetDescriptor()->full_name();
+        event.payload = message.SerializeAsString();
+        events_.Publish(id, std::move(event));
+      };
+      JobContext context(job, run_id, AttemptPrefix(job, kind->second.resumable), active->flag, std::move(publish));
+      try {
+        outcome = kind->second.run(context);
+      } catch (const std::exception& e) {
+        outcome = absl::InternalError(absl::StrCat("job ", id, " threw: ", e.what()));
+      }
+    }
+  }
+
+  bool by_user, stopping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    by_user = active->cancelled_by_user;
+    stopping = stopping_;
+  }
+  JobState state = JobState::kFailed;
+  if (outcome.ok()) {
+    state = JobState::kFinished;
+  } else if (active->flag.cancelled() && by_user) {
+    state = JobState::kCancelled;
+    outcome = absl::CancelledError(absl::StrCat("job ", id, " was cancelled"));
+  } else if (active->flag.cancelled() && stopping) {
+    state = JobState::kInterrupted;
+    outcome = absl::UnavailableError("the server stopped while it ran");
+  }
+  EndJobRun(*store_, job, run_id, state, outcome);
+  absl::StatusOr<JobRecord> ended = jobs_.End(id, state, static_cast<int>(outcome.code()),
+                                              std::string(outcome.message()));
+  if (!ended.ok()) {
+    LOG(ERROR) << "job " << id << " ended " << experiments::JobStateName(state) << " but cannot be recorded: "
+               << ended.status();
+    return;
+  }
+  if (state == JobState::kInterrupted && kind != kinds_.end() && kind->second.resumable &&
+      ended->auto_retries < options_.max_auto_retries) {
+    // Stays queued in the store; the next start runs it.
+    absl::StatusOr<JobRecord> requeued = jobs_.Requeue(id, /*automatic=*/true, "resumed");
+    if (requeued.ok()) ended = std::move(requeued);
+  }
+  PublishState(*ended);
+  if (ended->parent_id > 0) Settle(ended->parent_id);
+}
+
+absl::Status JobRunner::EndQueued(const JobRecord& job, JobState state, const absl::Status& why) {
+  ASSIGN_OR_RETURN(JobRecord ended, jobs_.End(job.id, state, static_cast<int>(why.code()), std::string(why.message())));
+  PublishState(ended);
+  if (ended.parent_id > 0) Settle(ended.parent_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JobRecord> JobRunner::Cancel(int64_t id) {
+  ASSIGN_OR_RETURN(JobRecord job, jobs_.Get(id));
+  if (IsGroup(job)) {
+    experiments::JobQuery children;
+    children.parent_id = id;
+    children.states = {JobState::kQueued, JobState::kRunning};
+    children.limit = 1 << 20;
+    ASSIGN_OR_RETURN(std::vector<JobRecord> active, jobs_.List(children));
+    if (active.empty() && experiments::IsTerminal(job.state)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", id, " is ", experiments::JobStateName(job.state), ": nothing in it to cancel"));
+    }
+    for (const JobRecord& child : active) (void)Cancel(child.id);
+    return jobs_.Get(id);
+  }
+  if (job.owner == experiments::JobOwner::kClient) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", id, " is run by a client, not by this server: stop it where it runs"));
+  }
+  bool was_queued = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto lane = lanes_.find(job.device);
+    if (lane != lanes_.end() && lane->second->queued.erase({-job.priority, id}) > 0) {
+      was_queued = true;
+    } else if (auto a = active_.find(id); a != active_.end()) {
+      a->second->cancelled_by_user = true;
+      a->second->flag.Cancel();
+      return job;
+    }
+  }
+  if (was_queued || job.state == JobState::kQueued) {
+    RETURN_IF_ERROR(EndQueued(job, JobState::kCancelled,
+                              absl::CancelledError(absl::StrCat("job ", id, " was cancelled while queued"))));
+    return jobs_.Get(id);
+  }
+  return absl::FailedPreconditionError(absl::StrCat("job ", id, " is ", experiments::JobStateName(job.state),
+                                                    ": only a queued or running job can be cancelled"));
+}
+
+absl::StatusOr<std::vector<JobRecord>> JobRunner::Retry(int64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || !started_) return absl::UnavailableError("the server is stopping: no new jobs");
+  }
+  ASSIGN_OR_RETURN(JobRecord job, jobs_.Get(id));
+  std::vector<JobRecord> targets;
+  if (IsGroup(job)) {
+    experiments::JobQuery children;
+    children.parent_id = id;
+    children.states = {JobState::kFailed, JobState::kCancelled, JobState::kInterrupted};
+    children.limit = 1 << 20;
+    ASSIGN_OR_RETURN(targets, jobs_.List(children));
+    if (targets.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", id, " is ", experiments::JobStateName(job.state),
+                       " and none of its jobs failed, was cancelled or was interrupted"));
+    }
+  } else {
+    if (job.owner == experiments::JobOwner::kClient) {
+      return absl::FailedPreconditionError(absl::StrCat("job ", id, " is run by a client, not by this server"));
+    }
+    targets.push_back(job);
+  }
+  std::vector<JobRecord> queued;
+  for (const JobRecord& target : targets) {
+    ASSIGN_OR_RETURN(JobRecord requeued, jobs_.Requeue(target.id, /*automatic=*/false, "retried"));
+    Enqueue(requeued);
+    PublishState(requeued);
+    if (requeued.parent_id > 0) Settle(requeued.parent_id);
+    queued.push_back(std::move(requeued));
+  }
+  return queued;
+}
+
+absl::StatusOr<int64_t> JobRunner::Watch(int64_t id, int64_t after_seq, JobEventHub::Sink sink) {
+  ASSIGN_OR_RETURN(JobRecord job, jobs_.Get(id));
+  return events_.Watch(id, after_seq, job, std::move(sink));
+}
+
+void JobRunner::Shutdown() {
+  std::lock_guard<std::mutex> shutdown(shutdown_mu_);
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& [id, active] : active_) active->flag.Cancel();
+    for (auto& [device, lane] : lanes_) {
+      for (auto& t : lane->workers) workers.push_back(std::move(t));
+      lane->workers.clear();
+    }
+  }
+  work_.notify_all();
+  for (auto& t : workers) t.join();
+  events_.Stop([this](int64_t id) {
+    absl::StatusOr<JobRecord> job = jobs_.Get(id);
+    JobRecord out;
+    if (job.ok()) out = *std::move(job);
+    out.id = id;
+    return out;
+  });
+}
+
+}  // namespace dreamshot::jobs
