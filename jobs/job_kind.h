@@ -58,6 +58,11 @@ struct JobKind {
   // again (from the checkpoints in its run). Interrupted resumable jobs are
   // queued again automatically, up to RunnerOptions::max_auto_retries.
   bool resumable = false;
+  // Whether a queued job of this kind should still run after a restart.
+  // False for jobs that only answer the call that made them (a unary
+  // look at one video): after a restart nobody waits for the answer, so
+  // they end cancelled instead.
+  bool survives_restart = true;
   std::function<absl::Status(JobContext&)> run;
 };
 

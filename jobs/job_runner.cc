@@ -78,6 +78,13 @@ absl::StatusOr<RecoveryReport> JobRunner::Start() {
     started_ = true;
   }
   for (const JobRecord& job : queued) {
+    auto kind = kinds_.find(job.kind);
+    if (kind != kinds_.end() && !kind->second.survives_restart) {
+      RETURN_IF_ERROR(jobs_.End(job.id, JobState::kCancelled, static_cast<int>(absl::StatusCode::kCancelled),
+                                "the call that made it went away when the server stopped")
+                          .status());
+      continue;
+    }
     Enqueue(job);
     ++report.queued;
   }

@@ -1,27 +1,20 @@
-// DatasetService: shot detection on one video, pool builds (queued jobs
-// with a run each, resumable), and the pool's labels, captions, splits,
-// manifests and report in the experiment store.
+// DatasetService: shot detection on one video and pool builds (jobs, see
+// services/dataset_jobs.h; a build has a run and resumes), and the pool's
+// labels, captions, splits, manifests and report in the experiment store.
 #ifndef DREAMSHOT_SERVICES_DATASET_SERVICE_H_
 #define DREAMSHOT_SERVICES_DATASET_SERVICE_H_
 
-#include "core/device_queues.h"
 #include "dreamshot/v1/dataset.grpc.pb.h"
-#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
+#include "jobs/job_runner.h"
 #include "services/rpc_guard.h"
 
 namespace dreamshot::services {
 
 class DatasetServiceImpl final : public v1::DatasetService::CallbackService {
  public:
-  // Builds run one at a time on queues->For(kBuildQueue), single-video
-  // looks on queues->For(kShotsQueue), so a look never waits for a build.
-  static constexpr char kBuildQueue[] = "dataset-build";
-  static constexpr char kShotsQueue[] = "dataset-shots";
-
-  DatasetServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
-                     core::DeviceQueues* queues, const RpcGuard* guard)
-      : store_(store), blobs_(blobs), queues_(queues), guard_(guard) {}
+  DatasetServiceImpl(experiments::ExperimentStore* store, jobs::JobRunner* runner, const RpcGuard* guard)
+      : store_(store), runner_(runner), guard_(guard) {}
 
   grpc::ServerUnaryReactor* DetectShots(grpc::CallbackServerContext* context, const v1::DetectShotsRequest* request,
                                         v1::DetectShotsResponse* response) override;
@@ -42,8 +35,7 @@ class DatasetServiceImpl final : public v1::DatasetService::CallbackService {
 
  private:
   experiments::ExperimentStore* store_;
-  experiments::ArtifactBlobs* blobs_;
-  core::DeviceQueues* queues_;
+  jobs::JobRunner* runner_;
   const RpcGuard* guard_;
 };
 

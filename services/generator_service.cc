@@ -1,76 +1,21 @@
 #include "services/generator_service.h"
 
-#include <chrono>
-#include <cstdio>
-#include <future>
+#include <cctype>
+#include <mutex>
 #include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "core/time.h"
-#include "experiments/artifact_writes.h"
 #include "services/config_flatten.h"
-#include "services/experiment_convert.h"
+#include "services/generate_job.h"
 #include "services/generator_convert.h"
-#include "services/grpc_status.h"
-#include "services/job_launch.h"
-#include "services/job_stream.h"
+#include "services/job_submit.h"
 
 namespace dreamshot::services {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr char kDefaultExperiment[] = "generations";
-
-absl::StatusOr<experiments::Artifact> StoreImage(experiments::ExperimentStore* store,
-                                                 experiments::ArtifactBlobs* blobs, int64_t run_id,
-                                                 std::string path, const std::string& png) {
-  experiments::Artifact artifact;
-  artifact.run_id = run_id;
-  artifact.kind = "image";
-  artifact.path = std::move(path);
-  // A file written for a row that fails (a full disk) is removed again.
-  return experiments::AddArtifactBytes(*store, *blobs, std::move(artifact), png);
-}
-
-std::string Numbered(int64_t n) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "%04lld", static_cast<long long>(n));
-  return buffer;
-}
-
-// Turns pipeline progress into stream messages, with an estimate of the
-// time left from the pace of the steps so far.
-template <typename Response>
-class ProgressReporter {
- public:
-  ProgressReporter(JobStream<Response>* stream, int64_t run_id, const core::CancelFlag& flag)
-      : stream_(stream), run_id_(run_id), flag_(flag) {}
-
-  bool operator()(const diffusion::GenerationProgress& p) {
-    const Clock::time_point now = Clock::now();
-    Response message;
-    message.set_run_id(run_id_);
-    ToProto(p, message.mutable_progress());
-    if (p.stage != "denoising") {
-      paced_from_ = now;
-      paced_steps_ = p.done;
-    } else if (p.done > paced_steps_) {
-      const double per_step = std::chrono::duration<double>(now - paced_from_).count() / (p.done - paced_steps_);
-      message.mutable_progress()->set_eta_s(per_step * static_cast<double>(p.total - p.done));
-    }
-    stream_->Push(std::move(message), /*coalescable=*/true);
-    return !flag_.cancelled();
-  }
-
- private:
-  JobStream<Response>* stream_;
-  int64_t run_id_;
-  const core::CancelFlag& flag_;
-  Clock::time_point paced_from_ = Clock::now();
-  int64_t paced_steps_ = 0;
-};
 
 std::function<uint64_t()> DefaultSeedSource() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -105,10 +50,9 @@ absl::Status SameDevice(const diffusion::ModelChoice& a, const diffusion::ModelC
 
 }  // namespace
 
-GeneratorServiceImpl::GeneratorServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
-                                           diffusion::ModelCache* models, core::DeviceQueues* queues,
-                                           const RpcGuard* guard, GeneratorServiceOptions options)
-    : store_(store), blobs_(blobs), models_(models), queues_(queues), guard_(guard), options_(std::move(options)) {
+GeneratorServiceImpl::GeneratorServiceImpl(experiments::ExperimentStore* store, jobs::JobRunner* runner, const RpcGuard* guard,
+                                           GeneratorServiceOptions options)
+    : store_(store), runner_(runner), guard_(guard), options_(std::move(options)) {
   if (!options_.draw_seed) options_.draw_seed = DefaultSeedSource();
 }
 
@@ -124,28 +68,17 @@ grpc::ServerWriteReactor<v1::GenerateResponse>* GeneratorServiceImpl::Generate(g
   if (!settings.ok()) return Refuse<Response>(settings.status());
   status = CheckAgainstModel(*model, *settings, "generation.model");
   if (!status.ok()) return Refuse<Response>(status);
-  absl::StatusOr<RunPlan> plan =
-      PlanRun(store_, request->target(), generation, "generate", generation.prompt().substr(0, 80),
-                kDefaultExperiment, "images");
+  absl::StatusOr<experiments::JobRunPlan> plan =
+      PlanRun(store_, request->target(), generation, kGenerateJob, generation.prompt().substr(0, 80),
+              kDefaultExperiment, "images");
   if (!plan.ok()) return Refuse<Response>(plan.status());
-
-  auto body = [store = store_, blobs = blobs_, cache = models_, model = *model, settings = *settings,
-               with_png = request->return_png()](JobStream<Response>* stream, int64_t run_id,
-                                                 const std::string& prefix, const core::CancelFlag& flag) {
-    ProgressReporter<Response> progress(stream, run_id, flag);
-    return diffusion::RenderImages(
-        *cache, model, settings.request, settings.batch_size, std::ref(progress),
-        [&](diffusion::RenderedImage image) -> absl::Status {
-          const std::string path = absl::StrCat(prefix, "/", Numbered(image.index), "-seed", image.seed, ".png");
-          ASSIGN_OR_RETURN(experiments::Artifact artifact, StoreImage(store, blobs, run_id, path, image.png));
-          Response message;
-          message.set_run_id(run_id);
-          ToProto(image, artifact, with_png, message.mutable_image());
-          stream->Push(std::move(message));
-          return absl::OkStatus();
-        });
-  };
-  return Launch<Response>(store_, queues_->For(model->base.spec.device.str()), std::move(*plan), std::move(body));
+  // The job runs the request as resolved here: seeds drawn, so that a retry
+  // or a restart makes the same images.
+  v1::GenerateRequest resolved = *request;
+  *resolved.mutable_generation() = generation;
+  return SubmitAndStream<Response>(
+      runner_, JobFor(kGenerateJob, model->base.spec.device.str(), resolved, *std::move(plan), request->job()),
+      request->job().detach());
 }
 
 grpc::ServerWriteReactor<v1::GeneratePairsResponse>* GeneratorServiceImpl::GeneratePairs(
@@ -184,14 +117,8 @@ grpc::ServerWriteReactor<v1::GeneratePairsResponse>* GeneratorServiceImpl::Gener
   for (const absl::Status& s : {CheckAgainstModel(*a, *settings, "a.model"), CheckAgainstModel(*b, *settings, "b.model")}) {
     if (!s.ok()) return Refuse<Response>(s);
   }
-  diffusion::PairPlan pair_plan;
-  pair_plan.a = *a;
-  pair_plan.b = *b;
-  pair_plan.settings = settings->request;
-  pair_plan.batch_size = settings->batch_size;
   for (const v1::PairPrompt& p : stored.prompts()) {
     if (p.prompt().empty()) return Refuse<Response>(absl::InvalidArgumentError("a pair prompt is empty"));
-    pair_plan.prompts.push_back({p.prompt(), p.shot_type()});
   }
   // The prompts are in the pairs table and the config JSON; as a param
   // they would outgrow a value's limit.
@@ -199,58 +126,19 @@ grpc::ServerWriteReactor<v1::GeneratePairsResponse>* GeneratorServiceImpl::Gener
   config.clear_prompts();
   config.clear_return_png();
   config.clear_target();
-  absl::StatusOr<RunPlan> plan = PlanRun(store_, stored.target(), config, "pairs",
-                                         absl::StrCat(stored.a().label(), " vs ", stored.b().label()),
-                                         kDefaultExperiment, "pairs");
+  config.clear_job();
+  absl::StatusOr<experiments::JobRunPlan> plan =
+      PlanRun(store_, stored.target(), config, kPairsJob, absl::StrCat(stored.a().label(), " vs ", stored.b().label()),
+              kDefaultExperiment, "pairs");
   if (!plan.ok()) return Refuse<Response>(plan.status());
-  if (plan->existing_run_id == 0) {
-    plan->config.params["num_prompts"] = std::to_string(stored.prompts_size());
+  if (plan->mode == experiments::RunMode::kNew) {
+    plan->params["num_prompts"] = std::to_string(stored.prompts_size());
     absl::StatusOr<FlattenedConfig> full = FlattenConfig(stored);
-    if (full.ok()) plan->config.json = full->json;
+    if (full.ok()) plan->config_json = full->json;
   }
-
-  auto body = [store = store_, blobs = blobs_, cache = models_, pair_plan = std::move(pair_plan),
-               label_a = stored.a().label(), label_b = stored.b().label(), with_png = stored.return_png()](
-                  JobStream<Response>* stream, int64_t run_id, const std::string& prefix,
-                  const core::CancelFlag& flag) {
-    ProgressReporter<Response> progress(stream, run_id, flag);
-    int64_t count = 0;
-    return diffusion::RenderPairs(*cache, pair_plan, std::ref(progress),
-                                  [&](diffusion::RenderedPair pair) -> absl::Status {
-                                    const std::string stem = absl::StrCat(prefix, "/", Numbered(count++), "-");
-                                    ASSIGN_OR_RETURN(experiments::Artifact art_a,
-                                                     StoreImage(store, blobs, run_id, stem + label_a + ".png",
-                                                                pair.a.png));
-                                    ASSIGN_OR_RETURN(experiments::Artifact art_b,
-                                                     StoreImage(store, blobs, run_id, stem + label_b + ".png",
-                                                                pair.b.png));
-                                    experiments::ImagePair row;
-                                    row.run_id = run_id;
-                                    row.prompt = pair.prompt.prompt;
-                                    row.shot_type = pair.prompt.shot_type;
-                                    row.seed = pair.seed;
-                                    row.label_a = label_a;
-                                    row.label_b = label_b;
-                                    row.artifact_a = art_a.id;
-                                    row.artifact_b = art_b.id;
-                                    ASSIGN_OR_RETURN(experiments::ImagePair saved, store->AddImagePair(row));
-                                    Response message;
-                                    message.set_run_id(run_id);
-                                    v1::ImagePair* out = message.mutable_pair();
-                                    out->set_id(saved.id);
-                                    out->set_run_id(run_id);
-                                    out->set_prompt(saved.prompt);
-                                    out->set_shot_type(saved.shot_type);
-                                    out->set_seed(saved.seed);
-                                    out->set_label_a(label_a);
-                                    out->set_label_b(label_b);
-                                    ToProto(pair.a, art_a, with_png, out->mutable_image_a());
-                                    ToProto(pair.b, art_b, with_png, out->mutable_image_b());
-                                    stream->Push(std::move(message));
-                                    return absl::OkStatus();
-                                  });
-  };
-  return Launch<Response>(store_, queues_->For(a->base.spec.device.str()), std::move(*plan), std::move(body));
+  return SubmitAndStream<Response>(runner_,
+                                   JobFor(kPairsJob, a->base.spec.device.str(), stored, *std::move(plan), stored.job()),
+                                   stored.job().detach());
 }
 
 }  // namespace dreamshot::services

@@ -1,18 +1,17 @@
-// GeneratorService: text-to-image requests and A/B pairs, run as jobs on the
-// device's work queue, with models from the shared cache. Each request's
-// images are stored as artifacts of a run (a new run in an experiment, or
-// one the caller names) and streamed back as they are stored.
+// GeneratorService: text-to-image requests and A/B pairs. A request is
+// validated (models, settings, seeds drawn), submitted as a job on its
+// device's lane (services/generate_job.h runs it) and streamed back as the
+// job stores each image as an artifact of its run (a new run in an
+// experiment, or one the caller names).
 #ifndef DREAMSHOT_SERVICES_GENERATOR_SERVICE_H_
 #define DREAMSHOT_SERVICES_GENERATOR_SERVICE_H_
 
 #include <cstdint>
 #include <functional>
 
-#include "core/device_queues.h"
-#include "diffusion/pipeline/model_cache.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
-#include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
+#include "jobs/job_runner.h"
 #include "services/rpc_guard.h"
 
 namespace dreamshot::services {
@@ -24,8 +23,7 @@ struct GeneratorServiceOptions {
 
 class GeneratorServiceImpl final : public v1::GeneratorService::CallbackService {
  public:
-  GeneratorServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
-                       diffusion::ModelCache* models, core::DeviceQueues* queues, const RpcGuard* guard,
+  GeneratorServiceImpl(experiments::ExperimentStore* store, jobs::JobRunner* runner, const RpcGuard* guard,
                        GeneratorServiceOptions options = {});
 
   grpc::ServerWriteReactor<v1::GenerateResponse>* Generate(grpc::CallbackServerContext* context,
@@ -35,9 +33,7 @@ class GeneratorServiceImpl final : public v1::GeneratorService::CallbackService 
 
  private:
   experiments::ExperimentStore* store_;
-  experiments::ArtifactBlobs* blobs_;
-  diffusion::ModelCache* models_;
-  core::DeviceQueues* queues_;
+  jobs::JobRunner* runner_;
   const RpcGuard* guard_;
   GeneratorServiceOptions options_;
 };

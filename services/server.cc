@@ -9,17 +9,20 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/atomic_file.h"
-#include "core/device_queues.h"
 #include "core/file_lock.h"
 #include "core/status_macros.h"
 #include "diffusion/pipeline/model_cache.h"
 #include "experiments/artifact_blobs.h"
 #include "experiments/artifact_writes.h"
 #include "experiments/store.h"
+#include "jobs/job_runner.h"
 #include "services/bearer_auth.h"
 #include "services/dataset_service.h"
 #include "services/experiment_service.h"
 #include "services/generator_service.h"
+#include "services/dataset_jobs.h"
+#include "services/generate_job.h"
+#include "services/job_service.h"
 #include "services/rpc_guard.h"
 #include "services/survey_service.h"
 #include "services/survey_web.h"
@@ -49,9 +52,6 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   // Every name of the store file meets one lock: symlinks, hard links, bind mounts.
   ASSIGN_OR_RETURN(server->lock_, core::FileLock::AcquireFile(server->store_path_));
   ASSIGN_OR_RETURN(server->store_, experiments::ExperimentStore::Open(server->store_path_));
-  // We hold the store's lock, so nobody else is driving these runs.
-  ASSIGN_OR_RETURN(server->recovered_runs_,
-                   server->store_->FailInterruptedRuns("the server stopped while this run was active"));
   // Blob files are noted in the store before they are written, so that the
   // files of failed or crashed writes can be found: the sweep removes them
   // while no job can be writing (best effort; notes left wait for the next start).
@@ -66,12 +66,25 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   server->experiment_service_ = std::make_unique<ExperimentServiceImpl>(server->store_.get(), server->blobs_.get(),
                                                                         server->guard_.get(), experiment_options);
   server->model_cache_ = std::make_unique<diffusion::ModelCache>(options.model_cache_bytes);
-  server->queues_ = std::make_unique<core::DeviceQueues>(options.queue_capacity);
+  jobs::RunnerOptions runner_options;
+  runner_options.capacity = options.queue_capacity;
+  runner_options.default_concurrency = options.jobs_per_device;
+  runner_options.max_auto_retries = options.max_auto_retries;
+  // A pool build analyses its sources on threads of its own: one at a time.
+  runner_options.concurrency[kBuildLane] = 1;
+  server->runner_ = std::make_unique<jobs::JobRunner>(server->store_.get(), runner_options);
+  jobs::JobRunner& runner = *server->runner_;
+  runner.Register(GenerateJobKind(server->store_.get(), server->blobs_.get(), server->model_cache_.get()));
+  runner.Register(PairsJobKind(server->store_.get(), server->blobs_.get(), server->model_cache_.get()));
+  runner.Register(BuildPoolJobKind(server->store_.get(), server->blobs_.get()));
+  runner.Register(DetectShotsJobKind());
+  // We hold the store's lock, so nobody else is driving these jobs: running
+  // ones were interrupted; queued ones start now.
+  ASSIGN_OR_RETURN(server->recovery_, runner.Start());
   server->generator_service_ =
-      std::make_unique<GeneratorServiceImpl>(server->store_.get(), server->blobs_.get(), server->model_cache_.get(),
-                                             server->queues_.get(), server->guard_.get());
-  server->dataset_service_ = std::make_unique<DatasetServiceImpl>(server->store_.get(), server->blobs_.get(),
-                                                                  server->queues_.get(), server->guard_.get());
+      std::make_unique<GeneratorServiceImpl>(server->store_.get(), &runner, server->guard_.get());
+  server->dataset_service_ = std::make_unique<DatasetServiceImpl>(server->store_.get(), &runner, server->guard_.get());
+  server->job_service_ = std::make_unique<JobServiceImpl>(&runner, server->guard_.get());
 
   grpc::ServerBuilder builder;
   // The token is checked on the headers, before gRPC reads a message.
@@ -84,6 +97,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
       std::make_unique<SurveyServiceImpl>(server->store_.get(), server->blobs_.get(), server->guard_.get());
   builder.RegisterService(server->dataset_service_.get());
   builder.RegisterService(server->survey_service_.get());
+  builder.RegisterService(server->job_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(
@@ -115,15 +129,16 @@ HttpFrontCounters DreamshotServer::survey_counters() const {
 }
 
 // In order, each step before what it depends on goes away: no new
-// participant requests (those in flight finish); no new jobs, queued ones
-// cancelled, running ones cancelled at their next step and awaited, so
-// their runs end and their streams close while gRPC still exists; then
-// gRPC stops (in-flight unary calls get a moment, watches are cancelled).
-// The store closes last, when the members are destroyed.
+// participant requests (those in flight finish); no new jobs, running ones
+// stopped at their next step and awaited (recorded interrupted; resumable
+// ones and queued ones stay queued for the next start), so their runs end
+// and their streams close while gRPC still exists; then gRPC stops
+// (in-flight unary calls get a moment, watches are cancelled). The store
+// closes last, when the members are destroyed.
 void DreamshotServer::Shutdown() {
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (survey_web_) survey_web_->Stop();
-  if (queues_) queues_->Shutdown();
+  if (runner_) runner_->Shutdown();
   if (!server_) return;
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server_->Wait();

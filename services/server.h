@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "jobs/job_runner.h"
 #include "services/survey_web.h"
 
 namespace grpc {
@@ -16,7 +17,6 @@ class Server;
 }
 
 namespace dreamshot::core {
-class DeviceQueues;
 class FileLock;
 }  // namespace dreamshot::core
 
@@ -34,6 +34,7 @@ namespace dreamshot::services {
 class DatasetServiceImpl;
 class ExperimentServiceImpl;
 class GeneratorServiceImpl;
+class JobServiceImpl;
 class RpcGuard;
 class SurveyServiceImpl;
 
@@ -56,8 +57,13 @@ struct ServerOptions {
   int64_t max_artifact_bytes = int64_t{4096} << 20;
   // Loaded models kept for reuse (SD 1.5 in fp32 is ~4 GiB).
   int64_t model_cache_bytes = int64_t{12} << 30;
-  // Generation jobs waiting or running per device before RESOURCE_EXHAUSTED.
+  // Jobs waiting or running per device before RESOURCE_EXHAUSTED.
   int queue_capacity = 16;
+  // Jobs running at once per device (a pool build lane always runs one).
+  int jobs_per_device = 1;
+  // Times an interrupted resumable job (a pool build) is queued again by
+  // itself before it waits for `dreamshot jobs retry`.
+  int max_auto_retries = 3;
   // The survey's participant pages (HTTP), "host:port" (port 0: any free
   // port); empty: not served.
   std::string survey_listen;
@@ -80,7 +86,10 @@ class DreamshotServer {
   // The survey pages' connection counters (services/http_front.h).
   HttpFrontCounters survey_counters() const;
   const std::string& store_path() const { return store_path_; }
-  int64_t recovered_runs() const { return recovered_runs_; }
+  // Server runs a dead predecessor left running, now ended failed.
+  int64_t recovered_runs() const { return recovery_.failed_runs; }
+  // What the start found: interrupted jobs, resumed ones, queued ones.
+  const jobs::RecoveryReport& recovery() const { return recovery_; }
   // Stops everything in order (see server.cc); safe to call more than once
   // and from any thread but a job's.
   void Shutdown();
@@ -91,17 +100,18 @@ class DreamshotServer {
   std::mutex shutdown_mu_;
   std::string store_path_;
   int port_ = 0;
-  int64_t recovered_runs_ = 0;
+  jobs::RecoveryReport recovery_;
   std::unique_ptr<core::FileLock> lock_;
   std::unique_ptr<experiments::ExperimentStore> store_;
   std::unique_ptr<experiments::ArtifactBlobs> blobs_;
   std::unique_ptr<RpcGuard> guard_;
   std::unique_ptr<diffusion::ModelCache> model_cache_;
-  std::unique_ptr<core::DeviceQueues> queues_;  // outlives the server: its jobs finish streams
+  std::unique_ptr<jobs::JobRunner> runner_;  // outlives the server: its jobs finish streams
   std::unique_ptr<ExperimentServiceImpl> experiment_service_;
   std::unique_ptr<GeneratorServiceImpl> generator_service_;
   std::unique_ptr<DatasetServiceImpl> dataset_service_;
   std::unique_ptr<SurveyServiceImpl> survey_service_;
+  std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<SurveyWebServer> survey_web_;
 };

@@ -388,9 +388,21 @@ TEST_F(ExperimentServiceTest, WatchOfUnknownRunIsNotFoundAndCancelWorks) {
   EXPECT_EQ(live->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
-TEST_F(ExperimentServiceTest, RestartFailsRunsTheDeadServerLeftRunning) {
+TEST_F(ExperimentServiceTest, RestartFailsRunsTheDeadServerLeftRunningAndLeavesClientsRunsAlone) {
   CreateExperiment("shots");
-  v1::Run active = CreateRun("shots", {});
+  // A client's run (a training script logging through the API): the
+  // server's restart is not its end.
+  v1::Run client = CreateRun("shots", {});
+  ASSERT_TRUE(Log(client.id(), "loss", {0.4}).ok());
+  // A run the server made for a job of its own (as pool builds are tagged).
+  v1::Run active;
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRunRequest req;
+    req.set_experiment_name("shots");
+    (*req.mutable_tags())["dreamshot.kind"] = "generate";
+    ASSERT_TRUE(stub_->CreateRun(&ctx, req, &active).ok());
+  }
   ASSERT_TRUE(Log(active.id(), "loss", {0.5}).ok());
   // A second server on the same store is refused while the first holds it.
   services::ServerOptions options;
@@ -413,6 +425,10 @@ TEST_F(ExperimentServiceTest, RestartFailsRunsTheDeadServerLeftRunning) {
   EXPECT_EQ(run.status(), v1::FAILED);
   EXPECT_THAT(run.notes(), HasSubstr("server stopped"));
   ASSERT_EQ(run.metrics_size(), 1);  // nothing that was stored is lost
+  const v1::Run still = testing::GetRun(*stub_, client.id());
+  EXPECT_EQ(still.status(), v1::RUNNING);
+  EXPECT_EQ(still.notes(), "");
+  EXPECT_EQ(still.metrics_size(), 1);
 }
 
 }  // namespace
