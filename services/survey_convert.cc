@@ -65,6 +65,27 @@ void ToProto(const survey::SurveyProgress& p, v1::SurveyStatus* out) {
   out->set_max_shown(p.max_shown);
 }
 
+void ToProto(const survey::SurveyConfig& c, v1::ParticipantSession* out) {
+  out->set_title(c.title);
+  out->set_consent_text(c.consent_text);
+  for (const survey::Question& q : c.questions) {
+    v1::SurveyQuestion* question = out->add_questions();
+    question->set_key(q.key);
+    question->set_text(q.text);
+  }
+  out->set_option_a(c.option_a);
+  out->set_option_b(c.option_b);
+  out->set_option_neither(c.option_neither);
+}
+
+void ToProto(const survey::ParticipantSession& s, v1::ParticipantSession* out) {
+  ToProto(s.config(), out);
+  out->set_total(s.total());
+  out->set_next_position(s.next_position());
+  out->set_consented(s.consented());
+  out->set_finished(s.finished());
+}
+
 absl::StatusOr<survey::ResultsOptions> FromProto(const v1::SurveyResultsRequest& r) {
   constexpr int kMaxResamples = 100000;
   survey::ResultsOptions out;
