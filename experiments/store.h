@@ -187,7 +187,8 @@ class ExperimentStore {
   // Stores one item's answers together. A replay (same idempotency key,
   // same answers) stores nothing and returns true; answers already given
   // differently are ALREADY_EXISTS; an item not assigned to the participant
-  // is NOT_FOUND. The participant is marked finished with its last item.
+  // is NOT_FOUND; FAILED_PRECONDITION unless the survey is open. The
+  // participant is marked finished with its last item.
   absl::StatusOr<bool> RecordSurveyAnswers(int64_t participant_id, const std::vector<SurveyAnswer>& answers);
   // Every answer of the survey, by participant, then item, then question.
   absl::StatusOr<std::vector<SurveyAnswer>> ListSurveyAnswers(int64_t survey_id);

@@ -393,6 +393,17 @@ absl::StatusOr<bool> ExperimentStore::RecordSurveyAnswers(int64_t participant_id
   }
   bool replayed = false;
   RETURN_IF_ERROR(db_->Write("record survey answers", [&](SQLite::Database& db) -> absl::Status {
+    // Checked in this transaction, not only when the participant's session
+    // was read: a survey closed in between takes no more answers.
+    SQLite::Statement survey(db,
+                             "SELECT s.name, s.status FROM survey_participants p JOIN surveys s ON s.id = p.survey_id "
+                             "WHERE p.id = ?");
+    survey.bind(1, participant_id);
+    if (!survey.executeStep()) return absl::NotFoundError(absl::StrCat("no survey participant ", participant_id));
+    if (survey.getColumn(1).getString() != "open") {
+      return absl::FailedPreconditionError(absl::StrCat("survey '", survey.getColumn(0).getString(), "' is ",
+                                                        survey.getColumn(1).getString(), ": it takes no answers"));
+    }
     SQLite::Statement assigned(db, "SELECT 1 FROM survey_assignments WHERE participant_id = ? AND item_id = ?");
     assigned.bind(1, participant_id);
     assigned.bind(2, answers[0].item_id);

@@ -22,7 +22,12 @@ survey::SurveyConfig FromProto(const v1::SurveyConfig& c) {
   return out;
 }
 
-void ToProto(const survey::SurveyConfig& c, v1::SurveyConfig* out) {
+namespace {
+
+// What participants read of a config: v1::SurveyConfig and
+// v1::ParticipantSession name these fields alike.
+template <typename Proto>
+void SetWording(const survey::SurveyConfig& c, Proto* out) {
   out->set_title(c.title);
   out->set_consent_text(c.consent_text);
   for (const survey::Question& q : c.questions) {
@@ -33,6 +38,12 @@ void ToProto(const survey::SurveyConfig& c, v1::SurveyConfig* out) {
   out->set_option_a(c.option_a);
   out->set_option_b(c.option_b);
   out->set_option_neither(c.option_neither);
+}
+
+}  // namespace
+
+void ToProto(const survey::SurveyConfig& c, v1::SurveyConfig* out) {
+  SetWording(c, out);
   out->set_pairs_per_participant(c.pairs_per_participant);
   out->set_attention_checks(c.attention_checks);
   out->set_attention_style(c.attention_style);
@@ -63,6 +74,16 @@ void ToProto(const survey::SurveyProgress& p, v1::SurveyStatus* out) {
   out->set_answered_pairs(p.answered_items);
   out->set_min_shown(p.min_shown);
   out->set_max_shown(p.max_shown);
+}
+
+void ToProto(const survey::SurveyConfig& c, v1::ParticipantSession* out) { SetWording(c, out); }
+
+void ToProto(const survey::ParticipantSession& s, v1::ParticipantSession* out) {
+  ToProto(s.config(), out);
+  out->set_total(s.total());
+  out->set_next_position(s.next_position());
+  out->set_consented(s.consented());
+  out->set_finished(s.finished());
 }
 
 absl::StatusOr<survey::ResultsOptions> FromProto(const v1::SurveyResultsRequest& r) {

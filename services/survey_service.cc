@@ -7,6 +7,7 @@
 #include "survey/results_format.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_export.h"
+#include "survey/survey_status.h"
 
 namespace dreamshot::services {
 
@@ -52,24 +53,21 @@ ServerUnaryReactor* SurveyServiceImpl::CreateSurvey(CallbackServerContext* conte
 
 ServerUnaryReactor* SurveyServiceImpl::OpenSurvey(CallbackServerContext* context, const v1::SurveyRef* request,
                                                   v1::Survey* response) {
-  return Unary(context, *guard_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
-    ASSIGN_OR_RETURN(experiments::Survey opened, store_->SetSurveyStatus(found.id, "open"));
-    ToProto(opened, response);
-    AddParticipantUrl(response);
-    return absl::OkStatus();
-  });
+  return Unary(context, *guard_, [&] { return ChangeStatus(*request, survey::SurveyStatus::kOpen, response); });
 }
 
 ServerUnaryReactor* SurveyServiceImpl::CloseSurvey(CallbackServerContext* context, const v1::SurveyRef* request,
                                                    v1::Survey* response) {
-  return Unary(context, *guard_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
-    ASSIGN_OR_RETURN(experiments::Survey closed, store_->SetSurveyStatus(found.id, "closed"));
-    ToProto(closed, response);
-    AddParticipantUrl(response);
-    return absl::OkStatus();
-  });
+  return Unary(context, *guard_, [&] { return ChangeStatus(*request, survey::SurveyStatus::kClosed, response); });
+}
+
+absl::Status SurveyServiceImpl::ChangeStatus(const v1::SurveyRef& ref, survey::SurveyStatus to,
+                                             v1::Survey* response) {
+  ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, ref.survey()));
+  ASSIGN_OR_RETURN(experiments::Survey changed, survey::ChangeSurveyStatus(*store_, found.id, to));
+  ToProto(changed, response);
+  AddParticipantUrl(response);
+  return absl::OkStatus();
 }
 
 ServerUnaryReactor* SurveyServiceImpl::GetSurveyStatus(CallbackServerContext* context, const v1::SurveyRef* request,
@@ -125,7 +123,8 @@ ServerUnaryReactor* SurveyServiceImpl::GetSurveyResults(CallbackServerContext* c
     ToProto(found, response->mutable_survey());
     AddParticipantUrl(response->mutable_survey());
     ToProto(results, response);
-    const survey::ResultsHeading heading{found.name, found.status};
+    ASSIGN_OR_RETURN(const survey::SurveyStatus status, survey::StatusOf(found));
+    const survey::ResultsHeading heading{found.name, status};
     if (format == "markdown") response->set_rendered(survey::ResultsMarkdown(heading, results));
     if (format == "html") response->set_rendered(survey::ResultsHtml(heading, results));
     return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "services/rpc_guard.h"
+#include "survey/survey_status.h"
 
 namespace dreamshot::services {
 
@@ -46,6 +47,8 @@ class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
   // "http://host:port/s/<name>", or "" without participant pages.
   std::string ParticipantUrl(const std::string& name) const;
   void AddParticipantUrl(v1::Survey* survey) const;
+  // OpenSurvey and CloseSurvey: the survey named or numbered in `ref`, set to `to`.
+  absl::Status ChangeStatus(const v1::SurveyRef& ref, survey::SurveyStatus to, v1::Survey* response);
 
   mutable std::mutex mu_;
   std::string participant_base_;  // "http://host:port"; guarded by mu_

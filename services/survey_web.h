@@ -14,13 +14,20 @@
 #include "absl/status/statusor.h"
 #include "services/http_front_options.h"
 
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
 namespace dreamshot::experiments {
 class ExperimentStore;
 }
 
 namespace dreamshot::survey {
 class BlindImageCache;
-}
+class ParticipantSession;
+struct ShownPair;
+}  // namespace dreamshot::survey
 
 namespace dreamshot::services {
 
@@ -56,6 +63,21 @@ class SurveyWebServer {
  private:
   SurveyWebServer() = default;
   void Routes(HttpRoutes& http);
+
+  // One handler per API route (/api/s/<survey>/...): HTTP in and out, the
+  // rules in survey::ParticipantSession.
+  void Info(const httplib::Request& req, httplib::Response& res);
+  void Join(const httplib::Request& req, httplib::Response& res);
+  void Session(const httplib::Request& req, httplib::Response& res);
+  void Consent(const httplib::Request& req, httplib::Response& res);
+  void Pair(const httplib::Request& req, httplib::Response& res);
+  void Image(const httplib::Request& req, httplib::Response& res);
+  void Answers(const httplib::Request& req, httplib::Response& res);
+
+  // The session of the request's token on the survey in its URL.
+  absl::StatusOr<survey::ParticipantSession> SessionOf(const httplib::Request& req) const;
+  // The pair at the URL's position, for that session.
+  absl::StatusOr<survey::ShownPair> PairOf(const httplib::Request& req) const;
 
   experiments::ExperimentStore* store_ = nullptr;
   SurveyWebOptions options_;

@@ -31,7 +31,10 @@ std::string PValue(double p) { return p < 0.001 ? "<0.001" : absl::StrFormat("%.
 std::vector<Block> Layout(const ResultsHeading& heading, const SurveyResults& r) {
   std::vector<Block> doc;
   auto paragraph = [&](std::string text) { doc.push_back({Block::kParagraph, std::move(text), {}, {}}); };
-  doc.push_back({Block::kTitle, absl::StrCat("Survey results: ", heading.survey, " (", heading.status, ")"), {}, {}});
+  doc.push_back({Block::kTitle,
+                 absl::StrCat("Survey results: ", heading.survey, " (", SurveyStatusName(heading.status), ")"),
+                 {},
+                 {}});
   std::string who = absl::StrCat("Participants: ", r.participants_joined, " joined, ", r.participants_answered,
                                  " answered, ", r.participants_included, " included");
   if (r.excluded_attention > 0) {

@@ -10,12 +10,13 @@
 #include <string>
 
 #include "survey/results.h"
+#include "survey/survey_status.h"
 
 namespace dreamshot::survey {
 
 struct ResultsHeading {
   std::string survey;  // name
-  std::string status;  // draft | open | closed
+  SurveyStatus status = SurveyStatus::kDraft;
 };
 
 std::string ResultsMarkdown(const ResultsHeading& heading, const SurveyResults& results);

@@ -164,7 +164,7 @@ TEST(ResultsTest, SameInputSameResultsBitForBit) {
   auto a = ComputeResults(HandExample(), FewResamples());
   auto b = ComputeResults(HandExample(), FewResamples());
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(ResultsMarkdown({"s", "closed"}, *a), ResultsMarkdown({"s", "closed"}, *b));
+  EXPECT_EQ(ResultsMarkdown({"s", SurveyStatus::kClosed}, *a), ResultsMarkdown({"s", SurveyStatus::kClosed}, *b));
 }
 
 TEST(ResultsTest, BradleyTerryWhenMoreThanTwoSystems) {
@@ -213,13 +213,13 @@ TEST(ResultsTest, NoAnswersYetGivesEmptyShares) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Row(*r, "preference", "").answers, 0);
   EXPECT_EQ(r->timed_pairs, 0);
-  EXPECT_THAT(ResultsMarkdown({"s", "open"}, *r), HasSubstr("| preference | all | 0 | 0 |"));
+  EXPECT_THAT(ResultsMarkdown({"s", SurveyStatus::kOpen}, *r), HasSubstr("| preference | all | 0 | 0 |"));
 }
 
 TEST(ResultsFormatTest, MarkdownTable) {
   auto r = ComputeResults(HandExample(), FewResamples());
   ASSERT_TRUE(r.ok());
-  const std::string md = ResultsMarkdown({"shots-v1", "closed"}, *r);
+  const std::string md = ResultsMarkdown({"shots-v1", SurveyStatus::kClosed}, *r);
   EXPECT_THAT(md, HasSubstr("# Survey results: shots-v1 (closed)"));
   EXPECT_THAT(md, HasSubstr("## base vs lora"));
   EXPECT_THAT(md, HasSubstr("| Question | Shot type | Answers | Participants | base | lora | Neither |"));
@@ -241,11 +241,11 @@ TEST(ResultsFormatTest, LabelsAreEscaped) {
   }
   auto r = ComputeResults(in, FewResamples());
   ASSERT_TRUE(r.ok());
-  const std::string html = ResultsHtml({"s&t", "open"}, *r);
+  const std::string html = ResultsHtml({"s&t", SurveyStatus::kOpen}, *r);
   EXPECT_THAT(html, HasSubstr("&lt;b&gt;lo|ra&lt;/b&gt;"));
   EXPECT_THAT(html, HasSubstr("<title>Survey results: s&amp;t</title>"));
   EXPECT_THAT(html, ::testing::Not(HasSubstr("<b>lo")));
-  EXPECT_THAT(ResultsMarkdown({"s", "open"}, *r), HasSubstr("| <b>lo\\|ra</b> |"));
+  EXPECT_THAT(ResultsMarkdown({"s", SurveyStatus::kOpen}, *r), HasSubstr("| <b>lo\\|ra</b> |"));
 }
 
 }  // namespace

@@ -121,6 +121,13 @@ absl::StatusOr<experiments::Survey> FindSurveyByName(experiments::ExperimentStor
   return store.GetSurveyByName(name);
 }
 
+absl::StatusOr<experiments::Survey> ChangeSurveyStatus(experiments::ExperimentStore& store, int64_t survey_id,
+                                                       SurveyStatus to) {
+  if (to == SurveyStatus::kDraft) return absl::InvalidArgumentError("a survey can be opened or closed, not made a draft");
+  // The store keeps the state as its word (and checks the transition).
+  return store.SetSurveyStatus(survey_id, SurveyStatusName(to));
+}
+
 absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request) {
   RETURN_IF_ERROR(ValidateSurveyName(request.name));
   RETURN_IF_ERROR(Validate(request.config));

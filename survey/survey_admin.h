@@ -1,6 +1,6 @@
 // The researcher's side of a survey: create it from stored A/B pairs (each
 // survey is also a run, kind "survey", in the experiment store), and watch
-// its progress. Opening and closing are the store's SetSurveyStatus.
+// open and close it, and watch its progress.
 #ifndef DREAMSHOT_SURVEY_SURVEY_ADMIN_H_
 #define DREAMSHOT_SURVEY_SURVEY_ADMIN_H_
 
@@ -13,6 +13,7 @@
 #include "experiments/artifact_blobs.h"
 #include "experiments/store.h"
 #include "survey/survey_config.h"
+#include "survey/survey_status.h"
 
 namespace dreamshot::survey {
 
@@ -41,6 +42,13 @@ struct NewSurvey {
 // ValidateSurveyName), a bad config, no pairs or too few of them;
 // ALREADY_EXISTS for a taken name; NOT_FOUND for a missing run or pair.
 absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request);
+
+// Opens a draft or closed survey, or closes an open one (its run follows:
+// running while open, finished once closed); setting the state it has
+// changes nothing. INVALID_ARGUMENT for kDraft (a survey never returns to
+// draft), FAILED_PRECONDITION for closing a draft, NOT_FOUND for no survey.
+absl::StatusOr<experiments::Survey> ChangeSurveyStatus(experiments::ExperimentStore& store, int64_t survey_id,
+                                                       SurveyStatus to);
 
 struct SurveyProgress {
   experiments::Survey survey;

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "experiments/store.h"
-#include "survey/participation.h"
+#include "survey/participant_token.h"
 #include "survey/statistics.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_export.h"
