@@ -19,8 +19,8 @@
 // so a job's ScopedCpuCacheHeadroom must not change how another job's
 // blocks are placed: a block's allocation reads the headroom of the thread
 // that allocates it. A VAE decode allocates all its large blocks on the
-// calling thread (LibTorch's intra-op workers allocated none of the 1,368
-// blocks of a 512² decode), so the scope covers the whole decode.
+// calling thread (LibTorch's 2 intra-op threads here allocated none of the
+// 1,368 blocks of a 512² decode), so the scope covers the whole decode.
 // Binaries install the allocator through core::InitCpu (core/cpu_init.h).
 #ifndef DREAMSHOT_CORE_CACHING_CPU_ALLOCATOR_H_
 #define DREAMSHOT_CORE_CACHING_CPU_ALLOCATOR_H_
