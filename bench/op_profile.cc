@@ -12,8 +12,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/caching_cpu_allocator.h"
-#include "core/device.h"
+#include "core/cpu_init.h"
 #include "models/unet/unet_2d_condition.h"
 #include "models/vae/autoencoder_kl.h"
 
@@ -45,8 +44,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: op_profile unet|vae LATENT_EDGE TRACE_JSON\n");
     return 2;
   }
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
+  dreamshot::core::InitCpu(argv);
   const std::string model = argv[1];
   const int64_t latent = std::atoll(argv[2]);
   torch::manual_seed(0);

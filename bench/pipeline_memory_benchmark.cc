@@ -45,7 +45,8 @@ void BM_Sd15Txt2ImgPeakRss(benchmark::State& state) {
     state.counters["unet_tensors_peak_MiB"] = core::GetCpuCacheStats().peak_allocated_bytes / 1048576.0;
     state.counters["unet_held_peak_MiB"] = core::GetCpuCacheStats().peak_held_bytes / 1048576.0;
     // The decode runs once: a pipeline lets the allocator cache only below
-    // the live peak so far, handing the UNet loop's extra blocks back.
+    // the live peak so far (for its own thread's blocks), handing the UNet
+    // loop's extra blocks back.
     core::ResetPeakCpuAllocated();
     start = std::chrono::steady_clock::now();
     torch::Tensor image;

@@ -3,9 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
-#include "core/blas_core_type.h"
-#include "core/caching_cpu_allocator.h"
-#include "core/device.h"
+#include "core/cpu_init.h"
 
 namespace dreamshot::bench {
 
@@ -18,9 +16,7 @@ double PeakRssMiB() {
 }  // namespace dreamshot::bench
 
 int main(int argc, char** argv) {
-  dreamshot::core::ReexecWithBlasCoreType(argv);  // before any BLAS work
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
+  dreamshot::core::InitCpu(argv);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;

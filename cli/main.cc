@@ -4,13 +4,10 @@
 //
 // main parses the line, prints help, and dispatches to the group files
 // (experiments_cmd.cc, runs_cmd.cc, metrics_cmd.cc, artifacts_cmd.cc). Exit
-// codes are listed in client.h.
-#include <limits.h>
-#include <unistd.h>
-
+// codes are listed in client.h. The client links no LibTorch
+// (tests/cli_links_no_torch_test.sh); the tiny-model writer is its own tool,
+// //tools:dreamshot-init-tiny-model.
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -34,13 +31,6 @@ std::vector<Command> AllCommands() {
                      DatasetBuildCommands, SurveyCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
-  all.push_back({{"init-tiny-model", "", "Write a small random-weight Stable Diffusion model (for demos and tests).",
-                  "Writes the real diffusers layout (model_index.json, unet/, vae/, text_encoder/, tokenizer/, "
-                  "scheduler/) with RANDOM weights: its images are noise-like patterns, not pictures. Runs "
-                  "locally (no server); the work is done by dreamshot-init-tiny-model, installed next to dreamshot.",
-                  {{"DIR"}},
-                  {{"seed", "N", "seed of the random weights (default 0)"}}},
-                 nullptr});
   all.push_back({{"version", "", "Print the client version.", "", {}, {}}, nullptr});
   return all;
 }
@@ -98,47 +88,6 @@ int ReportUsage(const absl::Status& status, const CommandSpec* spec) {
   return code;
 }
 
-// Where a sibling tool lives: next to this executable (an install, or
-// bazel-bin/cli/, where building //cli:dreamshot puts it as a data
-// dependency), else in this executable's Bazel runfiles. The first that
-// exists; the sibling path when none does (for the error message).
-std::string FindSiblingTool(const std::string& tool) {
-  char self[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string exe = "./dreamshot";
-  if (n > 0) {
-    self[n] = '\0';
-    exe = self;
-  }
-  const std::string sibling = exe.substr(0, exe.find_last_of('/')) + "/" + tool;
-  std::vector<std::string> candidates = {sibling, exe + ".runfiles/dreamshot/cli/" + tool};
-  if (const char* runfiles = std::getenv("RUNFILES_DIR")) {
-    candidates.push_back(std::string(runfiles) + "/dreamshot/cli/" + tool);
-  }
-  for (const std::string& candidate : candidates) {
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return sibling;
-}
-
-// Commands that need LibTorch run in a sibling binary, so that the client
-// itself starts fast and links no tensor library (as git runs git-<cmd>).
-int RunSiblingTool(const std::string& tool, int argc, char** argv, const CommandSpec& spec) {
-  const std::string path = FindSiblingTool(tool);
-  std::vector<char*> args = {const_cast<char*>(path.c_str())};
-  // Everything after the command word goes to the tool.
-  bool seen = false;
-  for (int i = 1; i < argc; ++i) {
-    if (seen) args.push_back(argv[i]);
-    if (!seen && spec.group == argv[i]) seen = true;
-  }
-  args.push_back(nullptr);
-  ::execv(path.c_str(), args.data());
-  return ReportError(absl::FailedPreconditionError(absl::StrCat("cannot run ", path, ": ", std::strerror(errno),
-                                                                " (it is built and installed next to dreamshot)")),
-                     std::cerr);
-}
-
 int Main(int argc, char** argv) {
   const std::vector<Command> commands = AllCommands();
   std::vector<const CommandSpec*> specs;
@@ -172,7 +121,6 @@ int Main(int argc, char** argv) {
     }
     return 0;
   }
-  if (spec.group == "init-tiny-model") return RunSiblingTool("dreamshot-init-tiny-model", argc, argv, spec);
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(parsed->global);
   if (!client.ok()) return ReportUsage(client.status(), &spec);
   Context context{parsed->global, parsed->args, **client, std::cout};

@@ -3,7 +3,8 @@
 // back to its Prescott (SSE3) kernels even when the CPU has AVX2/AVX-512:
 // a 1024² fp32 matmul then runs at 36 GFLOP/s instead of 147 (bench/
 // matmul_benchmark, 2 cores). OpenBLAS reads OPENBLAS_CORETYPE only while
-// it loads, before main, so a binary that does heavy math calls this first:
+// it loads, before main, so a binary that does heavy math calls this first
+// (as the first step of core::InitCpu, core/cpu_init.h):
 // when the variable is unset it names the core the CPU's features support
 // and re-executes the process once with it. A value the user set is kept.
 #ifndef DREAMSHOT_CORE_BLAS_CORE_TYPE_H_

@@ -17,6 +17,12 @@ constexpr size_t kMinCachedBlock = size_t{1} << 20;
 constexpr size_t kAlignment = 64;  // what LibTorch's allocator guarantees
 constexpr int64_t kDefaultMaxCachedBytes = int64_t{512} << 20;
 
+// The headroom of the innermost ScopedCpuCacheHeadroom alive on this thread;
+// -1: none, the process-wide default applies. Per thread, so that one job's
+// setting (a pipeline's VAE decode) governs only the blocks its own thread
+// allocates, never a concurrent job's.
+thread_local int64_t t_headroom_bytes = -1;
+
 void* AlignedAlloc(size_t n) {
   void* p = nullptr;
   if (::posix_memalign(&p, kAlignment, n == 0 ? kAlignment : n) != 0) return nullptr;
@@ -39,14 +45,12 @@ class CachingCpuAllocator final : public c10::Allocator {
     SyncStatsLocked();
   }
 
-  int64_t set_headroom_bytes(int64_t bytes) {
+  // After the calling thread's headroom changed: cached pages above its
+  // bound go back now (what stays cached serves every thread).
+  void TrimToThisThreadsBound() {
     std::lock_guard<std::mutex> lock(mu_);
-    const int64_t previous = headroom_bytes_;
-    headroom_bytes_ = bytes;
-    // Cached pages above the new bound go back now.
     arena_.TrimResidentFree(FootprintBoundLocked() - arena_.stats().live_bytes);
     SyncStatsLocked();
-    return previous;
   }
 
   void ReleaseAll() const {
@@ -72,8 +76,9 @@ class CachingCpuAllocator final : public c10::Allocator {
   // freed blocks for any shape (split and merged) and maps fresh pages only
   // while the footprint (live + cached) stays within FootprintBoundLocked().
   // The bound lets a loop keep enough pages to run without page faults;
-  // a headroom of 0 (ScopedCpuCacheHeadroom) makes the footprint peak where
-  // live tensors peak, as a pipeline wants for its one-shot VAE decode.
+  // a headroom of 0 (ScopedCpuCacheHeadroom, for the allocating thread) makes
+  // the footprint peak where live tensors peak, as a pipeline wants for its
+  // one-shot VAE decode.
   void* Acquire(size_t n) const {
     if (n < kMinCachedBlock) {
       void* p = AlignedAlloc(n);
@@ -128,14 +133,17 @@ class CachingCpuAllocator final : public c10::Allocator {
   void TrimLocked() const { arena_.TrimResidentFree(max_cached_bytes_); }
 
   // The footprint (live + cached) may exceed the most bytes ever live at once
-  // by at most the headroom; below that, fresh pages are mapped.
-  int64_t FootprintBoundLocked() const { return stats_.live_high_water_bytes + headroom_bytes_; }
+  // by at most the calling thread's headroom; below that, fresh pages are
+  // mapped.
+  int64_t FootprintBoundLocked() const {
+    return stats_.live_high_water_bytes + (t_headroom_bytes >= 0 ? t_headroom_bytes : headroom_bytes_);
+  }
 
   mutable std::mutex mu_;
   mutable PageArena arena_;
   mutable CpuCacheStats stats_;
   int64_t max_cached_bytes_ = kDefaultMaxCachedBytes;
-  int64_t headroom_bytes_ = kDefaultMaxCachedBytes;
+  int64_t headroom_bytes_ = kDefaultMaxCachedBytes;  // of threads with no scope
 };
 
 int64_t DefaultMaxCachedBytes() {
@@ -147,23 +155,29 @@ int64_t DefaultMaxCachedBytes() {
 
 }  // namespace
 
-void InstallCachingCpuAllocator(int64_t max_cached_bytes) {
+int64_t InstallCachingCpuAllocator(int64_t max_cached_bytes) {
   CachingCpuAllocator& allocator = CachingCpuAllocator::Get();
-  allocator.set_max_cached_bytes(max_cached_bytes > 0 ? max_cached_bytes : DefaultMaxCachedBytes());
+  const int64_t bound = max_cached_bytes > 0 ? max_cached_bytes : DefaultMaxCachedBytes();
+  allocator.set_max_cached_bytes(bound);
   static const bool installed = [&] {
     // Priority 1 outranks LibTorch's own registration (0).
     c10::SetAllocator(c10::DeviceType::CPU, &allocator, /*priority=*/1);
     return true;
   }();
   (void)installed;
+  return bound;
 }
 
 void ReleaseCachedCpuMemory() { CachingCpuAllocator::Get().ReleaseAll(); }
 
-ScopedCpuCacheHeadroom::ScopedCpuCacheHeadroom(int64_t bytes)
-    : previous_(CachingCpuAllocator::Get().set_headroom_bytes(std::max<int64_t>(0, bytes))) {}
+ScopedCpuCacheHeadroom::ScopedCpuCacheHeadroom(int64_t bytes) : previous_(t_headroom_bytes) {
+  t_headroom_bytes = std::max<int64_t>(0, bytes);
+  CachingCpuAllocator::Get().TrimToThisThreadsBound();
+}
 
-ScopedCpuCacheHeadroom::~ScopedCpuCacheHeadroom() { CachingCpuAllocator::Get().set_headroom_bytes(previous_); }
+// Nothing is trimmed on exit: a lower headroom restored (nested scopes)
+// applies from this thread's next allocation.
+ScopedCpuCacheHeadroom::~ScopedCpuCacheHeadroom() { t_headroom_bytes = previous_; }
 
 CpuCacheStats GetCpuCacheStats() { return CachingCpuAllocator::Get().stats(); }
 

@@ -13,6 +13,15 @@
 // keep what it needs; with a headroom of 0 the footprint peaks exactly where
 // live tensors peak, which a pipeline sets around its one-shot VAE decode
 // (ScopedCpuCacheHeadroom). Small blocks still go to malloc.
+//
+// The cache and the counters are process-wide; the headroom is per thread.
+// The server runs several generation jobs at once, each on its own thread,
+// so a job's ScopedCpuCacheHeadroom must not change how another job's
+// blocks are placed: a block's allocation reads the headroom of the thread
+// that allocates it. A VAE decode allocates all its large blocks on the
+// calling thread (LibTorch's 2 intra-op threads here allocated none of the
+// 1,368 blocks of a 512² decode), so the scope covers the whole decode.
+// Binaries install the allocator through core::InitCpu (core/cpu_init.h).
 #ifndef DREAMSHOT_CORE_CACHING_CPU_ALLOCATOR_H_
 #define DREAMSHOT_CORE_CACHING_CPU_ALLOCATOR_H_
 
@@ -33,17 +42,25 @@ struct CpuCacheStats {
 // Makes the caching allocator LibTorch's CPU allocator (idempotent; later
 // calls only change the bound). Tensors allocated before keep their own
 // deleters. `max_cached_bytes` ≤ 0: $DREAMSHOT_CPU_CACHE_MB if set, else
-// 512 MiB; it bounds the cache and is the default headroom.
-void InstallCachingCpuAllocator(int64_t max_cached_bytes = 0);
+// 512 MiB; it bounds the cache and is the default headroom. Returns that
+// bound. Binaries call core::InitCpu instead; tests call this directly.
+int64_t InstallCachingCpuAllocator(int64_t max_cached_bytes = 0);
 
 // Frees every cached block (e.g. between the denoising loop and the VAE).
 void ReleaseCachedCpuMemory();
 
 CpuCacheStats GetCpuCacheStats();
 
-// Sets, for a scope, how far the footprint (live + cached) may exceed the
-// most bytes ever live at once, returning cached blocks above it; restores
-// the previous headroom on exit.
+// Sets, for a scope and for the calling thread only, how far the footprint
+// (live + cached) may exceed the most bytes ever live at once when a block
+// this thread allocates needs fresh pages; other threads keep their own
+// headroom (the default, or their own scope's). Scopes nest; on exit the
+// thread's previous headroom applies again. Entering hands back, once, the
+// cached pages above the new bound, so that a scope of 0 starts its work
+// with the footprint at the live mark: the cache is shared, so these may be
+// idle pages another thread freed (it loses no live block, and its own
+// allocations keep mapping fresh pages within its own headroom). Frees are
+// not affected: freeing never raises the footprint.
 class ScopedCpuCacheHeadroom {
  public:
   explicit ScopedCpuCacheHeadroom(int64_t bytes);

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <future>
+#include <thread>
+
 namespace dreamshot::core {
 namespace {
 
@@ -100,6 +103,48 @@ TEST_F(CachingCpuAllocatorTest, WithinTheHeadroomFreshPagesAreMappedAndTheCacheK
     EXPECT_EQ(trimmed.cached_bytes, 0);
     EXPECT_LE(trimmed.allocated_bytes + trimmed.cached_bytes, trimmed.live_high_water_bytes);
   }
+}
+
+// Two jobs at once, as in the server: one decodes under a headroom of 0 on
+// its thread while this thread runs with the default headroom.
+TEST_F(CachingCpuAllocatorTest, AScopeOnAnotherThreadLeavesThisThreadsHeadroomAlone) {
+  const int64_t size = FillToTheHighWaterMark();
+  InstallCachingCpuAllocator(2 * size + 16 * kMiB);  // a default headroom with room for the block below
+  std::promise<void> entered, leave;
+  std::thread decoding_job([&] {
+    ScopedCpuCacheHeadroom no_headroom(0);
+    entered.set_value();
+    leave.get_future().wait();
+  });
+  entered.get_future().wait();
+  EXPECT_EQ(GetCpuCacheStats().cached_bytes, size);  // the footprint was at the mark: nothing above a bound of 0
+  const CpuCacheStats before = GetCpuCacheStats();
+  torch::Tensor large = torch::empty({(size + 4 * kMiB) / 4});  // fits in no cached range
+  const CpuCacheStats after = GetCpuCacheStats();
+  leave.set_value();
+  decoding_job.join();
+  // Fresh pages within this thread's (default) headroom, the cache kept: as
+  // if no other thread had a scope.
+  EXPECT_EQ(after.misses, before.misses + 1);
+  EXPECT_EQ(after.cached_bytes, size);
+  EXPECT_GT(after.allocated_bytes + after.cached_bytes, after.live_high_water_bytes);
+  EXPECT_EQ(GetCpuCacheStats().cached_bytes, size);  // leaving the scope trimmed nothing
+}
+
+TEST_F(CachingCpuAllocatorTest, AScopeOnAnotherThreadGovernsThatThreadsBlocks) {
+  const int64_t size = FillToTheHighWaterMark();
+  ScopedCpuCacheHeadroom roomy(size + 8 * kMiB);  // this thread's: it would keep the cache
+  std::thread decoding_job([&] {
+    ScopedCpuCacheHeadroom no_headroom(0);
+    ResetPeakCpuAllocated();
+    const CpuCacheStats before = GetCpuCacheStats();
+    torch::Tensor large = torch::empty({(size + 4 * kMiB) / 4});  // fits in no cached range
+    const CpuCacheStats after = GetCpuCacheStats();
+    EXPECT_EQ(after.cached_bytes, 0);  // handed back before fresh pages were mapped
+    EXPECT_EQ(after.misses, before.misses + 1);
+    EXPECT_EQ(after.peak_held_bytes, after.live_high_water_bytes);  // never live + cache
+  });
+  decoding_job.join();
 }
 
 TEST_F(CachingCpuAllocatorTest, OddSizesRoundToPagesAndStayWritable) {

@@ -30,6 +30,7 @@ find_file() {
 }
 DS="$(find_file cli/dreamshot)"
 DSD="$(find_file services/dreamshotd)"
+INIT_TINY="$(find_file tools/dreamshot-init-tiny-model)"
 # The runfile is a symlink into the source tree; node_modules lives next to
 # the real file (npm installs there, Bazel does not carry it).
 MJS="$(find_file e2e/survey_browser_test.mjs)"
@@ -71,7 +72,7 @@ ds() {
 }
 
 TINY="$TMP/tiny-sd"
-ds init-tiny-model "$TINY" --seed 3
+"$INIT_TINY" "$TINY" --seed 3 >/dev/null || fail "dreamshot-init-tiny-model $TINY failed"
 # The CLI reads the shot type from the prompt's first words ("Close Shot, ...").
 A_LABEL=base
 B_LABEL=other

@@ -8,8 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "core/blas_core_type.h"
-#include "core/caching_cpu_allocator.h"
+#include "core/cpu_init.h"
 #include "core/device.h"
 #include "parity/case_runner.h"
 
@@ -24,7 +23,6 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  dreamshot::core::ReexecWithBlasCoreType(argv);  // before any BLAS work
   std::string dir, device = "cpu", dtype = "float32";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -37,6 +35,7 @@ int main(int argc, char** argv) {
     }
   }
   if (dir.empty()) return Usage();
+  dreamshot::core::InitCpu(argv);  // a usage error has exited before any re-exec
   auto spec = dreamshot::core::ParseDeviceSpec(device, dtype);
   if (!spec.ok()) {
     std::fprintf(stderr, "dreamshot_parity: %s\n", std::string(spec.status().message()).c_str());
@@ -47,8 +46,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dreamshot_parity: %s\n", std::string(cases.status().message()).c_str());
     return 2;
   }
-  dreamshot::core::InitCpuThreads();
-  dreamshot::core::InstallCachingCpuAllocator();
   dreamshot::parity::RunOptions options{*spec};
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& c : *cases) {

@@ -17,9 +17,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/strip.h"
-#include "core/blas_core_type.h"
-#include "core/caching_cpu_allocator.h"
-#include "core/device.h"
+#include "core/cpu_init.h"
 #include "services/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address:port to listen on (port 0: any free port)");
@@ -76,7 +74,6 @@ void RaiseOpenFileLimit() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  dreamshot::core::ReexecWithBlasCoreType(argv);  // before any BLAS work
   absl::SetProgramUsageMessage("dreamshotd: the DreamShot gRPC server (see README.md)");
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
@@ -123,9 +120,11 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   RaiseOpenFileLimit();
 
-  const int threads = dreamshot::core::InitCpuThreads(absl::GetFlag(FLAGS_threads));
-  // Generation reuses the same large activation blocks every step.
-  dreamshot::core::InstallCachingCpuAllocator();
+  // After the signal mask (setting the thread count may start LibTorch's
+  // thread pool) and before anything that must not happen twice: it may
+  // re-execute dreamshotd, which repeats only the set-up above. Its caching
+  // allocator: generation reuses the same large activation blocks every step.
+  const dreamshot::core::CpuSettings cpu = dreamshot::core::InitCpu(argv, {absl::GetFlag(FLAGS_threads)});
 
   auto server = dreamshot::services::DreamshotServer::Start(options);
   if (!server.ok()) {
@@ -137,7 +136,7 @@ int main(int argc, char** argv) {
                  << " run(s) failed that a previous server left active";
   }
   LOG(INFO) << "dreamshotd serving on port " << (*server)->port() << " with store "
-            << (*server)->store_path() << ", " << threads << " CPU threads"
+            << (*server)->store_path() << ", " << cpu.threads << " CPU threads"
             << (options.auth_token.empty() ? "" : " (bearer token required)");
   if ((*server)->survey_port() > 0) {
     LOG(INFO) << "survey pages on http://" << options.survey_listen.substr(0, options.survey_listen.rfind(':')) << ":"

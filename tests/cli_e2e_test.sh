@@ -11,6 +11,7 @@ lib=tests/test_lib.sh
 source "$lib"
 DS="$(find_binary cli/dreamshot)"
 DSD="$(find_binary services/dreamshotd)"
+INIT_TINY="$(find_binary tools/dreamshot-init-tiny-model)"
 
 SERVER_PIDS=()
 cleanup() {
@@ -412,14 +413,23 @@ wait "$INT_PID" || rc=$?
 ok "Ctrl-C cancels metrics watch cleanly (exit 130)"
 
 # --- generation ---------------------------------------------------------------------
+# The models come from the tiny-model tool (not a client command: the
+# client links no LibTorch).
 TINY="$TMP/tiny-sd"
-run 0 "$DS" init-tiny-model "$TINY" --seed 3
-contains "$OUT" "RANDOM weights" "init-tiny-model says the weights are random"
+run 0 "$INIT_TINY" --help
+contains "$OUT" "usage: dreamshot-init-tiny-model DIR [--seed N]" "dreamshot-init-tiny-model --help"
+contains "$OUT" "RANDOM weights" "the tool's help says the weights are random"
+run 2 "$INIT_TINY" "$TINY" --seed -1
+contains "$ERR" "usage error: --seed must be a non-negative integer" "dreamshot-init-tiny-model rejects a bad seed"
+run 2 "$INIT_TINY"
+contains "$ERR" "give the folder to write" "dreamshot-init-tiny-model wants a folder"
+run 0 "$INIT_TINY" "$TINY" --seed 3
+contains "$OUT" "RANDOM weights" "dreamshot-init-tiny-model says the weights are random"
 [[ -f "$TINY/unet/diffusion_pytorch_model.safetensors" && -f "$TINY/tokenizer/merges.txt" ]] \
-  || fail "init-tiny-model wrote no diffusers layout"
-run 5 "$DS" init-tiny-model "$TINY"
-contains "$ERR" "FAILED_PRECONDITION" "init-tiny-model refuses a non-empty folder"
-ok "init-tiny-model writes the diffusers layout and refuses to overwrite"
+  || fail "dreamshot-init-tiny-model wrote no diffusers layout"
+run 5 "$INIT_TINY" "$TINY"
+contains "$ERR" "FAILED_PRECONDITION" "dreamshot-init-tiny-model refuses a non-empty folder"
+ok "dreamshot-init-tiny-model writes the diffusers layout and refuses to overwrite"
 
 run 0 ds generate "Close Shot, a lighthouse keeper" --model "$TINY" --width 32 --height 32 --steps 4 \
   --scheduler euler_a --seed 11 --seed 12 --experiment gen-e2e --out "$TMP/images"

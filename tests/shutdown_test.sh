@@ -15,6 +15,7 @@ ROUNDS="${SHUTDOWN_ROUNDS:-20}"
 
 DS="$(find_binary cli/dreamshot)"
 DSD="$(find_binary services/dreamshotd)"
+INIT_TINY="$(find_binary tools/dreamshot-init-tiny-model)"
 SIMULATE="$RUNFILES/tools/survey_simulate.py"
 [[ -f "$SIMULATE" ]] || SIMULATE="tools/survey_simulate.py"
 DATA="$TMP/data"
@@ -68,8 +69,8 @@ PY
 
 # A server to set up the models and a survey over 6 pairs.
 start_server
-"$DS" init-tiny-model "$DATA/tiny" >/dev/null
-"$DS" init-tiny-model "$DATA/tiny-b" --seed 1 >/dev/null
+"$INIT_TINY" "$DATA/tiny" >/dev/null
+"$INIT_TINY" "$DATA/tiny-b" --seed 1 >/dev/null
 printf '%s\n' "Close Shot, a cat" "Medium Shot, a dog" "Long Shot, a barn" "Close Shot, a fox" \
   "Medium Shot, a hen" "Long Shot, a field" >"$TMP/prompts"
 pairs_run=$("$DS" pairs --model "$DATA/tiny" --b-model "$DATA/tiny-b" --prompts "$TMP/prompts" --seed 3 \

@@ -24,13 +24,14 @@ for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
 [ -s "$port_file" ] || { echo "dreamshotd did not start; see $data/dreamshotd.log" >&2; exit 1; }
 export DREAMSHOT_SERVER=127.0.0.1:$(cat "$port_file")
 ds() { "$bin/cli/dreamshot" "$@"; }
+init_tiny() { "$bin/tools/dreamshot-init-tiny-model" "$@"; }
 
 echo "== dreamshotd serving $data/experiments.db on $DREAMSHOT_SERVER"
 
 tiny="$data/models/tiny-sd"
 if [ ! -e "$tiny/model_index.json" ]; then
-  echo "== dreamshot init-tiny-model $tiny"
-  ds init-tiny-model "$tiny"
+  echo "== dreamshot-init-tiny-model $tiny"
+  init_tiny "$tiny"
 fi
 echo "== dreamshot generate (a random-weight model: expect a noise-like pattern, not a picture)"
 ds generate "Close Shot, a lighthouse keeper looking at the sea" --model "$tiny" \
@@ -61,7 +62,7 @@ seed=$gen_run
 # standing in for base vs fine-tuned; simulated participants answer through
 # the participant API exactly as the page does (docs/survey.md).
 tiny_b="$data/models/tiny-sd-seed1"
-[ -e "$tiny_b/model_index.json" ] || ds init-tiny-model "$tiny_b" --seed 1 >/dev/null
+[ -e "$tiny_b/model_index.json" ] || init_tiny "$tiny_b" --seed 1 >/dev/null
 prompts=$(mktemp)
 printf '%s\n' "Close Shot, a lighthouse keeper" "Close Shot, a fisherman mending a net" \
   "Medium Shot, two sailors on a pier" "Medium Shot, a woman reading a letter" \

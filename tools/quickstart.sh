@@ -7,5 +7,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
-bazel build //services:dreamshotd //cli:dreamshot //cli:dreamshot-init-tiny-model
+bazel build //services:dreamshotd //cli:dreamshot //tools:dreamshot-init-tiny-model
 exec tools/demo.sh

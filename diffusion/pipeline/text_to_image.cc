@@ -131,7 +131,8 @@ absl::StatusOr<TextToImageResult> GenerateImages(StableDiffusionModels& models, 
   at::Tensor decoded;
   {
     // The decode runs once: cache pages only below the live peak so far, so
-    // it does not stack a cache of UNet-shaped blocks on its own peak.
+    // it does not stack a cache of UNet-shaped blocks on its own peak. The
+    // headroom is this thread's: a job running beside this one keeps its own.
     core::ScopedCpuCacheHeadroom decode_headroom(0);
     start = Clock::now();
     ASSIGN_OR_RETURN(decoded, models.vae->Decode(x / models.vae->scaling_factor()));
