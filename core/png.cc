@@ -58,38 +58,31 @@ void WriteBytes(png_structp png, png_bytep data, size_t size) {
 
 void FlushNothing(png_structp) {}
 
-class PngReader {
+// A libpng read or write struct and its info struct, destroyed together.
+class PngStructs {
  public:
-  explicit PngReader(PngIo* io)
-      : png_(png_create_read_struct(PNG_LIBPNG_VER_STRING, io, OnError, OnWarning)),
+  enum class Mode { kRead, kWrite };
+  PngStructs(Mode mode, PngIo* io)
+      : write_(mode == Mode::kWrite),
+        png_(write_ ? png_create_write_struct(PNG_LIBPNG_VER_STRING, io, OnError, OnWarning)
+                    : png_create_read_struct(PNG_LIBPNG_VER_STRING, io, OnError, OnWarning)),
         info_(png_ != nullptr ? png_create_info_struct(png_) : nullptr) {}
-  ~PngReader() { png_destroy_read_struct(&png_, &info_, nullptr); }
-  PngReader(const PngReader&) = delete;
-  PngReader& operator=(const PngReader&) = delete;
+  ~PngStructs() {
+    if (write_) {
+      png_destroy_write_struct(&png_, &info_);
+    } else {
+      png_destroy_read_struct(&png_, &info_, nullptr);
+    }
+  }
+  PngStructs(const PngStructs&) = delete;
+  PngStructs& operator=(const PngStructs&) = delete;
 
   bool ok() const { return info_ != nullptr; }
   png_structp png() const { return png_; }
   png_infop info() const { return info_; }
 
  private:
-  png_structp png_;
-  png_infop info_;
-};
-
-class PngWriter {
- public:
-  explicit PngWriter(PngIo* io)
-      : png_(png_create_write_struct(PNG_LIBPNG_VER_STRING, io, OnError, OnWarning)),
-        info_(png_ != nullptr ? png_create_info_struct(png_) : nullptr) {}
-  ~PngWriter() { png_destroy_write_struct(&png_, &info_); }
-  PngWriter(const PngWriter&) = delete;
-  PngWriter& operator=(const PngWriter&) = delete;
-
-  bool ok() const { return info_ != nullptr; }
-  png_structp png() const { return png_; }
-  png_infop info() const { return info_; }
-
- private:
+  const bool write_;
   png_structp png_;
   png_infop info_;
 };
@@ -240,7 +233,7 @@ absl::StatusOr<std::string> EncodePng(const PngImage& image) {
   out.reserve(idat_size + text_bytes + 64);
   PngIo io;
   io.out = &out;
-  PngWriter writer(&io);
+  PngStructs writer(PngStructs::Mode::kWrite, &io);
   if (!writer.ok()) return absl::ResourceExhaustedError("PNG: libpng cannot allocate its writer");
   const WriteSpec spec = {static_cast<png_uint_32>(image.width), static_cast<png_uint_32>(image.height),
                           ColourType(image.channels), texts.data(), static_cast<int>(texts.size()), rows.data(),
@@ -258,7 +251,7 @@ absl::StatusOr<PngImage> DecodePng(absl::string_view bytes) {
   PngIo io;
   io.in = reinterpret_cast<const unsigned char*>(bytes.data());
   io.in_size = bytes.size();
-  PngReader reader(&io);
+  PngStructs reader(PngStructs::Mode::kRead, &io);
   if (!reader.ok()) return absl::ResourceExhaustedError("PNG: libpng cannot allocate its reader");
   if (!ReadHeaderSteps(reader.png(), reader.info(), &io)) {
     return absl::InvalidArgumentError(absl::StrCat("PNG: ", io.error));

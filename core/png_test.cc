@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/png_chunks.h"
+
 namespace dreamshot::core {
 namespace {
 
@@ -48,19 +50,6 @@ TEST(PngTest, RoundTripsPixelsAndTextForEveryChannelCount) {
   }
 }
 
-// The chunk types of a PNG, in order.
-std::vector<std::string> ChunkTypes(const std::string& png) {
-  std::vector<std::string> types;
-  size_t at = 8;
-  while (at + 12 <= png.size()) {
-    const auto* p = reinterpret_cast<const unsigned char*>(png.data() + at);
-    const uint32_t length = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-    types.push_back(png.substr(at + 4, 4));
-    at += 12 + length;
-  }
-  return types;
-}
-
 TEST(PngTest, WritesOnlyHeaderTextsOneIdatAndEnd) {
   // Noise compresses badly: far more than libpng's default 8 KiB IDAT.
   PngImage image = Gradient(300, 200, 4);
@@ -68,9 +57,9 @@ TEST(PngTest, WritesOnlyHeaderTextsOneIdatAndEnd) {
   auto bytes = EncodePng(image);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   ASSERT_GT(bytes->size(), 64u * 1024);
-  EXPECT_EQ(ChunkTypes(*bytes), (std::vector<std::string>{"IHDR", "tEXt", "iTXt", "IDAT", "IEND"}));
+  EXPECT_EQ(PngChunkTypes(*bytes), (std::vector<std::string>{"IHDR", "tEXt", "iTXt", "IDAT", "IEND"}));
   image.texts.clear();
-  EXPECT_EQ(ChunkTypes(*EncodePng(image)), (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
+  EXPECT_EQ(PngChunkTypes(*EncodePng(image)), (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
 }
 
 TEST(PngTest, TheSameImageGivesTheSameBytes) {
