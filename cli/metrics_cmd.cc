@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,10 +13,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "cli/command.h"
 #include "cli/interrupt.h"
 #include "cli/table.h"
+#include "core/csv.h"
 
 namespace dreamshot::cli {
 namespace {
@@ -56,41 +57,54 @@ absl::StatusOr<v1::LogMetricsResponse> SendBatch(Client& client, const v1::LogMe
   return status;
 }
 
-// Parses "key,step,value[,wall_ms]" lines; an optional header line starting
-// with "key" is skipped, as are blank lines and lines starting with '#'.
-absl::StatusOr<std::vector<v1::MetricPoint>> ReadCsv(const std::string& path) {
+// Reads the whole --csv input ('-': stdin).
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
-    file.open(path);
+    file.open(path, std::ios::binary);
     if (!file) return absl::InvalidArgumentError(absl::StrCat("cannot read --csv file ", path));
     in = &file;
   }
+  std::ostringstream text;
+  text << in->rdbuf();
+  if (in->bad()) return absl::InvalidArgumentError(absl::StrCat("error reading ", path));
+  return text.str();
+}
+
+// Parses "key,step,value[,wall_ms]" records (core/csv.h, so quoted keys may
+// hold commas); an optional header record starting with "key" is skipped,
+// as are blank lines and records starting with '#'. Fields are trimmed.
+absl::StatusOr<std::vector<v1::MetricPoint>> ReadCsv(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadInput(path);
+  if (!text.ok()) return text.status();
+  const core::CsvTable csv = core::ParseCsv(*text);
+  auto error = [&](int line, const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
+  };
+  if (!csv.errors.empty()) return error(csv.errors.front().line, csv.errors.front().reason);
   std::vector<v1::MetricPoint> points;
-  std::string line;
-  for (int number = 1; std::getline(*in, line); ++number) {
-    const absl::string_view text = absl::StripAsciiWhitespace(line);
-    if (text.empty() || text[0] == '#') continue;
-    std::vector<std::string> fields = absl::StrSplit(text, ',');
-    for (std::string& f : fields) {
-      f = std::string(absl::StripAsciiWhitespace(f));
-      if (f.size() >= 2 && f.front() == '"' && f.back() == '"') f = f.substr(1, f.size() - 2);
-    }
+  for (const core::CsvRecord& record : csv.records) {
+    std::vector<std::string> fields;
+    for (const std::string& f : record.fields) fields.emplace_back(absl::StripAsciiWhitespace(f));
+    if (fields.size() == 1 && fields[0].empty()) continue;  // a line of spaces
+    if (fields[0].rfind('#', 0) == 0) continue;             // a comment
     if (points.empty() && absl::AsciiStrToLower(fields[0]) == "key") continue;  // header
-    auto error = [&](const std::string& what) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": ", what));
-    };
     if (fields.size() < 3 || fields.size() > 4) {
-      return error(absl::StrCat("expected key,step,value[,wall_ms], got ", fields.size(), " fields"));
+      return error(record.line, absl::StrCat("expected key,step,value[,wall_ms], got ", fields.size(), " fields"));
     }
     v1::MetricPoint p;
     int64_t step = 0, wall_ms = 0;
     double value = 0;
-    if (fields[0].empty()) return error("empty metric key");
-    if (!absl::SimpleAtoi(fields[1], &step)) return error(absl::StrCat("step '", fields[1], "' is not an integer"));
-    if (!absl::SimpleAtod(fields[2], &value)) return error(absl::StrCat("value '", fields[2], "' is not a number"));
+    if (fields[0].empty()) return error(record.line, "empty metric key");
+    if (!absl::SimpleAtoi(fields[1], &step)) {
+      return error(record.line, absl::StrCat("step '", fields[1], "' is not an integer"));
+    }
+    if (!absl::SimpleAtod(fields[2], &value)) {
+      return error(record.line, absl::StrCat("value '", fields[2], "' is not a number"));
+    }
     if (fields.size() == 4 && !fields[3].empty() && !absl::SimpleAtoi(fields[3], &wall_ms)) {
-      return error(absl::StrCat("wall_ms '", fields[3], "' is not an integer"));
+      return error(record.line, absl::StrCat("wall_ms '", fields[3], "' is not an integer"));
     }
     p.set_key(fields[0]);
     p.set_step(step);
@@ -98,7 +112,6 @@ absl::StatusOr<std::vector<v1::MetricPoint>> ReadCsv(const std::string& path) {
     p.set_wall_ms(wall_ms);
     points.push_back(std::move(p));
   }
-  if (in->bad()) return absl::InvalidArgumentError(absl::StrCat("error reading ", path));
   return points;
 }
 

@@ -4,12 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core/csv_field.h"
+#include "core/csv.h"
 
 namespace dreamshot::dataset {
 namespace {
-
-using core::CsvField;
 
 using nlohmann::json;
 
@@ -69,7 +67,7 @@ std::string ManifestCsv(const std::vector<experiments::DatasetItem>& items,
   for (const experiments::DatasetItem& d : items) {
     const std::vector<std::string> fields = {
         absl::StrCat(d.id),
-        CsvField(d.source),
+        d.source,
         absl::StrCat(d.shot_index),
         absl::StrCat(d.start_frame),
         absl::StrCat(d.end_frame),
@@ -77,21 +75,21 @@ std::string ManifestCsv(const std::vector<experiments::DatasetItem>& items,
         absl::StrCat(d.end_s),
         absl::StrCat(d.keyframe),
         d.kept ? "1" : "0",
-        CsvField(d.drop_reasons_json),
+        d.drop_reasons_json,
         d.phash ? absl::StrCat(absl::Hex(*d.phash, absl::kZeroPad16)) : "",
         absl::StrCat(d.crop_x),
         absl::StrCat(d.crop_y),
         absl::StrCat(d.crop_width),
         absl::StrCat(d.crop_height),
         d.image_artifact ? absl::StrCat(*d.image_artifact) : "",
-        CsvField(d.scale),
-        CsvField(d.fine_scale),
+        d.scale,
+        d.fine_scale,
         absl::StrCat(d.scale_confidence),
-        CsvField(d.scale_method),
-        CsvField(d.caption),
-        CsvField(absl::StrJoin(SplitsOf(splits, d.id), ";")),
+        d.scale_method,
+        d.caption,
+        absl::StrJoin(SplitsOf(splits, d.id), ";"),
     };
-    absl::StrAppend(&out, absl::StrJoin(fields, ","), "\n");
+    out += core::CsvRow(fields);
   }
   return out;
 }

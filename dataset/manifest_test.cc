@@ -1,10 +1,13 @@
 #include "dataset/manifest.h"
 
-#include "core/csv_field.h"
-
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/csv.h"
 
 namespace dreamshot::dataset {
 namespace {
@@ -51,8 +54,20 @@ TEST(ManifestTest, CsvQuotesFieldsThatNeedIt) {
   const std::string csv = ManifestCsv({Item()});
   EXPECT_NE(csv.find("\"films/a, b.mkv\""), std::string::npos);
   EXPECT_NE(csv.find("\"a man says \"\"hello\"\"\nand leaves\""), std::string::npos);
-  EXPECT_EQ(core::CsvField("plain"), "plain");
-  EXPECT_EQ(core::CsvField("a\"b"), "\"a\"\"b\"");
+  // Read back with the project's CSV reader: one header, one record, every
+  // field where the header says.
+  const core::CsvTable table = core::ParseCsv(csv);
+  ASSERT_TRUE(table.errors.empty());
+  ASSERT_EQ(table.records.size(), 2u);
+  const std::vector<std::string>& header = table.records[0].fields;
+  const std::vector<std::string>& row = table.records[1].fields;
+  ASSERT_EQ(row.size(), header.size());
+  auto column = [&](const std::string& name) {
+    return row[std::find(header.begin(), header.end(), name) - header.begin()];
+  };
+  EXPECT_EQ(column("source"), "films/a, b.mkv");
+  EXPECT_EQ(column("caption"), "a man says \"hello\"\nand leaves");
+  EXPECT_EQ(column("scale"), "close");
 }
 
 }  // namespace

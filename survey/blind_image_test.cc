@@ -7,22 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/png.h"
+#include "core/png_chunks.h"
 
 namespace dreamshot::survey {
 namespace {
-
-// The chunk types of a PNG, in order.
-std::vector<std::string> ChunkTypes(const std::string& png) {
-  std::vector<std::string> types;
-  size_t at = 8;
-  while (at + 12 <= png.size()) {
-    const auto* p = reinterpret_cast<const unsigned char*>(png.data() + at);
-    const uint32_t length = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-    types.push_back(png.substr(at + 4, 4));
-    at += 12 + length;
-  }
-  return types;
-}
 
 core::PngImage Picture(int channels, uint8_t seed) {
   core::PngImage image;
@@ -41,7 +29,7 @@ TEST(BlindImageTest, DropsEveryTextAndKeepsThePixels) {
 
   absl::StatusOr<std::string> blind = BlindImagePng(stored);
   ASSERT_TRUE(blind.ok()) << blind.status();
-  EXPECT_EQ(ChunkTypes(*blind), (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
+  EXPECT_EQ(core::PngChunkTypes(*blind), (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
   EXPECT_EQ(blind->find("tiny2"), std::string::npos);
   EXPECT_EQ(blind->find("f5557cced177"), std::string::npos);
   absl::StatusOr<core::PngImage> back = core::DecodePng(*blind);
@@ -65,7 +53,7 @@ TEST(BlindImageTest, EveryFormatBecomesEightBitRgb) {
     absl::StatusOr<std::string> blind = BlindImagePng(s);
     ASSERT_TRUE(blind.ok()) << blind.status();
     EXPECT_EQ(blind->substr(8 + 8 + 8, 5), std::string("\x08\x02\x00\x00\x00", 5));
-    EXPECT_EQ(ChunkTypes(*blind), (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
+    EXPECT_EQ(core::PngChunkTypes(*blind), (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
   }
   absl::StatusOr<core::PngImage> white = core::DecodePng(*BlindImagePng(stored[1]));
   EXPECT_EQ(white->pixels[0], 255);

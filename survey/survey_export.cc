@@ -3,17 +3,11 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "core/csv_field.h"
+#include "core/csv.h"
 #include "core/status_macros.h"
 #include "survey/survey_config.h"
 
 namespace dreamshot::survey {
-namespace {
-
-using core::CsvField;
-
-}  // namespace
 
 absl::StatusOr<AnswersCsv> ExportAnswersCsv(experiments::ExperimentStore& store, int64_t survey_id) {
   ASSIGN_OR_RETURN(experiments::Survey survey, store.GetSurvey(survey_id));
@@ -46,18 +40,18 @@ absl::StatusOr<AnswersCsv> ExportAnswersCsv(experiments::ExperimentStore& store,
                                     absl::StrCat(item.id),
                                     item.pair_id ? absl::StrCat(*item.pair_id) : "",
                                     item.attention.empty() ? "0" : "1",
-                                    CsvField(item.shot_type),
-                                    CsvField(item.prompt),
+                                    item.shot_type,
+                                    item.prompt,
                                     question,
                                     a.shown,
                                     shown.swapped ? "1" : "0",
                                     a.choice,
-                                    CsvField(system),
-                                    CsvField(item.label_x),
-                                    CsvField(item.label_y),
+                                    system,
+                                    item.label_x,
+                                    item.label_y,
                                     absl::StrCat(a.elapsed_ms),
                                     absl::StrCat(a.created_ms)};
-    absl::StrAppend(&out.text, absl::StrJoin(row, ","), "\n");
+    out.text += core::CsvRow(row);
     ++out.rows;
   }
   return out;

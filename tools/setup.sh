@@ -17,6 +17,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # text: Unicode (CLIP tokenizer), gzip, JSON
   libicu-dev zlib1g-dev nlohmann-json3-dev
+  # images: PNG with text chunks (core/png); special functions and
+  # distributions for the statistics (core/statistics, header-only)
+  libpng-dev libboost-math-dev
   # dataset builder: video decoding, image filters, face/person cascades;
   # opencv-doc ships the test footage (Megamind.avi, vtest.avi, messi5.jpg)
   libopencv-dev opencv-data opencv-doc

@@ -11,7 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "dataset/labels/csv.h"
+#include "core/csv.h"
 
 namespace dreamshot::dataset::labels {
 namespace {
@@ -23,14 +23,14 @@ std::string Lower(std::string s) {
 
 absl::StatusOr<Table> ReadCsvTable(absl::string_view text, absl::string_view source,
                                    const std::vector<std::vector<std::string>>& required) {
-  CsvTable csv = ParseCsv(text);
+  core::CsvTable csv = core::ParseCsv(text);
   Table table;
-  for (const CsvError& e : csv.errors) table.issues.push_back({std::string(source), e.line, e.reason});
+  for (const core::CsvError& e : csv.errors) table.issues.push_back({std::string(source), e.line, e.reason});
   if (csv.records.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(source, ":1: no header row (expected columns like ",
                                                    "id,scale or id,caption)"));
   }
-  const CsvRecord& header = csv.records.front();
+  const core::CsvRecord& header = csv.records.front();
   std::vector<std::string> columns;
   for (const std::string& f : header.fields) columns.push_back(Lower(std::string(absl::StripAsciiWhitespace(f))));
   for (const auto& alternatives : required) {
@@ -44,7 +44,7 @@ absl::StatusOr<Table> ReadCsvTable(absl::string_view text, absl::string_view sou
     }
   }
   for (size_t r = 1; r < csv.records.size(); ++r) {
-    const CsvRecord& rec = csv.records[r];
+    const core::CsvRecord& rec = csv.records[r];
     if (rec.fields.size() != columns.size()) {
       table.issues.push_back({std::string(source), rec.line,
                               absl::StrCat("has ", rec.fields.size(), " fields, the header has ", columns.size(),

@@ -1,8 +1,29 @@
-#include "dataset/labels/csv.h"
+#include "core/csv.h"
 
 #include <utility>
 
-namespace dreamshot::dataset::labels {
+namespace dreamshot::core {
+
+std::string CsvField(absl::string_view value) {
+  if (value.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(value);
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string CsvRow(absl::Span<const std::string> fields) {
+  if (fields.size() == 1 && fields[0].empty()) return "\"\"\n";
+  std::string row;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) row += ',';
+    row += CsvField(fields[i]);
+  }
+  row += '\n';
+  return row;
+}
 
 CsvTable ParseCsv(absl::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -17,10 +38,10 @@ CsvTable ParseCsv(absl::string_view text) {
   const size_t n = text.size();
 
   auto end_record = [&](int next_line) {
+    // A blank line starts no field; `""` is a record of one empty field.
     if (!bad && field_started) {
       record.fields.push_back(std::move(field));
-      const bool blank = record.fields.size() == 1 && record.fields[0].empty();
-      if (!blank) table.records.push_back(std::move(record));
+      table.records.push_back(std::move(record));
     }
     record = CsvRecord{};
     record.line = next_line;
@@ -97,4 +118,4 @@ CsvTable ParseCsv(absl::string_view text) {
   return table;
 }
 
-}  // namespace dreamshot::dataset::labels
+}  // namespace dreamshot::core
