@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "core/work_queue.h"
+#include "core/cancel_flag.h"
 #include "dataset/keyframe_analysis.h"
 #include "dataset/labels/people_detector.h"
 #include "dataset/pool_build.h"

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/work_queue.h"
+#include "core/cancel_flag.h"
 #include "dataset/filters/hash_index.h"
 #include "dataset/labels/people_detector.h"
 #include "dataset/pool_dedup.h"

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "core/work_queue.h"
+#include "core/cancel_flag.h"
 #include "experiments/job_types.h"
 
 namespace dreamshot::jobs {

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "core/exception_text.h"
 #include "core/status_macros.h"
 #include "core/time.h"
 #include "experiments/store.h"
@@ -213,7 +214,10 @@ void JobRunner::RunOne(int64_t id) {
       try {
         outcome = kind->second.run(context);
       } catch (const std::exception& e) {
-        outcome = absl::InternalError(absl::StrCat("job ", id, " threw: ", e.what()));
+        // One line for clients; a LibTorch backtrace goes to the log only.
+        outcome = absl::InternalError(absl::StrCat(
+            "job failed with an unexpected error: ",
+            core::ReportUnexpectedException(e, absl::StrCat("job ", id, " (", job.kind, ")"))));
       }
     }
   }

@@ -27,7 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/work_queue.h"
+#include "core/cancel_flag.h"
 #include "experiments/job_store.h"
 #include "experiments/job_types.h"
 #include "jobs/job_events.h"

@@ -34,7 +34,10 @@ ABSL_FLAG(int, max_response_mb, 64, "largest response message, in MiB");
 ABSL_FLAG(int64_t, max_artifact_mb, 4096, "largest artifact an upload may store, in MiB");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (for scripts)");
 ABSL_FLAG(double, model_cache_gb, 12, "memory for loaded models kept between requests, in GiB");
-ABSL_FLAG(int, queue_capacity, 16, "generation jobs waiting or running per device before new ones are refused");
+ABSL_FLAG(int, queue_capacity, 16, "jobs waiting or running per device before new ones are refused");
+ABSL_FLAG(int, jobs_per_device, 1, "jobs running at once on each device (pool builds: always one)");
+ABSL_FLAG(int, max_auto_retries, 3,
+          "times an interrupted pool build is queued again by itself before it waits for `dreamshot jobs retry`");
 ABSL_FLAG(std::string, survey_listen, "127.0.0.1:8080",
           "host:port of the survey's participant pages (port 0: any free port; empty: off)");
 ABSL_FLAG(std::string, survey_port_file, "", "write the survey pages' bound port to this file (for scripts)");
@@ -101,6 +104,13 @@ int main(int argc, char** argv) {
   options.max_artifact_bytes = absl::GetFlag(FLAGS_max_artifact_mb) << 20;
   options.model_cache_bytes = static_cast<int64_t>(absl::GetFlag(FLAGS_model_cache_gb) * (1 << 30));
   options.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
+  options.jobs_per_device = absl::GetFlag(FLAGS_jobs_per_device);
+  options.max_auto_retries = absl::GetFlag(FLAGS_max_auto_retries);
+  if (options.queue_capacity < 1 || options.jobs_per_device < 1 || options.max_auto_retries < 0) {
+    std::cerr << "dreamshotd: --queue_capacity and --jobs_per_device must be at least 1, --max_auto_retries at "
+                 "least 0\n";
+    return 2;
+  }
   options.survey_listen = absl::GetFlag(FLAGS_survey_listen);
   options.survey_web.requests_per_s = absl::GetFlag(FLAGS_survey_requests_per_s);
   options.survey_web.request_burst = 2 * options.survey_web.requests_per_s;
@@ -131,10 +141,13 @@ int main(int argc, char** argv) {
     LOG(ERROR) << "dreamshotd cannot start: " << server.status();
     return 1;
   }
-  if ((*server)->recovered_runs() > 0) {
-    LOG(WARNING) << "marked " << (*server)->recovered_runs()
-                 << " run(s) failed that a previous server left active";
+  const dreamshot::jobs::RecoveryReport& recovery = (*server)->recovery();
+  if (recovery.interrupted > 0 || recovery.failed_runs > 0) {
+    LOG(WARNING) << "found " << recovery.interrupted << " job(s) a previous server left running: "
+                 << recovery.resumed << " queued again to resume, the others interrupted (`dreamshot jobs retry`); "
+                 << recovery.failed_runs << " run(s) marked failed";
   }
+  if (recovery.queued > 0) LOG(INFO) << recovery.queued << " queued job(s) from before the restart run now";
   LOG(INFO) << "dreamshotd serving on port " << (*server)->port() << " with store "
             << (*server)->store_path() << ", " << cpu.threads << " CPU threads"
             << (options.auth_token.empty() ? "" : " (bearer token required)");
