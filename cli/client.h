@@ -32,6 +32,7 @@
 #include "dreamshot/v1/survey.grpc.pb.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
+#include "dreamshot/v1/job.grpc.pb.h"
 
 namespace dreamshot::cli {
 
@@ -51,6 +52,7 @@ class Client {
   v1::GeneratorService::Stub& generator() { return *generator_; }
   v1::DatasetService::Stub& dataset() { return *dataset_; }
   v1::SurveyService::Stub& survey() { return *survey_; }
+  v1::JobService::Stub& jobs() { return *jobs_; }
 
   // Sets the deadline (unless `streaming` and no --timeout was given) and the
   // authorization metadata on a fresh context.
@@ -86,6 +88,7 @@ class Client {
   std::unique_ptr<v1::GeneratorService::Stub> generator_;
   std::unique_ptr<v1::DatasetService::Stub> dataset_;
   std::unique_ptr<v1::SurveyService::Stub> survey_;
+  std::unique_ptr<v1::JobService::Stub> jobs_;
 };
 
 // The exit code for a status (see the table above).

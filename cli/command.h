@@ -40,6 +40,7 @@ std::vector<Command> GenerateCommands();
 std::vector<Command> DatasetCommands();
 std::vector<Command> DatasetBuildCommands();  // dataset shots | build | report
 std::vector<Command> SurveyCommands();
+std::vector<Command> JobsCommands();
 
 // The server resolves paths on its machine: send absolute ones ("" stays "").
 std::string AbsolutePath(const std::string& path);
