@@ -67,4 +67,24 @@ absl::StatusOr<v1::Experiment> ResolveExperiment(Client& client, const std::stri
   return experiment;
 }
 
+std::vector<FlagSpec> JobFlags() {
+  return {{"priority", "N", "runs before waiting jobs of lower priority (default 0)"},
+          {"detach", "", "print the job id and leave; the job goes on (`dreamshot jobs watch JOB`)"}};
+}
+
+absl::Status ApplyJobOptions(const Args& args, v1::JobOptions* options) {
+  if (auto p = args.Get("priority")) {
+    absl::StatusOr<int64_t> value = ParseInt64(*p, "--priority");
+    if (!value.ok()) return value.status();
+    if (*value < -1000000 || *value > 1000000) return UsageError("--priority must be within ±1000000");
+    options->set_priority(static_cast<int32_t>(*value));
+  }
+  options->set_detach(args.Has("detach"));
+  return absl::OkStatus();
+}
+
+std::string DetachedLine(int64_t job_id) {
+  return absl::StrCat("job ", job_id, " queued; it goes on without this client (dreamshot jobs watch ", job_id, ")");
+}
+
 }  // namespace dreamshot::cli

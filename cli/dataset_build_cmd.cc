@@ -233,6 +233,7 @@ absl::Status Build(Context& ctx) {
     request.set_threads(static_cast<int32_t>(*value));
   }
   request.set_retry_failed(ctx.args.Has("retry-failed"));
+  if (absl::Status job = ApplyJobOptions(ctx.args, request.mutable_job()); !job.ok()) return job;
 
   grpc::ClientContext context;
   ctx.client.Prepare(&context, /*streaming=*/true);
@@ -244,6 +245,16 @@ absl::Status Build(Context& ctx) {
   int64_t run_id = 0;
   absl::Status status;
   while (status.ok() && reader->Read(&message)) {
+    if (request.job().detach() && message.job_id() > 0) {
+      if (ctx.global.json) {
+        status = PrintJson(message, ctx.out);
+      } else {
+        ctx.out << DetachedLine(message.job_id()) << "\n";
+      }
+      context.TryCancel();
+      reader->Finish();
+      return status;
+    }
     if (run_id == 0 && message.run_id() != 0) {
       run_id = message.run_id();
       if (!ctx.global.json) {
@@ -334,7 +345,9 @@ std::vector<Command> DatasetBuildCommands() {
               {"experiment", "NAME", "experiment of the pool's run (default datasets)"},
               {"name", "NAME", "the run's name"},
               {"resume", "RUN", "go on with the build of RUN"},
-              {"retry-failed", "", "with --resume: analyse failed sources again"}})},
+              {"retry-failed", "", "with --resume: analyse failed sources again"},
+              JobFlags()[0],
+              JobFlags()[1]})},
        Build},
       {{"dataset",
         "report",

@@ -183,7 +183,18 @@ absl::Status Stream(Context& ctx, Call call, OnResult on_result, int64_t* run_id
   ProgressBar bar(std::cerr, ::isatty(STDERR_FILENO) != 0);
   Response message;
   absl::Status status;
+  const bool detach = ctx.args.Has("detach");
   while (status.ok() && reader->Read(&message)) {
+    if (detach && message.job_id() > 0) {
+      if (ctx.global.json) {
+        status = PrintJson(message, ctx.out);
+      } else {
+        ctx.out << DetachedLine(message.job_id()) << "\n";
+      }
+      context.TryCancel();
+      reader->Finish();
+      return status;
+    }
     if (message.run_id() != 0 && *run_id == 0) {
       *run_id = message.run_id();
       if (!ctx.global.json) {
@@ -222,6 +233,7 @@ absl::Status Generate(Context& ctx) {
   if (status.ok()) status = ApplyModelFlags(ctx.args, g->mutable_model());
   if (status.ok()) status = AddLoras(ctx.args.GetAll("lora"), g->mutable_model());
   if (status.ok()) status = ApplyTarget(ctx.args, request.mutable_target());
+  if (status.ok()) status = ApplyJobOptions(ctx.args, request.mutable_job());
   if (!status.ok()) return status;
   if (!ctx.args.Positional(0).empty()) g->set_prompt(ctx.args.Positional(0));
   if (g->prompt().empty()) return UsageError("give a PROMPT (or a prompt in --config)");
@@ -313,6 +325,7 @@ absl::Status Pairs(Context& ctx) {
   if (status.ok()) status = AddLoras(ctx.args.GetAll("lora"), request.mutable_b()->mutable_model());
   if (status.ok()) status = AddPrompts(ctx.args, &request);
   if (status.ok()) status = ApplyTarget(ctx.args, request.mutable_target());
+  if (status.ok()) status = ApplyJobOptions(ctx.args, request.mutable_job());
   if (!status.ok()) return status;
   request.mutable_a()->set_label(ctx.args.GetOr("a-label", "baseline"));
   request.mutable_b()->set_label(ctx.args.GetOr("b-label", "finetuned"));
@@ -367,6 +380,8 @@ std::vector<FlagSpec> SettingsFlags() {
       {"run-name", "NAME", "name of the new run"},
       {"run", "RUN", "add the images to this existing run instead"},
       {"out", "DIR", "also write the PNGs into DIR"},
+      JobFlags()[0],
+      JobFlags()[1],
   };
 }
 

@@ -454,6 +454,30 @@ ok "pairs stores an A/B pair"
 PAIRS_RUN="$(sed -n 's/^run \([0-9]*\): .*pair.*$/\1/p' <<<"$OUT" | head -1)"
 [[ "$PAIRS_RUN" =~ ^[0-9]+$ ]] || fail "pairs printed no run id: $OUT"
 
+# --- jobs ---------------------------------------------------------------------
+run 0 ds generate "Medium Shot, a lighthouse at dusk" --model "$TINY" --width 32 --height 32 --steps 3 \
+  --seed 21 --seed 22 --experiment gen-e2e --detach --priority 2
+contains "$OUT" "queued; it goes on without this client" "generate --detach leaves at once"
+JOB="$(sed -n 's/^job \([0-9]*\) queued.*/\1/p' <<<"$OUT")"
+[[ "$JOB" =~ ^[0-9]+$ ]] || fail "generate --detach printed no job id: $OUT"
+run 0 ds jobs watch "$JOB"
+contains "$OUT" "job $JOB: finished" "jobs watch follows the job to its end"
+[[ "$(grep -c '^image ' <<<"$OUT")" == 2 ]] || fail "jobs watch shows both images: $OUT"
+run 0 ds --json jobs show "$JOB"
+expect_json "d['state']" "JOB_FINISHED" "jobs show gives the state"
+expect_json "d['priority']" "2" "jobs show gives the priority"
+expect_json "d['kind']" "generate" "jobs show gives the kind"
+run 0 ds jobs list --kind generate --state finished
+contains "$OUT" "generate  finished" "jobs list filters by kind and state"
+run 5 ds jobs retry "$JOB"
+contains "$ERR" "FAILED_PRECONDITION: job $JOB is finished" "jobs retry refuses a finished job, naming its state"
+run 5 ds jobs cancel "$JOB"
+contains "$ERR" "is finished" "jobs cancel refuses a finished job"
+run 3 ds jobs show 99999
+run 2 ds jobs list --state sleeping
+contains "$ERR" "--state must be" "jobs list names a bad state"
+ok "jobs: detach, watch, show, list, retry and cancel refusals"
+
 # --- survey (admin side; the participant side is e2e/survey_browser_test) ----
 run 0 ds survey create e2e-survey --pairs-run "$PAIRS_RUN" --pairs-per-participant 1 --title "E2E <shots>"
 contains "$OUT" "e2e-survey  (draft" "survey create makes a draft"
