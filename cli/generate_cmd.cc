@@ -261,7 +261,7 @@ absl::Status Generate(Context& ctx) {
       },
       &run_id);
   if (!status.ok()) return status;
-  if (!ctx.global.json) {
+  if (!ctx.global.json && !request.job().detach()) {
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     ctx.out << "run " << run_id << ": " << images << " image(s) in " << absl::StrFormat("%.1f", seconds) << "s\n";
   }
@@ -355,7 +355,7 @@ absl::Status Pairs(Context& ctx) {
       },
       &run_id);
   if (!status.ok()) return status;
-  if (!ctx.global.json) ctx.out << "run " << run_id << ": " << pairs << " pair(s)\n";
+  if (!ctx.global.json && !request.job().detach()) ctx.out << "run " << run_id << ": " << pairs << " pair(s)\n";
   return absl::OkStatus();
 }
 

@@ -132,7 +132,10 @@ absl::Status Show(Context& ctx) {
   if (job.parent_id() > 0) ctx.out << "  parent     " << job.parent_id() << "\n";
   if (job.children() > 0) ctx.out << "  jobs       " << job.children() << " (dreamshot jobs list --parent " << job.id() << ")\n";
   ctx.out << "  attempts   " << job.attempts();
-  if (job.auto_retries() > 0) ctx.out << " (" << job.auto_retries() << " resumed by themselves)";
+  if (job.auto_retries() > 0) {
+    ctx.out << " (" << job.auto_retries() << (job.auto_retries() == 1 ? " automatic resume" : " automatic resumes")
+            << " after a restart)";
+  }
   ctx.out << "\n  created    " << Age(job.created_ms(), now) << " ago\n";
   if (job.started_ms() > 0) ctx.out << "  started    " << Age(job.started_ms(), now) << " ago\n";
   if (job.ended_ms() > 0) ctx.out << "  ended      " << Age(job.ended_ms(), now) << " ago\n";

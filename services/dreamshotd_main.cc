@@ -144,8 +144,9 @@ int main(int argc, char** argv) {
   const dreamshot::jobs::RecoveryReport& recovery = (*server)->recovery();
   if (recovery.interrupted > 0 || recovery.failed_runs > 0) {
     LOG(WARNING) << "found " << recovery.interrupted << " job(s) a previous server left running: "
-                 << recovery.resumed << " queued again to resume, the others interrupted (`dreamshot jobs retry`); "
-                 << recovery.failed_runs << " run(s) marked failed";
+                 << recovery.resumed << " queued again to resume, " << recovery.interrupted - recovery.resumed
+                 << " left interrupted (`dreamshot jobs retry`); " << recovery.failed_runs
+                 << " run(s) marked failed";
   }
   if (recovery.queued > 0) LOG(INFO) << recovery.queued << " queued job(s) from before the restart run now";
   LOG(INFO) << "dreamshotd serving on port " << (*server)->port() << " with store "
