@@ -83,8 +83,10 @@ absl::Status ApplyJobOptions(const Args& args, v1::JobOptions* options) {
   return absl::OkStatus();
 }
 
-std::string DetachedLine(int64_t job_id) {
-  return absl::StrCat("job ", job_id, " queued; it goes on without this client (dreamshot jobs watch ", job_id, ")");
+absl::Status PrintDetached(Context& ctx, const google::protobuf::Message& first, int64_t job_id) {
+  if (ctx.global.json) return PrintJson(first, ctx.out);
+  ctx.out << "job " << job_id << " queued; it goes on without this client (dreamshot jobs watch " << job_id << ")\n";
+  return absl::OkStatus();
 }
 
 }  // namespace dreamshot::cli

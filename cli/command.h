@@ -45,8 +45,9 @@ std::vector<Command> JobsCommands();
 // --priority N and --detach, for commands that submit a job.
 std::vector<FlagSpec> JobFlags();
 absl::Status ApplyJobOptions(const Args& args, v1::JobOptions* options);
-// The line a detached submission prints before it leaves.
-std::string DetachedLine(int64_t job_id);
+// What a detached submission prints before it leaves: its first message
+// (with --json) or a line naming the job.
+absl::Status PrintDetached(Context& ctx, const google::protobuf::Message& first, int64_t job_id);
 
 // The server resolves paths on its machine: send absolute ones ("" stays "").
 std::string AbsolutePath(const std::string& path);

@@ -246,11 +246,7 @@ absl::Status Build(Context& ctx) {
   absl::Status status;
   while (status.ok() && reader->Read(&message)) {
     if (request.job().detach() && message.job_id() > 0) {
-      if (ctx.global.json) {
-        status = PrintJson(message, ctx.out);
-      } else {
-        ctx.out << DetachedLine(message.job_id()) << "\n";
-      }
+      status = PrintDetached(ctx, message, message.job_id());
       context.TryCancel();
       reader->Finish();
       return status;

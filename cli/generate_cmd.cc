@@ -186,11 +186,7 @@ absl::Status Stream(Context& ctx, Call call, OnResult on_result, int64_t* run_id
   const bool detach = ctx.args.Has("detach");
   while (status.ok() && reader->Read(&message)) {
     if (detach && message.job_id() > 0) {
-      if (ctx.global.json) {
-        status = PrintJson(message, ctx.out);
-      } else {
-        ctx.out << DetachedLine(message.job_id()) << "\n";
-      }
+      status = PrintDetached(ctx, message, message.job_id());
       context.TryCancel();
       reader->Finish();
       return status;

@@ -184,6 +184,10 @@ void JobRunner::RunOne(int64_t id) {
   absl::StatusOr<JobRecord> started = jobs_.MarkStarted(id);
   if (!started.ok()) {
     LOG(WARNING) << "job " << id << " cannot start: " << started.status();
+    // Left queued in the store but out of its lane it would wait forever,
+    // and so would its watchers: end it with the reason.
+    absl::StatusOr<JobRecord> job = jobs_.Get(id);
+    if (job.ok() && job->state == JobState::kQueued) (void)EndQueued(*job, JobState::kFailed, started.status());
     return;
   }
   JobRecord job = *std::move(started);

@@ -1,7 +1,5 @@
 #include "services/dataset_jobs.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -17,19 +15,9 @@
 namespace dreamshot::services {
 namespace {
 
-template <typename Request>
-absl::StatusOr<Request> StoredRequest(const jobs::JobContext& ctx) {
-  Request request;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(ctx.job().config_json, &request);
-  if (!parsed.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("job ", ctx.job().id, ": its stored request does not parse: ", parsed.ToString()));
-  }
-  return request;
-}
-
 absl::Status RunDetectShots(const jobs::JobContext& ctx) {
-  ASSIGN_OR_RETURN(v1::DetectShotsRequest request, StoredRequest<v1::DetectShotsRequest>(ctx));
+  v1::DetectShotsRequest request;
+  RETURN_IF_ERROR(ctx.ReadConfig(&request));
   dataset::VideoAnalysisOptions options;
   ASSIGN_OR_RETURN(options.detection, FromProto(request.detection()));
   options.analyze_keyframes = request.analyze_keyframes();
@@ -64,7 +52,8 @@ absl::Status RunDetectShots(const jobs::JobContext& ctx) {
 absl::Status RunBuildPool(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
                           const jobs::JobContext& ctx) {
   using Response = v1::BuildPoolResponse;
-  ASSIGN_OR_RETURN(v1::BuildPoolRequest build, StoredRequest<v1::BuildPoolRequest>(ctx));
+  v1::BuildPoolRequest build;
+  RETURN_IF_ERROR(ctx.ReadConfig(&build));
   ASSIGN_OR_RETURN(dataset::PoolBuildOptions options, FromProto(build));
   options.image_prefix = ctx.path_prefix();
   // Folders are listed again on resume: files added since join the pool.

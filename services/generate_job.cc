@@ -1,7 +1,5 @@
 #include "services/generate_job.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <chrono>
 #include <cstdio>
 
@@ -15,17 +13,6 @@ namespace dreamshot::services {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-template <typename Request>
-absl::StatusOr<Request> StoredRequest(const jobs::JobContext& ctx) {
-  Request request;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(ctx.job().config_json, &request);
-  if (!parsed.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("job ", ctx.job().id, ": its stored request does not parse: ", parsed.ToString()));
-  }
-  return request;
-}
 
 // Seeds were drawn when the job was submitted and stored with it.
 uint64_t NoSeedLeftToDraw() { return 0; }
@@ -78,7 +65,8 @@ class ProgressReporter {
 
 absl::Status RunGenerate(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
                          diffusion::ModelCache* cache, jobs::JobContext& ctx) {
-  ASSIGN_OR_RETURN(v1::GenerateRequest request, StoredRequest<v1::GenerateRequest>(ctx));
+  v1::GenerateRequest request;
+  RETURN_IF_ERROR(ctx.ReadConfig(&request));
   ASSIGN_OR_RETURN(diffusion::ModelChoice model, FromProto(request.generation().model(), "generation.model"));
   ASSIGN_OR_RETURN(GenerationSettings settings, ResolveSettings(request.mutable_generation(), NoSeedLeftToDraw));
   ProgressReporter<v1::GenerateResponse> progress(ctx);
@@ -98,7 +86,8 @@ absl::Status RunGenerate(experiments::ExperimentStore* store, experiments::Artif
 
 absl::Status RunPairs(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
                       diffusion::ModelCache* cache, jobs::JobContext& ctx) {
-  ASSIGN_OR_RETURN(v1::GeneratePairsRequest request, StoredRequest<v1::GeneratePairsRequest>(ctx));
+  v1::GeneratePairsRequest request;
+  RETURN_IF_ERROR(ctx.ReadConfig(&request));
   diffusion::PairPlan plan;
   ASSIGN_OR_RETURN(plan.a, FromProto(request.a().model(), "a.model"));
   ASSIGN_OR_RETURN(plan.b, FromProto(request.b().model(), "b.model"));

@@ -91,10 +91,12 @@ grpc::ServerWriteReactor<v1::JobEvent>* JobServiceImpl::WatchJob(CallbackServerC
     }
     v1::JobEvent message;
     ToProto(event, &message);
-    const bool ended = event.type == Type::kState && experiments::IsTerminal(event.job.state);
     closer->IfOpen([&] { stream->Push(std::move(message), event.type == Type::kProgress); });
-    if (ended) closer->CloseOnce([&] { stream->Close(grpc::Status::OK); });
-    return !ended;
+    // The watch itself went well whatever the job's outcome: the last
+    // event says it.
+    if (!CallEnd(event).has_value()) return true;
+    closer->CloseOnce([&] { stream->Close(grpc::Status::OK); });
+    return false;
   };
   absl::StatusOr<int64_t> watch = runner_->Watch(job_id, request->after_seq(), std::move(sink));
   if (!watch.ok()) {

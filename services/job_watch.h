@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "jobs/job_runner.h"
@@ -58,6 +59,16 @@ class CallCloser {
   int64_t watch_ = 0;
 };
 
+// Whether `event` ends a call that follows the job, and with what status:
+// the job ended (its outcome) or the server stops.
+inline std::optional<absl::Status> CallEnd(const jobs::JobEvent& event) {
+  if (event.type == jobs::JobEvent::Type::kServerStopping) return StoppingOutcome(event.job);
+  if (event.type == jobs::JobEvent::Type::kState && experiments::IsTerminal(event.job.state)) {
+    return OutcomeOf(event.job);
+  }
+  return std::nullopt;
+}
+
 // Streams the job `submitted` as Response messages: `first` (the queued
 // notice), then the job's progress and outputs of type Response, until it
 // ends.
@@ -76,16 +87,12 @@ grpc::ServerWriteReactor<Response>* StreamJob(jobs::JobRunner* runner, const job
   stream->Push(std::move(first), /*coalescable=*/true);
   auto sink = [stream, closer, job_id](const jobs::JobEvent& event) -> bool {
     using Type = jobs::JobEvent::Type;
-    if (event.type == Type::kServerStopping) {
-      closer->CloseOnce([&] { stream->Close(ToGrpcStatus(StoppingOutcome(event.job))); });
+    if (std::optional<absl::Status> end = CallEnd(event)) {
+      closer->CloseOnce([&] { stream->Close(ToGrpcStatus(*end)); });
       return false;
     }
-    if (event.type == Type::kState) {
-      if (!experiments::IsTerminal(event.job.state)) return true;
-      closer->CloseOnce([&] { stream->Close(ToGrpcStatus(OutcomeOf(event.job))); });
-      return false;
-    }
-    if (event.type == Type::kGap || event.payload_type != Response::descriptor()->full_name()) return true;
+    if (event.type != Type::kOutput && event.type != Type::kProgress) return true;
+    if (event.payload_type != Response::descriptor()->full_name()) return true;
     Response message;
     if (!message.ParseFromString(event.payload)) return true;
     message.set_job_id(job_id);
@@ -109,17 +116,11 @@ class UnaryJobReactor final : public grpc::ServerUnaryReactor {
     auto* reactor = new UnaryJobReactor(runner, job_id, response);
     auto closer = reactor->closer_;
     auto sink = [reactor, closer, response](const jobs::JobEvent& event) -> bool {
-      using Type = jobs::JobEvent::Type;
-      if (event.type == Type::kServerStopping) {
-        closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(StoppingOutcome(event.job))); });
+      if (std::optional<absl::Status> end = CallEnd(event)) {
+        closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(*end)); });
         return false;
       }
-      if (event.type == Type::kState) {
-        if (!experiments::IsTerminal(event.job.state)) return true;
-        closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(OutcomeOf(event.job))); });
-        return false;
-      }
-      if (event.type == Type::kOutput && event.payload_type == Response::descriptor()->full_name()) {
+      if (event.type == jobs::JobEvent::Type::kOutput && event.payload_type == Response::descriptor()->full_name()) {
         closer->IfOpen([&] { response->ParseFromString(event.payload); });
       }
       return true;
