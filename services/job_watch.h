@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "jobs/job_runner.h"
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 #include "services/job_convert.h"
 #include "services/job_stream.h"
 
@@ -77,12 +77,12 @@ grpc::ServerWriteReactor<Response>* StreamJob(jobs::JobRunner* runner, const job
   auto sink = [stream, closer, job_id](const jobs::JobEvent& event) -> bool {
     using Type = jobs::JobEvent::Type;
     if (event.type == Type::kServerStopping) {
-      closer->CloseOnce([&] { stream->Close(ToGrpcStatus(StoppingOutcome(event.job))); });
+      closer->CloseOnce([&] { stream->Close(rpc::ToGrpcStatus(StoppingOutcome(event.job))); });
       return false;
     }
     if (event.type == Type::kState) {
       if (!experiments::IsTerminal(event.job.state)) return true;
-      closer->CloseOnce([&] { stream->Close(ToGrpcStatus(OutcomeOf(event.job))); });
+      closer->CloseOnce([&] { stream->Close(rpc::ToGrpcStatus(OutcomeOf(event.job))); });
       return false;
     }
     if (event.type == Type::kGap || event.payload_type != Response::descriptor()->full_name()) return true;
@@ -93,7 +93,7 @@ grpc::ServerWriteReactor<Response>* StreamJob(jobs::JobRunner* runner, const job
   };
   absl::StatusOr<int64_t> watch = runner->Watch(job_id, 0, std::move(sink));
   if (!watch.ok()) {
-    closer->CloseOnce([&] { stream->Close(ToGrpcStatus(watch.status())); });
+    closer->CloseOnce([&] { stream->Close(rpc::ToGrpcStatus(watch.status())); });
   } else {
     closer->set_watch(*watch);
   }
@@ -111,12 +111,12 @@ class UnaryJobReactor final : public grpc::ServerUnaryReactor {
     auto sink = [reactor, closer, response](const jobs::JobEvent& event) -> bool {
       using Type = jobs::JobEvent::Type;
       if (event.type == Type::kServerStopping) {
-        closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(StoppingOutcome(event.job))); });
+        closer->CloseOnce([&] { reactor->Finish(rpc::ToGrpcStatus(StoppingOutcome(event.job))); });
         return false;
       }
       if (event.type == Type::kState) {
         if (!experiments::IsTerminal(event.job.state)) return true;
-        closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(OutcomeOf(event.job))); });
+        closer->CloseOnce([&] { reactor->Finish(rpc::ToGrpcStatus(OutcomeOf(event.job))); });
         return false;
       }
       if (event.type == Type::kOutput && event.payload_type == Response::descriptor()->full_name()) {
@@ -126,7 +126,7 @@ class UnaryJobReactor final : public grpc::ServerUnaryReactor {
     };
     absl::StatusOr<int64_t> watch = runner->Watch(job_id, 0, std::move(sink));
     if (!watch.ok()) {
-      closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(watch.status())); });
+      closer->CloseOnce([&] { reactor->Finish(rpc::ToGrpcStatus(watch.status())); });
     } else {
       closer->set_watch(*watch);
     }
@@ -134,7 +134,7 @@ class UnaryJobReactor final : public grpc::ServerUnaryReactor {
   }
   static UnaryJobReactor* Refuse(const absl::Status& status) {
     auto* reactor = new UnaryJobReactor(nullptr, 0, nullptr);
-    reactor->closer_->CloseOnce([&] { reactor->Finish(ToGrpcStatus(status)); });
+    reactor->closer_->CloseOnce([&] { reactor->Finish(rpc::ToGrpcStatus(status)); });
     return reactor;
   }
 
