@@ -60,7 +60,7 @@ awk '
     for (line in bad) { print line | "sort"; n++ }
     close("sort")
     if (n > 0) {
-      printf "layering_check: %d wrong-way dependencies in %d edges; the layers are in bazel/layers.bzl and docs/architecture.md\n", n, edges > "/dev/stderr"
+      printf "layering_check: %d of %d edges go the wrong way; the layers are in bazel/layers.bzl and docs/architecture.md\n", n, edges > "/dev/stderr"
       exit 1
     }
     printf "layering_check: %d edges, none goes the wrong way\n", edges
