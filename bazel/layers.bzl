@@ -1,7 +1,7 @@
 """The layer table (../shared/DESIGN.md "Layout and layers"; docs/architecture.md).
 
 One entry per top-level folder: the folders its targets may depend on. From
-it, //bazel:BUILD.bazel makes one package_group per folder, `<folder>_users`
+it, bazel/BUILD.bazel makes one package_group per folder, `<folder>_users`
 (the packages that may depend on that folder), which every BUILD.bazel
 names in `package(default_visibility = ...)`, so a wrong-way `deps` fails
 the build with a visibility error. //tests:layering_test checks the same
