@@ -12,7 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 namespace dreamshot::cli {
 namespace {
@@ -68,7 +68,7 @@ void Client::Prepare(grpc::ClientContext* context, bool streaming) const {
 }
 
 absl::Status Client::Check(const grpc::Status& status) const {
-  absl::Status out = services::FromGrpcStatus(status);
+  absl::Status out = rpc::FromGrpcStatus(status);
   if (out.code() == absl::StatusCode::kUnavailable) {
     return absl::UnavailableError(
         absl::StrCat(out.message(), " (is dreamshotd running at ", address_, "?)"));

@@ -11,10 +11,13 @@
 #include "core/status_macros.h"
 #include "experiments/artifact_blob_writer.h"
 #include "experiments/artifact_writes.h"
+#include "rpc/grpc_status.h"
 #include "services/experiment_convert.h"
-#include "services/grpc_status.h"
 
 namespace dreamshot::services {
+
+using rpc::ToGrpcStatus;
+
 namespace {
 
 using Request = v1::UploadArtifactRequest;

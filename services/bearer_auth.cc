@@ -6,9 +6,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 namespace dreamshot::services {
+
+using rpc::ToGrpcStatus;
+
 namespace {
 
 class BearerTokenProcessor final : public grpc::AuthMetadataProcessor {

@@ -7,6 +7,7 @@
 #include "core/status_macros.h"
 #include "experiments/compare.h"
 #include "experiments/downsample.h"
+#include "rpc/grpc_status.h"
 #include "services/artifact_download.h"
 #include "services/artifact_upload.h"
 #include "services/config_flatten.h"
@@ -14,6 +15,9 @@
 #include "services/metric_watch.h"
 
 namespace dreamshot::services {
+
+using rpc::ToGrpcStatus;
+
 namespace {
 
 using grpc::CallbackServerContext;

@@ -5,12 +5,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "rpc/grpc_status.h"
 #include "services/job_convert.h"
 #include "services/job_stream.h"
 #include "services/job_submit.h"
 #include "services/job_watch.h"
 
 namespace dreamshot::services {
+
+using rpc::ToGrpcStatus;
+
 namespace {
 
 using grpc::CallbackServerContext;

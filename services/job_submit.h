@@ -16,7 +16,7 @@
 #include "experiments/job_types.h"
 #include "experiments/store.h"
 #include "jobs/job_runner.h"
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 #include "services/job_stream.h"
 #include "services/job_watch.h"
 
@@ -42,7 +42,7 @@ absl::StatusOr<experiments::NewJob> JobFor(const std::string& kind, const std::s
 template <typename Response>
 grpc::ServerWriteReactor<Response>* Refuse(const absl::Status& status) {
   auto* stream = new JobStream<Response>();
-  stream->Close(ToGrpcStatus(status));
+  stream->Close(rpc::ToGrpcStatus(status));
   return stream;
 }
 

@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "jobs/job_runner.h"
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 #include "services/job_convert.h"
 #include "services/job_stream.h"
 
@@ -88,7 +88,7 @@ grpc::ServerWriteReactor<Response>* StreamJob(jobs::JobRunner* runner, const job
   auto sink = [stream, closer, job_id](const jobs::JobEvent& event) -> bool {
     using Type = jobs::JobEvent::Type;
     if (std::optional<absl::Status> end = CallEnd(event)) {
-      closer->CloseOnce([&] { stream->Close(ToGrpcStatus(*end)); });
+      closer->CloseOnce([&] { stream->Close(rpc::ToGrpcStatus(*end)); });
       return false;
     }
     if (event.type != Type::kOutput && event.type != Type::kProgress) return true;
@@ -100,7 +100,7 @@ grpc::ServerWriteReactor<Response>* StreamJob(jobs::JobRunner* runner, const job
   };
   absl::StatusOr<int64_t> watch = runner->Watch(job_id, 0, std::move(sink));
   if (!watch.ok()) {
-    closer->CloseOnce([&] { stream->Close(ToGrpcStatus(watch.status())); });
+    closer->CloseOnce([&] { stream->Close(rpc::ToGrpcStatus(watch.status())); });
   } else {
     closer->set_watch(*watch);
   }
@@ -117,7 +117,7 @@ class UnaryJobReactor final : public grpc::ServerUnaryReactor {
     auto closer = reactor->closer_;
     auto sink = [reactor, closer, response](const jobs::JobEvent& event) -> bool {
       if (std::optional<absl::Status> end = CallEnd(event)) {
-        closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(*end)); });
+        closer->CloseOnce([&] { reactor->Finish(rpc::ToGrpcStatus(*end)); });
         return false;
       }
       if (event.type == jobs::JobEvent::Type::kOutput && event.payload_type == Response::descriptor()->full_name()) {
@@ -127,7 +127,7 @@ class UnaryJobReactor final : public grpc::ServerUnaryReactor {
     };
     absl::StatusOr<int64_t> watch = runner->Watch(job_id, 0, std::move(sink));
     if (!watch.ok()) {
-      closer->CloseOnce([&] { reactor->Finish(ToGrpcStatus(watch.status())); });
+      closer->CloseOnce([&] { reactor->Finish(rpc::ToGrpcStatus(watch.status())); });
     } else {
       closer->set_watch(*watch);
     }
@@ -135,7 +135,7 @@ class UnaryJobReactor final : public grpc::ServerUnaryReactor {
   }
   static UnaryJobReactor* Refuse(const absl::Status& status) {
     auto* reactor = new UnaryJobReactor(nullptr, 0, nullptr);
-    reactor->closer_->CloseOnce([&] { reactor->Finish(ToGrpcStatus(status)); });
+    reactor->closer_->CloseOnce([&] { reactor->Finish(rpc::ToGrpcStatus(status)); });
     return reactor;
   }
 

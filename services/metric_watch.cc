@@ -7,10 +7,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "rpc/grpc_status.h"
 #include "services/experiment_convert.h"
-#include "services/grpc_status.h"
 
 namespace dreamshot::services {
+
+using rpc::ToGrpcStatus;
+
 namespace {
 
 using Response = v1::WatchMetricsResponse;

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/exception_text.h"
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 namespace dreamshot::services {
 
@@ -54,7 +54,7 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const RpcG
           absl::StrCat("unexpected error: ", core::ReportUnexpectedException(e, "RPC handler")));
     }
   }
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(rpc::ToGrpcStatus(status));
   return reactor;
 }
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "dreamshot/v1/experiment.grpc.pb.h"
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 int main(int argc, char** argv) {
   if (argc < 4 || argc > 5) {
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   if (status.ok()) {
     std::cout << "OK artifact " << ref.id() << "\n";
   } else {
-    std::cout << dreamshot::services::FromGrpcStatus(status).ToString() << "\n";
+    std::cout << dreamshot::rpc::FromGrpcStatus(status).ToString() << "\n";
   }
   return 0;
 }

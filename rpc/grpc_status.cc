@@ -1,8 +1,8 @@
-#include "services/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 #include <string>
 
-namespace dreamshot::services {
+namespace dreamshot::rpc {
 namespace {
 
 // Both enums are the canonical gRPC codes; the casts below are exact while these hold.
@@ -48,4 +48,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
-}  // namespace dreamshot::services
+}  // namespace dreamshot::rpc
