@@ -4,7 +4,7 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
-#include "experiments/store.h"
+#include "experiments/store_limits.h"
 
 namespace dreamshot::experiments {
 

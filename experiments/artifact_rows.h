@@ -1,6 +1,6 @@
-// Artifact rows inside an open write transaction, shared by AddArtifact and
-// CommitDatasetSource (which records a source's images with its items).
-// Private to the store library.
+// Artifact rows inside an open write transaction, shared by
+// ArtifactStore::AddArtifact and DatasetStore::CommitDatasetSource (which
+// records a source's images with its items). Private to those two stores.
 #ifndef DREAMSHOT_EXPERIMENTS_ARTIFACT_ROWS_H_
 #define DREAMSHOT_EXPERIMENTS_ARTIFACT_ROWS_H_
 

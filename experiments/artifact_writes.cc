@@ -8,7 +8,7 @@
 namespace dreamshot::experiments {
 namespace {
 
-absl::StatusOr<Artifact> Record(ExperimentStore& store, ArtifactBlobs& blobs, Artifact artifact,
+absl::StatusOr<Artifact> Record(ArtifactStore& store, ArtifactBlobs& blobs, Artifact artifact,
                                 const StoredBlob& blob) {
   artifact.sha256 = blob.sha256;
   artifact.size_bytes = blob.size_bytes;
@@ -29,25 +29,25 @@ absl::StatusOr<Artifact> Record(ExperimentStore& store, ArtifactBlobs& blobs, Ar
 
 }  // namespace
 
-absl::StatusOr<Artifact> AddArtifactBytes(ExperimentStore& store, ArtifactBlobs& blobs, Artifact artifact,
+absl::StatusOr<Artifact> AddArtifactBytes(ArtifactStore& store, ArtifactBlobs& blobs, Artifact artifact,
                                           absl::string_view bytes) {
   ASSIGN_OR_RETURN(StoredBlob blob, blobs.PutBytesToRecord(bytes));
   return Record(store, blobs, std::move(artifact), blob);
 }
 
-absl::StatusOr<Artifact> AddArtifactFile(ExperimentStore& store, ArtifactBlobs& blobs, Artifact artifact,
+absl::StatusOr<Artifact> AddArtifactFile(ArtifactStore& store, ArtifactBlobs& blobs, Artifact artifact,
                                          const std::string& source_path) {
   ASSIGN_OR_RETURN(StoredBlob blob, blobs.PutFileToRecord(source_path));
   return Record(store, blobs, std::move(artifact), blob);
 }
 
-absl::StatusOr<Artifact> AddArtifactStaged(ExperimentStore& store, ArtifactBlobs& blobs, Artifact artifact,
+absl::StatusOr<Artifact> AddArtifactStaged(ArtifactStore& store, ArtifactBlobs& blobs, Artifact artifact,
                                            const std::string& staging, const std::string& sha256, int64_t size) {
   ASSIGN_OR_RETURN(StoredBlob blob, blobs.AdoptStagedToRecord(staging, sha256, size));
   return Record(store, blobs, std::move(artifact), blob);
 }
 
-absl::StatusOr<int64_t> SweepUnrecordedBlobs(ExperimentStore& store, ArtifactBlobs& blobs) {
+absl::StatusOr<int64_t> SweepUnrecordedBlobs(ArtifactStore& store, ArtifactBlobs& blobs) {
   ASSIGN_OR_RETURN(std::vector<std::string> leftovers, store.UnrecordedBlobWrites());
   std::vector<std::string> cleared;
   int64_t removed = 0;

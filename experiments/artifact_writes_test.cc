@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "experiments/artifact_blobs.h"
+#include "experiments/artifact_store.h"
 #include "experiments/store.h"
 
 namespace dreamshot::experiments {
@@ -28,8 +29,9 @@ class ArtifactWritesTest : public ::testing::Test {
     auto store = ExperimentStore::Open(dir_ + "/experiments.db");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
+    artifacts_ = std::make_unique<ArtifactStore>(store_->database());
     blobs_ = std::make_unique<ArtifactBlobs>(
-        dir_ + "/artifacts", [this](const std::string& sha) { return store_->NoteBlobWrite(sha); });
+        dir_ + "/artifacts", [this](const std::string& sha) { return artifacts_->NoteBlobWrite(sha); });
     auto experiment = store_->CreateExperiment("e", "", {});
     ASSERT_TRUE(experiment.ok());
     NewRun run;
@@ -51,32 +53,33 @@ class ArtifactWritesTest : public ::testing::Test {
 
   std::string dir_;
   std::unique_ptr<ExperimentStore> store_;
+  std::unique_ptr<ArtifactStore> artifacts_;
   std::unique_ptr<ArtifactBlobs> blobs_;
   int64_t run_id_ = 0;
 };
 
 TEST_F(ArtifactWritesTest, ARecordedBlobKeepsItsFileAndLeavesNoNote) {
-  auto stored = AddArtifactBytes(*store_, *blobs_, At("a.png"), "bytes a");
+  auto stored = AddArtifactBytes(*artifacts_, *blobs_, At("a.png"), "bytes a");
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_TRUE(Exists(stored->sha256));
   EXPECT_EQ(stored->size_bytes, 7);
-  EXPECT_TRUE(store_->UnrecordedBlobWrites()->empty());
+  EXPECT_TRUE(artifacts_->UnrecordedBlobWrites()->empty());
 }
 
 TEST_F(ArtifactWritesTest, AFailedRecordRemovesTheFileItWrote) {
-  auto failed = AddArtifactBytes(*store_, *blobs_, At("a.png", /*run_id=*/4242), "orphan bytes");
+  auto failed = AddArtifactBytes(*artifacts_, *blobs_, At("a.png", /*run_id=*/4242), "orphan bytes");
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kNotFound);
   // Nothing is left under artifacts/ but empty folders, and no note either.
   for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/artifacts")) {
     EXPECT_TRUE(entry.is_directory()) << entry.path();
   }
-  EXPECT_TRUE(store_->UnrecordedBlobWrites()->empty());
+  EXPECT_TRUE(artifacts_->UnrecordedBlobWrites()->empty());
 }
 
 TEST_F(ArtifactWritesTest, AFailedRecordKeepsBytesThatARowAlreadyHas) {
-  auto first = AddArtifactBytes(*store_, *blobs_, At("a.png"), "shared bytes");
+  auto first = AddArtifactBytes(*artifacts_, *blobs_, At("a.png"), "shared bytes");
   ASSERT_TRUE(first.ok());
-  auto again = AddArtifactBytes(*store_, *blobs_, At("a.png"), "shared bytes");
+  auto again = AddArtifactBytes(*artifacts_, *blobs_, At("a.png"), "shared bytes");
   EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_TRUE(Exists(first->sha256));
 }
@@ -91,7 +94,7 @@ TEST_F(ArtifactWritesTest, AFailedRecordKeepsBytesAnotherWriterMetMeanwhile) {
 }
 
 TEST_F(ArtifactWritesTest, TheSweepRemovesOnlyNotedFilesWithoutRows) {
-  auto kept = AddArtifactBytes(*store_, *blobs_, At("kept.png"), "recorded bytes");
+  auto kept = AddArtifactBytes(*artifacts_, *blobs_, At("kept.png"), "recorded bytes");
   ASSERT_TRUE(kept.ok());
   // A write whose row never came (a crash between file and row).
   auto left = blobs_->PutBytes("left behind");
@@ -100,25 +103,25 @@ TEST_F(ArtifactWritesTest, TheSweepRemovesOnlyNotedFilesWithoutRows) {
   ArtifactBlobs other_store(dir_ + "/artifacts");
   auto foreign = other_store.PutBytes("another store's bytes");
   ASSERT_TRUE(foreign.ok());
-  ASSERT_EQ(*store_->UnrecordedBlobWrites(), std::vector<std::string>{left->sha256});
+  ASSERT_EQ(*artifacts_->UnrecordedBlobWrites(), std::vector<std::string>{left->sha256});
 
-  auto removed = SweepUnrecordedBlobs(*store_, *blobs_);
+  auto removed = SweepUnrecordedBlobs(*artifacts_, *blobs_);
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_EQ(*removed, 1);
   EXPECT_FALSE(Exists(left->sha256));
   EXPECT_TRUE(Exists(kept->sha256));
   EXPECT_TRUE(Exists(foreign->sha256));
-  EXPECT_TRUE(store_->UnrecordedBlobWrites()->empty());
-  EXPECT_EQ(*SweepUnrecordedBlobs(*store_, *blobs_), 0);
+  EXPECT_TRUE(artifacts_->UnrecordedBlobWrites()->empty());
+  EXPECT_EQ(*SweepUnrecordedBlobs(*artifacts_, *blobs_), 0);
 }
 
 TEST_F(ArtifactWritesTest, AServerFileIsCopiedRecordedAndItsStagingCleared) {
   const std::string source = dir_ + "/source.bin";
   std::ofstream(source) << "from disk";
-  auto stored = AddArtifactFile(*store_, *blobs_, At("f.bin"), source);
+  auto stored = AddArtifactFile(*artifacts_, *blobs_, At("f.bin"), source);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_TRUE(Exists(stored->sha256));
-  auto failed = AddArtifactFile(*store_, *blobs_, At("g.bin", 4242), dir_ + "/source.bin");
+  auto failed = AddArtifactFile(*artifacts_, *blobs_, At("g.bin", 4242), dir_ + "/source.bin");
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(Exists(stored->sha256)) << "a row has these bytes";
   for (const auto& entry : fs::directory_iterator(dir_ + "/artifacts")) {

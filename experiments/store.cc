@@ -1,5 +1,5 @@
-// Experiments, runs, tags and params. Metrics, artifacts and search are in
-// store_metrics.cc, store_artifacts.cc and store_search.cc.
+// Experiments, runs, tags and params. Metrics and search are in
+// store_metrics.cc and store_search.cc.
 #include "experiments/store.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -219,7 +219,7 @@ absl::StatusOr<Run> ExperimentStore::CreateRun(const NewRun& run) {
     created = std::move(runs[0]);
     return absl::OkStatus();
   }));
-  NotifyChange();
+  changes_.Notify();
   return created;
 }
 
@@ -272,7 +272,7 @@ absl::StatusOr<Run> ExperimentStore::UpdateRun(int64_t id, const RunUpdate& upda
     updated = std::move(runs[0]);
     return absl::OkStatus();
   }));
-  NotifyChange();
+  changes_.Notify();
   return updated;
 }
 
@@ -284,7 +284,7 @@ absl::StatusOr<Run> ExperimentStore::ReopenRun(int64_t id, const std::string& no
                                             "start_ms = COALESCE(start_ms, ?), end_ms = NULL", note));
     return absl::OkStatus();
   }));
-  NotifyChange();
+  changes_.Notify();
   return reopened;
 }
 
@@ -303,7 +303,7 @@ absl::StatusOr<Run> ExperimentStore::EndRun(int64_t id, RunStatus status, const 
     ASSIGN_OR_RETURN(ended, SetRunStatus(db, id, status, "end_ms = ?", note));
     return absl::OkStatus();
   }));
-  NotifyChange();
+  changes_.Notify();
   return ended;
 }
 
@@ -375,26 +375,8 @@ absl::StatusOr<int64_t> ExperimentStore::FailInterruptedRuns(const std::string& 
     changed = update.exec();
     return absl::OkStatus();
   }));
-  if (changed) NotifyChange();
+  if (changed) changes_.Notify();
   return changed;
-}
-
-void ExperimentStore::NotifyChange() {
-  {
-    std::lock_guard<std::mutex> lock(change_mu_);
-    ++change_version_;
-  }
-  change_cv_.notify_all();
-}
-
-uint64_t ExperimentStore::ChangeVersion() {
-  std::lock_guard<std::mutex> lock(change_mu_);
-  return change_version_;
-}
-
-void ExperimentStore::WaitForChange(uint64_t seen_version, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(change_mu_);
-  change_cv_.wait_for(lock, timeout, [&] { return change_version_ != seen_version; });
 }
 
 }  // namespace dreamshot::experiments

@@ -134,7 +134,7 @@ absl::StatusOr<LogMetricsResult> ExperimentStore::LogMetrics(int64_t run_id,
     result.accepted = static_cast<int64_t>(points.size());
     return absl::OkStatus();
   }));
-  if (result.accepted > 0) NotifyChange();
+  if (result.accepted > 0) changes_.Notify();
   return result;
 }
 

@@ -1,13 +1,15 @@
 // A/B image pair records: which two artifacts of a run show the same prompt
 // and seed from two systems.
+#include "experiments/pair_store.h"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/time.h"
+#include "experiments/database.h"
 #include "experiments/run_loader.h"
 #include "experiments/sql_value.h"
-#include "experiments/store.h"
 
 namespace dreamshot::experiments {
 namespace {
@@ -46,7 +48,7 @@ absl::Status CheckArtifactOfRun(SQLite::Database& db, int64_t artifact_id, int64
 
 }  // namespace
 
-absl::StatusOr<ImagePair> ExperimentStore::AddImagePair(const ImagePair& pair) {
+absl::StatusOr<ImagePair> PairStore::AddImagePair(const ImagePair& pair) {
   if (pair.label_a.empty() || pair.label_b.empty() || pair.label_a == pair.label_b) {
     return absl::InvalidArgumentError(absl::StrCat("an image pair needs two different, non-empty labels, got '",
                                                    pair.label_a, "' and '", pair.label_b, "'"));
@@ -81,7 +83,7 @@ absl::StatusOr<ImagePair> ExperimentStore::AddImagePair(const ImagePair& pair) {
   return stored;
 }
 
-absl::StatusOr<std::vector<ImagePair>> ExperimentStore::ListImagePairs(int64_t run_id) {
+absl::StatusOr<std::vector<ImagePair>> PairStore::ListImagePairs(int64_t run_id) {
   std::vector<ImagePair> out;
   RETURN_IF_ERROR(db_->Read("list image pairs", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadRunStatus(db, run_id).status());
@@ -93,7 +95,7 @@ absl::StatusOr<std::vector<ImagePair>> ExperimentStore::ListImagePairs(int64_t r
   return out;
 }
 
-absl::StatusOr<ImagePair> ExperimentStore::GetImagePair(int64_t id) {
+absl::StatusOr<ImagePair> PairStore::GetImagePair(int64_t id) {
   ImagePair out;
   RETURN_IF_ERROR(db_->Read("get image pair", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement q(db, absl::StrCat("SELECT ", kPairColumns, " FROM image_pairs WHERE id = ?"));

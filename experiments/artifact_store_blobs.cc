@@ -4,11 +4,12 @@
 
 #include "core/status_macros.h"
 #include "core/time.h"
-#include "experiments/store.h"
+#include "experiments/artifact_store.h"
+#include "experiments/database.h"
 
 namespace dreamshot::experiments {
 
-absl::Status ExperimentStore::NoteBlobWrite(const std::string& sha256) {
+absl::Status ArtifactStore::NoteBlobWrite(const std::string& sha256) {
   return db_->Write("note blob write", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement insert(db, "INSERT OR IGNORE INTO blob_writes (sha256, noted_ms) VALUES (?, ?)");
     insert.bind(1, sha256);
@@ -18,7 +19,7 @@ absl::Status ExperimentStore::NoteBlobWrite(const std::string& sha256) {
   });
 }
 
-absl::StatusOr<bool> ExperimentStore::IsBlobRecorded(const std::string& sha256) {
+absl::StatusOr<bool> ArtifactStore::IsBlobRecorded(const std::string& sha256) {
   bool recorded = false;
   RETURN_IF_ERROR(db_->Read("is blob recorded", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement q(db, "SELECT EXISTS (SELECT 1 FROM artifacts WHERE sha256 = ?)");
@@ -30,7 +31,7 @@ absl::StatusOr<bool> ExperimentStore::IsBlobRecorded(const std::string& sha256) 
   return recorded;
 }
 
-absl::StatusOr<std::vector<std::string>> ExperimentStore::UnrecordedBlobWrites() {
+absl::StatusOr<std::vector<std::string>> ArtifactStore::UnrecordedBlobWrites() {
   std::vector<std::string> out;
   RETURN_IF_ERROR(db_->Read("list unrecorded blob writes", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement q(db,
@@ -42,7 +43,7 @@ absl::StatusOr<std::vector<std::string>> ExperimentStore::UnrecordedBlobWrites()
   return out;
 }
 
-absl::Status ExperimentStore::ForgetBlobWrites(const std::vector<std::string>& sha256s) {
+absl::Status ArtifactStore::ForgetBlobWrites(const std::vector<std::string>& sha256s) {
   if (sha256s.empty()) return absl::OkStatus();
   return db_->Write("forget blob writes", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement del(db, "DELETE FROM blob_writes WHERE sha256 = ?");

@@ -1,72 +1,18 @@
-// Pairwise A/B surveys: the survey and its item snapshots, participants
-// with their assignments, and answers.
+// Survey participants: joining with an assignment, consent, answers, and
+// the snapshot a participant's page reads.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/time.h"
-#include "experiments/run_loader.h"
-#include "experiments/store.h"
+#include "experiments/change_signal.h"
+#include "experiments/database.h"
+#include "experiments/survey_rows.h"
+#include "experiments/survey_store.h"
 
 namespace dreamshot::experiments {
 namespace {
-
-constexpr char kSurveyColumns[] = "id, run_id, name, status, config, created_ms, opened_ms, closed_ms";
-constexpr char kItemColumns[] =
-    "id, survey_id, pair_id, attention, prompt, shot_type, label_x, label_y, artifact_x, artifact_y";
-constexpr char kItemColumnsOfI[] =
-    "i.id, i.survey_id, i.pair_id, i.attention, i.prompt, i.shot_type, i.label_x, i.label_y, i.artifact_x, "
-    "i.artifact_y";
-constexpr char kSurveyColumnsOfS[] =
-    "s.id, s.run_id, s.name, s.status, s.config, s.created_ms, s.opened_ms, s.closed_ms";
-constexpr char kParticipantColumnsOfP[] =
-    "p.id, p.survey_id, p.seq, p.token_hash, p.created_ms, p.consented_ms, p.finished_ms";
-constexpr char kParticipantColumns[] = "id, survey_id, seq, token_hash, created_ms, consented_ms, finished_ms";
-constexpr char kAnswerColumns[] =
-    "a.id, a.participant_id, a.item_id, a.question, a.shown, a.choice, a.idempotency_key, a.elapsed_ms, "
-    "a.created_ms";
-
-// The Read* functions read their columns from `c` on.
-Survey ReadSurvey(SQLite::Statement& q, int c = 0) {
-  Survey s;
-  s.id = q.getColumn(c).getInt64();
-  s.run_id = q.getColumn(c + 1).getInt64();
-  s.name = q.getColumn(c + 2).getString();
-  s.status = q.getColumn(c + 3).getString();
-  s.config_json = q.getColumn(c + 4).getString();
-  s.created_ms = q.getColumn(c + 5).getInt64();
-  s.opened_ms = OptionalInt64(q.getColumn(c + 6));
-  s.closed_ms = OptionalInt64(q.getColumn(c + 7));
-  return s;
-}
-
-SurveyItem ReadItem(SQLite::Statement& q, int c = 0) {
-  SurveyItem i;
-  i.id = q.getColumn(c).getInt64();
-  i.survey_id = q.getColumn(c + 1).getInt64();
-  i.pair_id = OptionalInt64(q.getColumn(c + 2));
-  i.attention = q.getColumn(c + 3).getString();
-  i.prompt = q.getColumn(c + 4).getString();
-  i.shot_type = q.getColumn(c + 5).getString();
-  i.label_x = q.getColumn(c + 6).getString();
-  i.label_y = q.getColumn(c + 7).getString();
-  i.artifact_x = q.getColumn(c + 8).getInt64();
-  i.artifact_y = q.getColumn(c + 9).getInt64();
-  return i;
-}
-
-SurveyParticipant ReadParticipant(SQLite::Statement& q, int c = 0) {
-  SurveyParticipant p;
-  p.id = q.getColumn(c).getInt64();
-  p.survey_id = q.getColumn(c + 1).getInt64();
-  p.seq = q.getColumn(c + 2).getInt64();
-  p.token_hash = q.getColumn(c + 3).getString();
-  p.created_ms = q.getColumn(c + 4).getInt64();
-  p.consented_ms = OptionalInt64(q.getColumn(c + 5));
-  p.finished_ms = OptionalInt64(q.getColumn(c + 6));
-  return p;
-}
 
 SurveyAnswer ReadAnswer(SQLite::Statement& q) {
   SurveyAnswer a;
@@ -82,194 +28,14 @@ SurveyAnswer ReadAnswer(SQLite::Statement& q) {
   return a;
 }
 
-// Item id → participants it was assigned to (items never assigned are absent).
-std::map<int64_t, int64_t> ShownCounts(SQLite::Database& db, int64_t survey_id) {
-  std::map<int64_t, int64_t> counts;
-  SQLite::Statement q(db,
-                      "SELECT a.item_id, COUNT(*) FROM survey_assignments a JOIN survey_participants p ON "
-                      "p.id = a.participant_id WHERE p.survey_id = ? GROUP BY a.item_id");
-  q.bind(1, survey_id);
-  while (q.executeStep()) counts[q.getColumn(0).getInt64()] = q.getColumn(1).getInt64();
-  return counts;
-}
-
-absl::StatusOr<Survey> LoadSurvey(SQLite::Database& db, const char* where,
-                                  const std::function<void(SQLite::Statement&)>& bind, const std::string& what) {
-  SQLite::Statement q(db, absl::StrCat("SELECT ", kSurveyColumns, " FROM surveys WHERE ", where));
-  bind(q);
-  if (!q.executeStep()) return absl::NotFoundError(absl::StrCat("no survey ", what));
-  return ReadSurvey(q);
-}
-
-absl::StatusOr<Survey> LoadSurveyById(SQLite::Database& db, int64_t id) {
-  return LoadSurvey(
-      db, "id = ?", [&](SQLite::Statement& q) { q.bind(1, id); }, absl::StrCat(id));
-}
-
-absl::Status CheckArtifact(SQLite::Database& db, int64_t artifact_id) {
-  SQLite::Statement q(db, "SELECT 1 FROM artifacts WHERE id = ?");
-  q.bind(1, artifact_id);
-  if (!q.executeStep()) return absl::NotFoundError(absl::StrCat("survey item: no artifact ", artifact_id));
-  return absl::OkStatus();
-}
-
 bool ValidShown(const std::string& s) { return s == "A" || s == "B" || s == "neither"; }
 bool ValidChoice(const std::string& s) { return s == "x" || s == "y" || s == "neither"; }
 
 }  // namespace
 
-absl::StatusOr<Survey> ExperimentStore::CreateSurvey(const Survey& survey, const std::vector<SurveyItem>& items) {
-  if (survey.name.empty() || survey.name.size() > kMaxKeyLength) {
-    return absl::InvalidArgumentError("a survey name needs 1 to 250 characters");
-  }
-  if (items.empty()) return absl::InvalidArgumentError("a survey needs at least one item");
-  for (const SurveyItem& i : items) {
-    if (i.label_x.empty() || i.label_y.empty()) {
-      return absl::InvalidArgumentError("every survey item needs both system labels");
-    }
-  }
-  Survey stored;
-  RETURN_IF_ERROR(db_->Write("create survey", [&](SQLite::Database& db) -> absl::Status {
-    RETURN_IF_ERROR(LoadRunStatus(db, survey.run_id).status());
-    SQLite::Statement insert(db,
-                             "INSERT INTO surveys (run_id, name, status, config, created_ms) VALUES (?, ?, 'draft', "
-                             "?, ?)");
-    insert.bind(1, survey.run_id);
-    insert.bind(2, survey.name);
-    insert.bind(3, survey.config_json);
-    insert.bind(4, core::NowMillis());
-    try {
-      insert.exec();
-    } catch (const SQLite::Exception& e) {
-      if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE) {
-        return absl::AlreadyExistsError(absl::StrCat("a survey named '", survey.name, "' exists already"));
-      }
-      throw;
-    }
-    const int64_t id = db.getLastInsertRowid();
-    SQLite::Statement add(db,
-                          "INSERT INTO survey_items (survey_id, pair_id, attention, prompt, shot_type, label_x, "
-                          "label_y, artifact_x, artifact_y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    for (const SurveyItem& i : items) {
-      RETURN_IF_ERROR(CheckArtifact(db, i.artifact_x));
-      RETURN_IF_ERROR(CheckArtifact(db, i.artifact_y));
-      add.bind(1, id);
-      if (i.pair_id) {
-        add.bind(2, *i.pair_id);
-      } else {
-        add.bind(2);
-      }
-      add.bind(3, i.attention);
-      add.bind(4, i.prompt);
-      add.bind(5, i.shot_type);
-      add.bind(6, i.label_x);
-      add.bind(7, i.label_y);
-      add.bind(8, i.artifact_x);
-      add.bind(9, i.artifact_y);
-      add.exec();
-      add.reset();
-    }
-    ASSIGN_OR_RETURN(stored, LoadSurveyById(db, id));
-    return absl::OkStatus();
-  }));
-  return stored;
-}
-
-absl::StatusOr<Survey> ExperimentStore::GetSurvey(int64_t id) {
-  Survey out;
-  RETURN_IF_ERROR(db_->Read("get survey", [&](SQLite::Database& db) -> absl::Status {
-    ASSIGN_OR_RETURN(out, LoadSurveyById(db, id));
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-absl::StatusOr<Survey> ExperimentStore::GetSurveyByName(const std::string& name) {
-  Survey out;
-  RETURN_IF_ERROR(db_->Read("get survey", [&](SQLite::Database& db) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        out, LoadSurvey(
-                 db, "name = ?", [&](SQLite::Statement& q) { q.bind(1, name); }, absl::StrCat("named '", name, "'")));
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-absl::StatusOr<std::vector<Survey>> ExperimentStore::ListSurveys() {
-  std::vector<Survey> out;
-  RETURN_IF_ERROR(db_->Read("list surveys", [&](SQLite::Database& db) -> absl::Status {
-    SQLite::Statement q(db, absl::StrCat("SELECT ", kSurveyColumns, " FROM surveys ORDER BY id"));
-    while (q.executeStep()) out.push_back(ReadSurvey(q));
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-absl::StatusOr<Survey> ExperimentStore::SetSurveyStatus(int64_t id, const std::string& status) {
-  if (status != "open" && status != "closed") {
-    return absl::InvalidArgumentError(absl::StrCat("a survey can be set open or closed, not '", status, "'"));
-  }
-  Survey out;
-  RETURN_IF_ERROR(db_->Write("set survey status", [&](SQLite::Database& db) -> absl::Status {
-    ASSIGN_OR_RETURN(Survey current, LoadSurveyById(db, id));
-    if (current.status == status) {
-      out = current;
-      return absl::OkStatus();
-    }
-    if (status == "closed" && current.status == "draft") {
-      return absl::FailedPreconditionError(absl::StrCat("survey '", current.name, "' was never opened"));
-    }
-    SQLite::Statement set(
-        db, absl::StrCat("UPDATE surveys SET status = ?, ",
-                         status == "open" ? "opened_ms = COALESCE(opened_ms, ?)" : "closed_ms = ?", " WHERE id = ?"));
-    set.bind(1, status);
-    set.bind(2, core::NowMillis());
-    set.bind(3, id);
-    set.exec();
-    // The survey's run follows it: running while the survey can take
-    // answers, finished (ended when it closed) after. Reopening runs it again.
-    SQLite::Statement run(db, status == "open" ? "UPDATE runs SET status = 'running', end_ms = NULL WHERE id = ?"
-                                               : "UPDATE runs SET status = 'finished', end_ms = ? WHERE id = ?");
-    if (status == "open") {
-      run.bind(1, current.run_id);
-    } else {
-      run.bind(1, core::NowMillis());
-      run.bind(2, current.run_id);
-    }
-    run.exec();
-    ASSIGN_OR_RETURN(out, LoadSurveyById(db, id));
-    return absl::OkStatus();
-  }));
-  NotifyChange();
-  return out;
-}
-
-absl::StatusOr<std::vector<SurveyItem>> ExperimentStore::ListSurveyItems(int64_t survey_id) {
-  std::vector<SurveyItem> out;
-  RETURN_IF_ERROR(db_->Read("list survey items", [&](SQLite::Database& db) -> absl::Status {
-    RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
-    SQLite::Statement q(db,
-                        absl::StrCat("SELECT ", kItemColumns, " FROM survey_items WHERE survey_id = ? ORDER BY id"));
-    q.bind(1, survey_id);
-    while (q.executeStep()) out.push_back(ReadItem(q));
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-absl::StatusOr<std::map<int64_t, int64_t>> ExperimentStore::SurveyShownCounts(int64_t survey_id) {
-  std::map<int64_t, int64_t> out;
-  RETURN_IF_ERROR(db_->Read("count survey assignments", [&](SQLite::Database& db) -> absl::Status {
-    RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
-    out = ShownCounts(db, survey_id);
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-absl::StatusOr<SurveyParticipant> ExperimentStore::AddSurveyParticipant(int64_t survey_id,
-                                                                        const std::string& token_hash,
-                                                                        const AssignFn& assign) {
+absl::StatusOr<SurveyParticipant> SurveyStore::AddSurveyParticipant(int64_t survey_id,
+                                                                    const std::string& token_hash,
+                                                                    const AssignFn& assign) {
   SurveyParticipant out;
   RETURN_IF_ERROR(db_->Write("add survey participant", [&](SQLite::Database& db) -> absl::Status {
     ASSIGN_OR_RETURN(Survey survey, LoadSurveyById(db, survey_id));
@@ -319,40 +85,40 @@ absl::StatusOr<SurveyParticipant> ExperimentStore::AddSurveyParticipant(int64_t 
     SQLite::Statement q(db, absl::StrCat("SELECT ", kParticipantColumns, " FROM survey_participants WHERE id = ?"));
     q.bind(1, pid);
     q.executeStep();
-    out = ReadParticipant(q);
+    out = ReadSurveyParticipant(q);
     return absl::OkStatus();
   }));
-  NotifyChange();
+  run_changes_->Notify();
   return out;
 }
 
-absl::StatusOr<SurveyParticipant> ExperimentStore::FindSurveyParticipant(const std::string& token_hash) {
+absl::StatusOr<SurveyParticipant> SurveyStore::FindSurveyParticipant(const std::string& token_hash) {
   SurveyParticipant out;
   RETURN_IF_ERROR(db_->Read("find survey participant", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement q(db,
                         absl::StrCat("SELECT ", kParticipantColumns, " FROM survey_participants WHERE token_hash = ?"));
     q.bind(1, token_hash);
     if (!q.executeStep()) return absl::NotFoundError("unknown participant token");
-    out = ReadParticipant(q);
+    out = ReadSurveyParticipant(q);
     return absl::OkStatus();
   }));
   return out;
 }
 
-absl::StatusOr<std::vector<SurveyParticipant>> ExperimentStore::ListSurveyParticipants(int64_t survey_id) {
+absl::StatusOr<std::vector<SurveyParticipant>> SurveyStore::ListSurveyParticipants(int64_t survey_id) {
   std::vector<SurveyParticipant> out;
   RETURN_IF_ERROR(db_->Read("list survey participants", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
     SQLite::Statement q(
         db, absl::StrCat("SELECT ", kParticipantColumns, " FROM survey_participants WHERE survey_id = ? ORDER BY seq"));
     q.bind(1, survey_id);
-    while (q.executeStep()) out.push_back(ReadParticipant(q));
+    while (q.executeStep()) out.push_back(ReadSurveyParticipant(q));
     return absl::OkStatus();
   }));
   return out;
 }
 
-absl::StatusOr<std::vector<SurveyAssignment>> ExperimentStore::ListSurveyAssignments(int64_t participant_id) {
+absl::StatusOr<std::vector<SurveyAssignment>> SurveyStore::ListSurveyAssignments(int64_t participant_id) {
   std::vector<SurveyAssignment> out;
   RETURN_IF_ERROR(db_->Read("list survey assignments", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement q(db,
@@ -367,7 +133,7 @@ absl::StatusOr<std::vector<SurveyAssignment>> ExperimentStore::ListSurveyAssignm
   return out;
 }
 
-absl::Status ExperimentStore::MarkSurveyConsent(int64_t participant_id) {
+absl::Status SurveyStore::MarkSurveyConsent(int64_t participant_id) {
   return db_->Write("survey consent", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement set(db, "UPDATE survey_participants SET consented_ms = COALESCE(consented_ms, ?) WHERE id = ?");
     set.bind(1, core::NowMillis());
@@ -377,8 +143,8 @@ absl::Status ExperimentStore::MarkSurveyConsent(int64_t participant_id) {
   });
 }
 
-absl::StatusOr<bool> ExperimentStore::RecordSurveyAnswers(int64_t participant_id,
-                                                          const std::vector<SurveyAnswer>& answers) {
+absl::StatusOr<bool> SurveyStore::RecordSurveyAnswers(int64_t participant_id,
+                                                      const std::vector<SurveyAnswer>& answers) {
   if (answers.empty()) return absl::InvalidArgumentError("no answers given");
   for (const SurveyAnswer& a : answers) {
     if (a.item_id != answers[0].item_id || a.idempotency_key != answers[0].idempotency_key) {
@@ -470,11 +236,11 @@ absl::StatusOr<bool> ExperimentStore::RecordSurveyAnswers(int64_t participant_id
     }
     return absl::OkStatus();
   }));
-  if (!replayed) NotifyChange();
+  if (!replayed) run_changes_->Notify();
   return replayed;
 }
 
-absl::StatusOr<std::vector<SurveyAnswer>> ExperimentStore::ListSurveyAnswers(int64_t survey_id) {
+absl::StatusOr<std::vector<SurveyAnswer>> SurveyStore::ListSurveyAnswers(int64_t survey_id) {
   std::vector<SurveyAnswer> out;
   RETURN_IF_ERROR(db_->Read("list survey answers", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadSurveyById(db, survey_id).status());
@@ -489,7 +255,7 @@ absl::StatusOr<std::vector<SurveyAnswer>> ExperimentStore::ListSurveyAnswers(int
   return out;
 }
 
-absl::StatusOr<SurveyParticipantSnapshot> ExperimentStore::GetSurveyParticipantSnapshot(const std::string& token_hash) {
+absl::StatusOr<SurveyParticipantSnapshot> SurveyStore::GetSurveyParticipantSnapshot(const std::string& token_hash) {
   SurveyParticipantSnapshot out;
   RETURN_IF_ERROR(db_->Read("survey participant snapshot", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement who(db, absl::StrCat("SELECT ", kParticipantColumnsOfP, ", ", kSurveyColumnsOfS,
@@ -497,7 +263,7 @@ absl::StatusOr<SurveyParticipantSnapshot> ExperimentStore::GetSurveyParticipantS
                                            "p.token_hash = ?"));
     who.bind(1, token_hash);
     if (!who.executeStep()) return absl::NotFoundError("unknown participant token");
-    out.participant = ReadParticipant(who);
+    out.participant = ReadSurveyParticipant(who);
     out.survey = ReadSurvey(who, 7);
     // The assigned items in order, each with its answer count (through the
     // answers' (participant_id, item_id, question) index).
@@ -510,7 +276,7 @@ absl::StatusOr<SurveyParticipantSnapshot> ExperimentStore::GetSurveyParticipantS
     assigned.bind(1, out.participant.id);
     while (assigned.executeStep()) {
       SurveyParticipantSnapshot::Assigned a;
-      a.item = ReadItem(assigned, 3);
+      a.item = ReadSurveyItem(assigned, 3);
       a.assignment = {assigned.getColumn(0).getInt64(), a.item.id, assigned.getColumn(1).getInt() != 0};
       a.answered = assigned.getColumn(2).getInt();
       out.assigned.push_back(std::move(a));

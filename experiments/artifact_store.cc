@@ -1,13 +1,15 @@
 // Artifact records. The bytes themselves live in ArtifactBlobs under the
 // data directory; the table maps a run's logical path to their hash.
+#include "experiments/artifact_store.h"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/time.h"
 #include "experiments/artifact_rows.h"
+#include "experiments/database.h"
 #include "experiments/run_loader.h"
-#include "experiments/store.h"
 
 namespace dreamshot::experiments {
 namespace {
@@ -29,7 +31,7 @@ constexpr char kArtifactColumns[] = "id, run_id, kind, path, sha256, size_bytes,
 
 }  // namespace
 
-absl::StatusOr<Artifact> ExperimentStore::AddArtifact(const Artifact& artifact) {
+absl::StatusOr<Artifact> ArtifactStore::AddArtifact(const Artifact& artifact) {
   RETURN_IF_ERROR(CheckArtifactFields(artifact));
   Artifact stored;
   RETURN_IF_ERROR(db_->Write("add artifact", [&](SQLite::Database& db) -> absl::Status {
@@ -44,7 +46,7 @@ absl::StatusOr<Artifact> ExperimentStore::AddArtifact(const Artifact& artifact) 
   return stored;
 }
 
-absl::StatusOr<std::vector<Artifact>> ExperimentStore::ListArtifacts(int64_t run_id) {
+absl::StatusOr<std::vector<Artifact>> ArtifactStore::ListArtifacts(int64_t run_id) {
   std::vector<Artifact> out;
   RETURN_IF_ERROR(db_->Read("list artifacts", [&](SQLite::Database& db) -> absl::Status {
     RETURN_IF_ERROR(LoadRunStatus(db, run_id).status());
@@ -57,7 +59,7 @@ absl::StatusOr<std::vector<Artifact>> ExperimentStore::ListArtifacts(int64_t run
   return out;
 }
 
-absl::StatusOr<Artifact> ExperimentStore::GetArtifact(int64_t id) {
+absl::StatusOr<Artifact> ArtifactStore::GetArtifact(int64_t id) {
   Artifact out;
   RETURN_IF_ERROR(db_->Read("get artifact", [&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement q(db, absl::StrCat("SELECT ", kArtifactColumns, " FROM artifacts WHERE id = ?"));
