@@ -35,6 +35,7 @@
 #include "dataset/sources.h"
 #include "dataset/types.h"
 #include "experiments/artifact_blobs.h"
+#include "experiments/dataset_store.h"
 #include "experiments/store.h"
 
 namespace dreamshot::dataset {
@@ -118,6 +119,7 @@ void BM_BuildPool(benchmark::State& state) {
   options.threads = static_cast<int>(state.range(1));
   core::CancelFlag never;
   experiments::ExperimentStore& store = *(*ws)->store;
+  experiments::DatasetStore datasets(store.database());
   int64_t shots = 0, frames = 0, kept = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -133,7 +135,7 @@ void BM_BuildPool(benchmark::State& state) {
     experiments::ArtifactBlobs blobs(blob_dir.string());
     state.ResumeTiming();
 
-    auto result = BuildPool(store, blobs, run->id, sources->files, options, nullptr, never);
+    auto result = BuildPool(datasets, blobs, run->id, sources->files, options, nullptr, never);
 
     state.PauseTiming();
     if (!result.ok()) {

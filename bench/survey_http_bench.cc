@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "experiments/store.h"
+#include "experiments/store_set.h"
 #include "services/server.h"
 #include "survey/statistics.h"
 #include "survey/survey_admin.h"
@@ -72,8 +73,8 @@ class Fixture {
     request.pair_runs = {pairs_run_};
     request.config.pairs_per_participant = kPairsPerParticipant;
     request.config.attention_checks = kAttentionChecks;
-    auto created = survey::CreateSurvey(*store_, request);
-    if (!created.ok() || !store_->SetSurveyStatus(created->id, "open").ok()) return "";
+    auto created = survey::CreateSurvey(stores_->all(), request);
+    if (!created.ok() || !stores_->surveys()->SetSurveyStatus(created->id, "open").ok()) return "";
     return request.name;
   }
 
@@ -109,7 +110,8 @@ class Fixture {
       return;
     }
     store_ = std::move(*store);
-    auto pairs = testing::StoreTestPairs(*store_, dir_ + "/artifacts", kPairs, 64);
+    stores_ = std::make_unique<experiments::StoreSet>(store_.get());
+    auto pairs = testing::StoreTestPairs(stores_->all(), dir_ + "/artifacts", kPairs, 64);
     if (!pairs.ok()) {
       error_ = pairs.status().ToString();
       return;
@@ -120,6 +122,7 @@ class Fixture {
   std::string dir_, error_;
   std::unique_ptr<services::DreamshotServer> server_;
   std::unique_ptr<experiments::ExperimentStore> store_;
+  std::unique_ptr<experiments::StoreSet> stores_;
   int64_t pairs_run_ = 0;
   int next_survey_ = 0;
 };

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "experiments/types.h"
+#include "experiments/dataset_types.h"
 
 namespace dreamshot::dataset {
 

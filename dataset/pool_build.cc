@@ -150,7 +150,7 @@ class SourceCollector {
 
 class Worker {
  public:
-  Worker(experiments::ExperimentStore& store, experiments::ArtifactBlobs& blobs, int64_t run_id,
+  Worker(experiments::DatasetStore& store, experiments::ArtifactBlobs& blobs, int64_t run_id,
          const PoolBuildOptions& options, std::unique_ptr<labels::PeopleDetector> people, BuildState& state)
       : store_(store), blobs_(blobs), run_id_(run_id), options_(options), people_(std::move(people)), state_(state) {}
 
@@ -236,7 +236,7 @@ class Worker {
     return *sink_error;
   }
 
-  experiments::ExperimentStore& store_;
+  experiments::DatasetStore& store_;
   experiments::ArtifactBlobs& blobs_;
   const int64_t run_id_;
   const PoolBuildOptions& options_;
@@ -246,7 +246,7 @@ class Worker {
 
 }  // namespace
 
-absl::StatusOr<PoolBuildResult> BuildPool(experiments::ExperimentStore& store, experiments::ArtifactBlobs& blobs,
+absl::StatusOr<PoolBuildResult> BuildPool(experiments::DatasetStore& store, experiments::ArtifactBlobs& blobs,
                                           int64_t run_id, const std::vector<SourceFile>& sources,
                                           const PoolBuildOptions& options, const PoolBuildProgressFn& progress,
                                           const core::CancelFlag& cancel) {

@@ -31,7 +31,7 @@
 #include "dataset/sources.h"
 #include "dataset/video_analysis.h"
 #include "experiments/artifact_blobs.h"
-#include "experiments/store.h"
+#include "experiments/dataset_store.h"
 
 namespace dreamshot::dataset {
 
@@ -80,7 +80,7 @@ struct PoolBuildResult {
 // (sources in progress are not recorded); FAILED_PRECONDITION naming the
 // file when a people-detector model is missing; store and disk errors as
 // they come.
-absl::StatusOr<PoolBuildResult> BuildPool(experiments::ExperimentStore& store, experiments::ArtifactBlobs& blobs,
+absl::StatusOr<PoolBuildResult> BuildPool(experiments::DatasetStore& store, experiments::ArtifactBlobs& blobs,
                                           int64_t run_id, const std::vector<SourceFile>& sources,
                                           const PoolBuildOptions& options, const PoolBuildProgressFn& progress,
                                           const core::CancelFlag& cancel);

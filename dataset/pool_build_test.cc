@@ -21,6 +21,9 @@
 #include "dataset/filters/test_images.h"
 #include "dataset/pool_item.h"
 #include "dataset/shots/test_video.h"
+#include "experiments/artifact_store.h"
+#include "experiments/dataset_store.h"
+#include "experiments/store.h"
 
 namespace dreamshot::dataset {
 namespace {
@@ -93,6 +96,8 @@ class PoolBuildTest : public ::testing::Test {
     auto store = experiments::ExperimentStore::Open((root_ / "store.db").string());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
+    datasets_ = std::make_unique<experiments::DatasetStore>(store_->database());
+    artifacts_ = std::make_unique<experiments::ArtifactStore>(store_->database());
     auto experiment = store_->CreateExperiment("pools", "", {});
     ASSERT_TRUE(experiment.ok());
     experiment_id_ = experiment->id;
@@ -112,7 +117,7 @@ class PoolBuildTest : public ::testing::Test {
   }
 
   std::vector<ItemKey> Items(int64_t run_id) {
-    auto items = store_->ListDatasetItems(run_id);
+    auto items = datasets_->ListDatasetItems(run_id);
     EXPECT_TRUE(items.ok()) << items.status();
     std::vector<ItemKey> keys;
     std::map<int64_t, std::string> source_of;  // item id → source, to make duplicate reasons run-independent
@@ -131,6 +136,8 @@ class PoolBuildTest : public ::testing::Test {
 
   fs::path root_;
   std::unique_ptr<experiments::ExperimentStore> store_;
+  std::unique_ptr<experiments::DatasetStore> datasets_;
+  std::unique_ptr<experiments::ArtifactStore> artifacts_;  // the items' images
   std::unique_ptr<experiments::ArtifactBlobs> blobs_;
   int64_t experiment_id_ = 0;
   std::vector<SourceFile> sources_;
@@ -143,7 +150,7 @@ TEST_F(PoolBuildTest, BuildsAPoolFromVideosAndStillsAndReportsBadFiles) {
   PoolBuildOptions options;
   options.threads = 2;
   auto result = BuildPool(
-      *store_, *blobs_, run, sources_, options, [&](const PoolBuildProgress& p) { reports.push_back(p); }, cancel);
+      *datasets_, *blobs_, run, sources_, options, [&](const PoolBuildProgress& p) { reports.push_back(p); }, cancel);
   ASSERT_TRUE(result.ok()) << result.status();
 
   EXPECT_EQ(result->sources_analysed, 6);
@@ -153,7 +160,7 @@ TEST_F(PoolBuildTest, BuildsAPoolFromVideosAndStillsAndReportsBadFiles) {
   EXPECT_EQ(result->frames, 2 * 3 * kShotFrames);
   EXPECT_EQ(result->dedup.duplicates, 3);
 
-  auto sources = store_->ListDatasetSources(run);
+  auto sources = datasets_->ListDatasetSources(run);
   ASSERT_TRUE(sources.ok());
   ASSERT_EQ(sources->size(), 6u);
   std::map<std::string, experiments::DatasetSource> by_path;
@@ -168,12 +175,12 @@ TEST_F(PoolBuildTest, BuildsAPoolFromVideosAndStillsAndReportsBadFiles) {
   EXPECT_EQ(by_path[Path("stills/starry16.png")].status, "done");
   EXPECT_THAT(by_path[Path("stills/starry16.png")].detail, HasSubstr("16-bit"));
 
-  auto items = store_->ListDatasetItems(run);
+  auto items = datasets_->ListDatasetItems(run);
   ASSERT_TRUE(items.ok());
   ASSERT_EQ(items->size(), 8u);
   std::map<std::pair<std::string, int64_t>, experiments::DatasetItem> item;
   for (const auto& d : *items) item[{d.source, d.shot_index}] = d;
-  auto artifacts = store_->ListArtifacts(run);
+  auto artifacts = artifacts_->ListArtifacts(run);
   ASSERT_TRUE(artifacts.ok());
   std::map<int64_t, experiments::Artifact> artifact;
   for (const auto& a : *artifacts) artifact[a.id] = a;
@@ -226,23 +233,23 @@ TEST_F(PoolBuildTest, ACancelledBuildResumesWithoutLosingOrDuplicatingItems) {
   core::CancelFlag never;
   PoolBuildOptions options = FacesOnly();
   options.threads = 1;
-  ASSERT_TRUE(BuildPool(*store_, *blobs_, reference, sources_, options, nullptr, never).ok());
+  ASSERT_TRUE(BuildPool(*datasets_, *blobs_, reference, sources_, options, nullptr, never).ok());
 
   const int64_t run = NewRun();
   core::CancelFlag cancel;
   auto stopped = BuildPool(
-      *store_, *blobs_, run, sources_, options,
+      *datasets_, *blobs_, run, sources_, options,
       [&](const PoolBuildProgress& p) {
         if (p.finished) cancel.Cancel();
       },
       cancel);
   EXPECT_EQ(stopped.status().code(), absl::StatusCode::kCancelled) << stopped.status();
-  auto recorded = store_->ListDatasetSources(run);
+  auto recorded = datasets_->ListDatasetSources(run);
   ASSERT_TRUE(recorded.ok());
   EXPECT_EQ(recorded->size(), 1u);
 
   core::CancelFlag go_on;
-  auto resumed = BuildPool(*store_, *blobs_, run, sources_, options, nullptr, go_on);
+  auto resumed = BuildPool(*datasets_, *blobs_, run, sources_, options, nullptr, go_on);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->sources_skipped, 1);
   EXPECT_EQ(resumed->sources_analysed, 5);
@@ -250,7 +257,7 @@ TEST_F(PoolBuildTest, ACancelledBuildResumesWithoutLosingOrDuplicatingItems) {
   EXPECT_EQ(resumed->summary.kept, 5);
 
   // Nothing left to do: a third pass analyses nothing and changes nothing.
-  auto again = BuildPool(*store_, *blobs_, run, sources_, options, nullptr, go_on);
+  auto again = BuildPool(*datasets_, *blobs_, run, sources_, options, nullptr, go_on);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->sources_analysed, 0);
   EXPECT_EQ(again->dedup.changed, 0);
@@ -264,8 +271,8 @@ TEST_F(PoolBuildTest, ParallelAndSerialBuildsAgree) {
   PoolBuildOptions parallel = FacesOnly();
   parallel.threads = 3;
   const int64_t a = NewRun(), b = NewRun();
-  ASSERT_TRUE(BuildPool(*store_, *blobs_, a, sources_, serial, nullptr, never).ok());
-  ASSERT_TRUE(BuildPool(*store_, *blobs_, b, sources_, parallel, nullptr, never).ok());
+  ASSERT_TRUE(BuildPool(*datasets_, *blobs_, a, sources_, serial, nullptr, never).ok());
+  ASSERT_TRUE(BuildPool(*datasets_, *blobs_, b, sources_, parallel, nullptr, never).ok());
   EXPECT_EQ(Items(a), Items(b));
 }
 
@@ -273,9 +280,9 @@ TEST_F(PoolBuildTest, FailedSourcesAreRetriedOnlyWhenAsked) {
   core::CancelFlag never;
   PoolBuildOptions options = FacesOnly();
   const int64_t run = NewRun();
-  ASSERT_TRUE(BuildPool(*store_, *blobs_, run, sources_, options, nullptr, never).ok());
+  ASSERT_TRUE(BuildPool(*datasets_, *blobs_, run, sources_, options, nullptr, never).ok());
   options.retry_failed = true;
-  auto retried = BuildPool(*store_, *blobs_, run, sources_, options, nullptr, never);
+  auto retried = BuildPool(*datasets_, *blobs_, run, sources_, options, nullptr, never);
   ASSERT_TRUE(retried.ok());
   EXPECT_EQ(retried->sources_analysed, 2);
   EXPECT_EQ(retried->sources_failed, 2);
@@ -286,10 +293,10 @@ TEST_F(PoolBuildTest, ADiskErrorStopsTheBuildWithoutRecordingTheSource) {
   experiments::ArtifactBlobs broken((root_ / "not_a_folder").string());
   core::CancelFlag never;
   const int64_t run = NewRun();
-  auto result = BuildPool(*store_, broken, run, {{Path("films/a.avi"), false}}, {}, nullptr, never);
+  auto result = BuildPool(*datasets_, broken, run, {{Path("films/a.avi"), false}}, {}, nullptr, never);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().code(), absl::StatusCode::kCancelled);
-  auto recorded = store_->ListDatasetSources(run);
+  auto recorded = datasets_->ListDatasetSources(run);
   ASSERT_TRUE(recorded.ok());
   EXPECT_TRUE(recorded->empty());
 }
@@ -299,10 +306,10 @@ TEST_F(PoolBuildTest, AMissingDetectorModelFailsBeforeAnyWork) {
   PoolBuildOptions options;
   options.people.yunet_model = Path("missing.onnx");
   const int64_t run = NewRun();
-  auto result = BuildPool(*store_, *blobs_, run, sources_, options, nullptr, never);
+  auto result = BuildPool(*datasets_, *blobs_, run, sources_, options, nullptr, never);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(result.status().message(), HasSubstr("missing.onnx"));
-  EXPECT_TRUE(store_->ListDatasetSources(run)->empty());
+  EXPECT_TRUE(datasets_->ListDatasetSources(run)->empty());
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 
 namespace dreamshot::dataset {
 
-absl::StatusOr<DedupOutcome> MarkDuplicates(experiments::ExperimentStore& store, int64_t run_id, int max_distance) {
+absl::StatusOr<DedupOutcome> MarkDuplicates(experiments::DatasetStore& store, int64_t run_id, int max_distance) {
   ASSIGN_OR_RETURN(std::vector<experiments::DatasetItem> items, store.ListDatasetItems(run_id));
   DedupOutcome outcome;
   std::vector<std::vector<DropReason>> other(items.size());  // each item's reasons besides "duplicate"

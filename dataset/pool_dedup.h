@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "experiments/store.h"
+#include "experiments/dataset_store.h"
 
 namespace dreamshot::dataset {
 
@@ -23,7 +23,7 @@ struct DedupOutcome {
 };
 
 // max_distance < 0 turns dedup off (and clears earlier duplicate marks).
-absl::StatusOr<DedupOutcome> MarkDuplicates(experiments::ExperimentStore& store, int64_t run_id, int max_distance);
+absl::StatusOr<DedupOutcome> MarkDuplicates(experiments::DatasetStore& store, int64_t run_id, int max_distance);
 
 }  // namespace dreamshot::dataset
 

@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "dataset/types.h"
 #include "dataset/video_analysis.h"
-#include "experiments/types.h"
+#include "experiments/dataset_types.h"
 
 namespace dreamshot::dataset {
 

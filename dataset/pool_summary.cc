@@ -6,7 +6,7 @@
 
 namespace dreamshot::dataset {
 
-absl::StatusOr<PoolSummary> SummarizePool(experiments::ExperimentStore& store, int64_t run_id) {
+absl::StatusOr<PoolSummary> SummarizePool(experiments::DatasetStore& store, int64_t run_id) {
   PoolSummary summary;
   ASSIGN_OR_RETURN(std::vector<experiments::DatasetSource> sources, store.ListDatasetSources(run_id));
   for (experiments::DatasetSource& s : sources) {

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "dataset/labels/label_distribution.h"
-#include "experiments/store.h"
+#include "experiments/dataset_store.h"
 
 namespace dreamshot::dataset {
 
@@ -27,7 +27,7 @@ struct PoolSummary {
   std::map<std::string, int64_t> splits;
 };
 
-absl::StatusOr<PoolSummary> SummarizePool(experiments::ExperimentStore& store, int64_t run_id);
+absl::StatusOr<PoolSummary> SummarizePool(experiments::DatasetStore& store, int64_t run_id);
 
 }  // namespace dreamshot::dataset
 

@@ -190,17 +190,18 @@ TEST_F(DatasetStoreTest, CommitWithImagesRecordsArtifactsLinkedFromItems) {
 
 TEST_F(DatasetStoreTest, RecommittingASourceReplacesItsItemsAndImages) {
   const experiments::Run run = NewRunning();
-  ASSERT_TRUE(datasets_->CommitDatasetSource(run.id, {"b.mkv", "done", "", 1, 100, 0}, {Shot("b.mkv", 0)},
-                                          {Image(0, "pool/b.mkv/0.png", "b0")})
+  ASSERT_TRUE(datasets_
+                  ->CommitDatasetSource(run.id, {"b.mkv", "done", "", 1, 100, 0}, {Shot("b.mkv", 0)},
+                                        {Image(0, "pool/b.mkv/0.png", "b0")})
                   .ok());
   ASSERT_TRUE(datasets_
                   ->CommitDatasetSource(run.id, {"a.mkv", "done", "", 2, 200, 0}, {Shot("a.mkv", 0), Shot("a.mkv", 1)},
                                         {Image(0, "pool/a.mkv/0.png", "old0"), Image(1, "pool/a.mkv/1.png", "old1")})
                   .ok());
   // The resumed build redoes a.mkv with the same paths: no ALREADY_EXISTS.
-  absl::Status again = datasets_->CommitDatasetSource(
-      run.id, {"a.mkv", "done", "", 2, 200, 0}, {Shot("a.mkv", 0), Shot("a.mkv", 1)},
-      {Image(0, "pool/a.mkv/0.png", "new0"), Image(1, "pool/a.mkv/1.png", "new1")});
+  absl::Status again =
+      datasets_->CommitDatasetSource(run.id, {"a.mkv", "done", "", 2, 200, 0}, {Shot("a.mkv", 0), Shot("a.mkv", 1)},
+                                     {Image(0, "pool/a.mkv/0.png", "new0"), Image(1, "pool/a.mkv/1.png", "new1")});
   ASSERT_TRUE(again.ok()) << again;
   std::vector<Artifact> artifacts = Artifacts(run.id);
   ASSERT_EQ(artifacts.size(), 3u);
@@ -235,7 +236,7 @@ TEST_F(DatasetStoreTest, ImagePathCollisionRollsBackTheWholeSource) {
 
   absl::Status collide =
       datasets_->CommitDatasetSource(run.id, {"c.mkv", "done", "", 2, 200, 0}, {Shot("c.mkv", 0), Shot("c.mkv", 1)},
-                                  {Image(0, "pool/c.mkv/0.png"), Image(1, "pool/c.mkv/1.png")});
+                                     {Image(0, "pool/c.mkv/0.png"), Image(1, "pool/c.mkv/1.png")});
   EXPECT_EQ(collide.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(collide.message()), HasSubstr("pool/c.mkv/1.png"));
   EXPECT_TRUE(Items(run.id).empty());
@@ -245,13 +246,15 @@ TEST_F(DatasetStoreTest, ImagePathCollisionRollsBackTheWholeSource) {
   EXPECT_EQ(artifacts[0].id, added->id);
 
   // A recommit that collides leaves the earlier commit of the source intact.
-  ASSERT_TRUE(datasets_->CommitDatasetSource(run.id, {"d.mkv", "done", "", 1, 100, 0}, {Shot("d.mkv", 0)},
-                                          {Image(0, "pool/d.mkv/0.png", "d0")})
+  ASSERT_TRUE(datasets_
+                  ->CommitDatasetSource(run.id, {"d.mkv", "done", "", 1, 100, 0}, {Shot("d.mkv", 0)},
+                                        {Image(0, "pool/d.mkv/0.png", "d0")})
                   .ok());
   const std::vector<DatasetItem> before = Items(run.id);
   ASSERT_EQ(before.size(), 1u);
-  collide = datasets_->CommitDatasetSource(run.id, {"d.mkv", "done", "", 2, 100, 0}, {Shot("d.mkv", 0), Shot("d.mkv", 1)},
-                                        {Image(0, "pool/d.mkv/0.png"), Image(1, "pool/c.mkv/1.png")});
+  collide =
+      datasets_->CommitDatasetSource(run.id, {"d.mkv", "done", "", 2, 100, 0}, {Shot("d.mkv", 0), Shot("d.mkv", 1)},
+                                     {Image(0, "pool/d.mkv/0.png"), Image(1, "pool/c.mkv/1.png")});
   EXPECT_EQ(collide.code(), absl::StatusCode::kAlreadyExists);
   const std::vector<DatasetItem> after = Items(run.id);
   ASSERT_EQ(after.size(), 1u);
@@ -321,7 +324,7 @@ TEST_F(DatasetStoreTest, RecommitOfASourceInASplitFailsAndChangesNothing) {
   ASSERT_TRUE(datasets_->CreateDatasetSplits(run.id, {{"train/close", {before[1].id}}}).ok());
 
   absl::Status again = datasets_->CommitDatasetSource(run.id, {"f.mkv", "failed", "redo", 0, 0, 0}, {Shot("f.mkv", 0)},
-                                                   {Image(0, "pool/f.mkv/0.png", "f0-new")});
+                                                      {Image(0, "pool/f.mkv/0.png", "f0-new")});
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(again.message()), HasSubstr("source f.mkv has items in split 'train/close'"));
 
@@ -342,8 +345,9 @@ TEST_F(DatasetStoreTest, RecommitOfASourceInASplitFailsAndChangesNothing) {
 
 TEST_F(DatasetStoreTest, RecommitOfASourceWhoseImageIsInAnImagePairFails) {
   const experiments::Run run = NewRunning();
-  ASSERT_TRUE(datasets_->CommitDatasetSource(run.id, {"g.mkv", "done", "", 1, 100, 0}, {Shot("g.mkv", 0)},
-                                          {Image(0, "pool/g.mkv/0.png", "g0")})
+  ASSERT_TRUE(datasets_
+                  ->CommitDatasetSource(run.id, {"g.mkv", "done", "", 1, 100, 0}, {Shot("g.mkv", 0)},
+                                        {Image(0, "pool/g.mkv/0.png", "g0")})
                   .ok());
   Artifact b;
   b.run_id = run.id;
@@ -362,7 +366,7 @@ TEST_F(DatasetStoreTest, RecommitOfASourceWhoseImageIsInAnImagePairFails) {
   ASSERT_TRUE(pairs_->AddImagePair(pair).ok());
 
   absl::Status again = datasets_->CommitDatasetSource(run.id, {"g.mkv", "done", "", 1, 100, 0}, {Shot("g.mkv", 0)},
-                                                   {Image(0, "pool/g.mkv/0.png", "g0-new")});
+                                                      {Image(0, "pool/g.mkv/0.png", "g0-new")});
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(again.message()), HasSubstr("pool/g.mkv/0.png"));
   EXPECT_EQ(Artifacts(run.id).size(), 2u);
@@ -471,7 +475,8 @@ TEST_F(DatasetStoreTest, DatasetPoolsCommitPerSourceLabelAndSplit) {
   // Together or not at all: "eval" is not created when "train/close" exists.
   EXPECT_EQ(datasets_->CreateDatasetSplits(run.id, {{"eval", {third}}, {"train/close", {first}}}).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(datasets_->CreateDatasetSplits(run.id, {{"eval", {first, first}}}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(datasets_->CreateDatasetSplits(run.id, {{"eval", {first, first}}}).code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(datasets_->GetDatasetSplit(run.id, "train/close").value(), (std::vector<int64_t>{third, first}));
   EXPECT_EQ(datasets_->GetDatasetSplit(run.id, "eval").status().code(), absl::StatusCode::kNotFound);
   auto splits = datasets_->ListDatasetSplits(run.id);

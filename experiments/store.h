@@ -100,9 +100,7 @@ class ExperimentStore {
   absl::StatusOr<int64_t> LastMetricSeq(int64_t run_id);
   // Blocks until this process logs metrics or changes a run, or `timeout`
   // passes. Writers in other processes are seen by polling after the timeout.
-  void WaitForChange(uint64_t seen_version, std::chrono::milliseconds timeout) {
-    changes_.Wait(seen_version, timeout);
-  }
+  void WaitForChange(uint64_t seen_version, std::chrono::milliseconds timeout) { changes_.Wait(seen_version, timeout); }
   uint64_t ChangeVersion() { return changes_.Version(); }
 
   // Search (filter syntax in experiments/filter.h), paginated.

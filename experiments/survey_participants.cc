@@ -33,8 +33,7 @@ bool ValidChoice(const std::string& s) { return s == "x" || s == "y" || s == "ne
 
 }  // namespace
 
-absl::StatusOr<SurveyParticipant> SurveyStore::AddSurveyParticipant(int64_t survey_id,
-                                                                    const std::string& token_hash,
+absl::StatusOr<SurveyParticipant> SurveyStore::AddSurveyParticipant(int64_t survey_id, const std::string& token_hash,
                                                                     const AssignFn& assign) {
   SurveyParticipant out;
   RETURN_IF_ERROR(db_->Write("add survey participant", [&](SQLite::Database& db) -> absl::Status {

@@ -84,7 +84,6 @@ TEST_F(SurveyStoreTest, SurveyParticipantSnapshotHoldsOnlyTheAssignedItems) {
   EXPECT_EQ(surveys_->GetSurveyParticipantSnapshot("nobody").status().code(), absl::StatusCode::kNotFound);
 }
 
-
 // The survey's writes that watchers of the run store wait for (its status
 // moves its run) still bump the run store's change version.
 TEST_F(SurveyStoreTest, SurveyChangesBumpTheRunStoresChangeVersion) {

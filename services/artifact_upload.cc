@@ -36,7 +36,7 @@ bool IsSha256Hex(const std::string& s) {
 
 class ArtifactUpload final : public grpc::ServerReadReactor<Request> {
  public:
-  ArtifactUpload(grpc::CallbackServerContext* context, const RpcGuard& guard, experiments::ExperimentStore* store,
+  ArtifactUpload(grpc::CallbackServerContext* context, const RpcGuard& guard, experiments::ArtifactStore* store,
                  experiments::ArtifactBlobs* blobs, ArtifactUploadLimits limits, v1::ArtifactRef* response)
       : store_(store), blobs_(blobs), limits_(limits), response_(response) {
     // Before the first StartRead: a refused call never has a message read.
@@ -163,7 +163,7 @@ class ArtifactUpload final : public grpc::ServerReadReactor<Request> {
     return absl::OkStatus();
   }
 
-  experiments::ExperimentStore* const store_;
+  experiments::ArtifactStore* const store_;
   experiments::ArtifactBlobs* const blobs_;
   const ArtifactUploadLimits limits_;
   v1::ArtifactRef* const response_;
@@ -175,7 +175,7 @@ class ArtifactUpload final : public grpc::ServerReadReactor<Request> {
 }  // namespace
 
 grpc::ServerReadReactor<Request>* StartArtifactUpload(grpc::CallbackServerContext* context, const RpcGuard& guard,
-                                                      experiments::ExperimentStore* store,
+                                                      experiments::ArtifactStore* store,
                                                       experiments::ArtifactBlobs* blobs, ArtifactUploadLimits limits,
                                                       v1::ArtifactRef* response) {
   return new ArtifactUpload(context, guard, store, blobs, limits, response);

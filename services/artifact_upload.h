@@ -16,7 +16,7 @@
 
 #include "dreamshot/v1/experiment.pb.h"
 #include "experiments/artifact_blobs.h"
-#include "experiments/store.h"
+#include "experiments/artifact_store.h"
 #include "services/rpc_guard.h"
 
 namespace dreamshot::services {
@@ -30,7 +30,7 @@ struct ArtifactUploadLimits {
 // `blobs` and `guard` outlive the call; `response` is the call's.
 grpc::ServerReadReactor<v1::UploadArtifactRequest>* StartArtifactUpload(grpc::CallbackServerContext* context,
                                                                         const RpcGuard& guard,
-                                                                        experiments::ExperimentStore* store,
+                                                                        experiments::ArtifactStore* store,
                                                                         experiments::ArtifactBlobs* blobs,
                                                                         ArtifactUploadLimits limits,
                                                                         v1::ArtifactRef* response);

@@ -49,7 +49,7 @@ absl::Status RunDetectShots(const jobs::JobContext& ctx) {
   return absl::OkStatus();
 }
 
-absl::Status RunBuildPool(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
+absl::Status RunBuildPool(experiments::DatasetStore* store, experiments::ArtifactBlobs* blobs,
                           const jobs::JobContext& ctx) {
   using Response = v1::BuildPoolResponse;
   v1::BuildPoolRequest build;
@@ -87,7 +87,7 @@ absl::Status RunBuildPool(experiments::ExperimentStore* store, experiments::Arti
 
 }  // namespace
 
-jobs::JobKind BuildPoolJobKind(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs) {
+jobs::JobKind BuildPoolJobKind(experiments::DatasetStore* store, experiments::ArtifactBlobs* blobs) {
   jobs::JobKind kind;
   kind.name = kBuildPoolJob;
   kind.resumable = true;  // its run records each source as it is done

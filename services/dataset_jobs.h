@@ -5,7 +5,7 @@
 #define DREAMSHOT_SERVICES_DATASET_JOBS_H_
 
 #include "experiments/artifact_blobs.h"
-#include "experiments/store.h"
+#include "experiments/dataset_store.h"
 #include "jobs/job_kind.h"
 
 namespace dreamshot::services {
@@ -19,7 +19,7 @@ inline constexpr char kShotsLane[] = "dataset-shots";
 // The run tag of a pool build.
 inline constexpr char kPoolRunKind[] = "dataset";
 
-jobs::JobKind BuildPoolJobKind(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs);
+jobs::JobKind BuildPoolJobKind(experiments::DatasetStore* store, experiments::ArtifactBlobs* blobs);
 jobs::JobKind DetectShotsJobKind();
 
 }  // namespace dreamshot::services

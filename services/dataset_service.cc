@@ -25,7 +25,7 @@ absl::Status RequireRun(int64_t run_id) {
 }
 
 // Item id → the splits it is in, for the manifest.
-absl::StatusOr<std::map<int64_t, std::vector<std::string>>> SplitMembership(experiments::ExperimentStore* store,
+absl::StatusOr<std::map<int64_t, std::vector<std::string>>> SplitMembership(experiments::DatasetStore* store,
                                                                             int64_t run_id) {
   std::map<int64_t, std::vector<std::string>> membership;
   ASSIGN_OR_RETURN(auto splits, store->ListDatasetSplits(run_id));
@@ -42,7 +42,7 @@ struct PoolKeys {
   std::map<std::string, int64_t> item_of;
 };
 
-absl::StatusOr<PoolKeys> KeysOf(experiments::ExperimentStore* store, int64_t run_id) {
+absl::StatusOr<PoolKeys> KeysOf(experiments::DatasetStore* store, int64_t run_id) {
   ASSIGN_OR_RETURN(std::vector<experiments::DatasetItem> items, store->ListDatasetItems(run_id));
   if (items.empty()) return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " has no dataset items"));
   PoolKeys keys;
@@ -69,7 +69,7 @@ ServerUnaryReactor* DatasetServiceImpl::ImportLabels(CallbackServerContext* cont
                                                      v1::ImportResponse* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
     RETURN_IF_ERROR(RequireRun(request->run_id()));
-    ASSIGN_OR_RETURN(PoolKeys keys, KeysOf(store_, request->run_id()));
+    ASSIGN_OR_RETURN(PoolKeys keys, KeysOf(datasets_, request->run_id()));
     dataset::labels::ImportOptions options;
     if (request->has_default_confidence()) options.default_confidence = request->default_confidence();
     ASSIGN_OR_RETURN(dataset::labels::LabelImport imported,
@@ -80,7 +80,7 @@ ServerUnaryReactor* DatasetServiceImpl::ImportLabels(CallbackServerContext* cont
       updates.push_back({keys.item_of.at(row.key), dataset::ShotScaleName(l.scale), dataset::FineShotScaleName(l.fine),
                          l.confidence, l.method, l.evidence});
     }
-    RETURN_IF_ERROR(store_->SetDatasetLabels(request->run_id(), updates));
+    RETURN_IF_ERROR(datasets_->SetDatasetLabels(request->run_id(), updates));
     response->set_applied(static_cast<int64_t>(updates.size()));
     ToProto(imported.issues, response);
     return absl::OkStatus();
@@ -92,14 +92,14 @@ ServerUnaryReactor* DatasetServiceImpl::ImportCaptions(CallbackServerContext* co
                                                        v1::ImportResponse* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
     RETURN_IF_ERROR(RequireRun(request->run_id()));
-    ASSIGN_OR_RETURN(PoolKeys keys, KeysOf(store_, request->run_id()));
+    ASSIGN_OR_RETURN(PoolKeys keys, KeysOf(datasets_, request->run_id()));
     ASSIGN_OR_RETURN(dataset::labels::CaptionImport imported,
                      dataset::labels::ImportCaptions(request->path(), keys.known));
     std::vector<experiments::DatasetCaptionUpdate> updates;
     for (const auto& row : imported.captions) {
       updates.push_back({keys.item_of.at(row.key), row.caption, absl::StrCat(request->path(), ":", row.line)});
     }
-    RETURN_IF_ERROR(store_->SetDatasetCaptions(request->run_id(), updates));
+    RETURN_IF_ERROR(datasets_->SetDatasetCaptions(request->run_id(), updates));
     response->set_applied(static_cast<int64_t>(updates.size()));
     ToProto(imported.issues, response);
     return absl::OkStatus();
@@ -112,7 +112,7 @@ ServerUnaryReactor* DatasetServiceImpl::DrawSplits(CallbackServerContext* contex
   return Unary(context, *guard_, [&]() -> absl::Status {
     RETURN_IF_ERROR(RequireRun(request->run_id()));
     ASSIGN_OR_RETURN(std::vector<experiments::DatasetItem> items,
-                     store_->ListDatasetItems(request->run_id(), /*kept_only=*/true));
+                     datasets_->ListDatasetItems(request->run_id(), /*kept_only=*/true));
     std::vector<dataset::PoolEntry> pool;
     pool.reserve(items.size());
     for (const auto& item : items) {
@@ -131,7 +131,7 @@ ServerUnaryReactor* DatasetServiceImpl::DrawSplits(CallbackServerContext* contex
       response->mutable_split_sizes()->insert({request->prefix() + name, static_cast<int64_t>(ids.size())});
       named[request->prefix() + name] = std::move(ids);
     }
-    return store_->CreateDatasetSplits(request->run_id(), named);
+    return datasets_->CreateDatasetSplits(request->run_id(), named);
   });
 }
 
@@ -145,8 +145,8 @@ ServerUnaryReactor* DatasetServiceImpl::ExportManifest(CallbackServerContext* co
       return absl::InvalidArgumentError(absl::StrCat("manifest format must be jsonl or csv, got '", format, "'"));
     }
     ASSIGN_OR_RETURN(std::vector<experiments::DatasetItem> items,
-                     store_->ListDatasetItems(request->run_id(), request->kept_only()));
-    ASSIGN_OR_RETURN(auto membership, SplitMembership(store_, request->run_id()));
+                     datasets_->ListDatasetItems(request->run_id(), request->kept_only()));
+    ASSIGN_OR_RETURN(auto membership, SplitMembership(datasets_, request->run_id()));
     if (format == "csv") {
       response->set_content(dataset::ManifestCsv(items, membership));
     } else {
@@ -163,7 +163,7 @@ ServerUnaryReactor* DatasetServiceImpl::DescribePool(CallbackServerContext* cont
                                                      v1::PoolReport* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
     RETURN_IF_ERROR(RequireRun(request->run_id()));
-    ASSIGN_OR_RETURN(dataset::PoolSummary summary, dataset::SummarizePool(*store_, request->run_id()));
+    ASSIGN_OR_RETURN(dataset::PoolSummary summary, dataset::SummarizePool(*datasets_, request->run_id()));
     ToProto(summary, response);
     response->set_run_id(request->run_id());
     return absl::OkStatus();

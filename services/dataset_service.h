@@ -5,6 +5,7 @@
 #define DREAMSHOT_SERVICES_DATASET_SERVICE_H_
 
 #include "dreamshot/v1/dataset.grpc.pb.h"
+#include "experiments/dataset_store.h"
 #include "experiments/store.h"
 #include "jobs/job_runner.h"
 #include "services/rpc_guard.h"
@@ -13,8 +14,10 @@ namespace dreamshot::services {
 
 class DatasetServiceImpl final : public v1::DatasetService::CallbackService {
  public:
-  DatasetServiceImpl(experiments::ExperimentStore* store, jobs::JobRunner* runner, const RpcGuard* guard)
-      : store_(store), runner_(runner), guard_(guard) {}
+  // `store` holds the builds' runs, `datasets` their pools.
+  DatasetServiceImpl(experiments::ExperimentStore* store, experiments::DatasetStore* datasets, jobs::JobRunner* runner,
+                     const RpcGuard* guard)
+      : store_(store), datasets_(datasets), runner_(runner), guard_(guard) {}
 
   grpc::ServerUnaryReactor* DetectShots(grpc::CallbackServerContext* context, const v1::DetectShotsRequest* request,
                                         v1::DetectShotsResponse* response) override;
@@ -35,6 +38,7 @@ class DatasetServiceImpl final : public v1::DatasetService::CallbackService {
 
  private:
   experiments::ExperimentStore* store_;
+  experiments::DatasetStore* datasets_;
   jobs::JobRunner* runner_;
   const RpcGuard* guard_;
 };

@@ -40,11 +40,12 @@ absl::StatusOr<int64_t> ResolveExperiment(experiments::ExperimentStore* store,
 
 // The artifact a GetArtifact request names, which must belong to its run.
 absl::StatusOr<experiments::Artifact> FindArtifact(experiments::ExperimentStore& store,
+                                                   experiments::ArtifactStore& artifacts,
                                                    const v1::GetArtifactRequest& r) {
   switch (r.artifact_case()) {
     case v1::GetArtifactRequest::kPath: {
       // (run, path) is unique; listing also says NOT_FOUND for an unknown run.
-      ASSIGN_OR_RETURN(std::vector<experiments::Artifact> list, store.ListArtifacts(r.run_id()));
+      ASSIGN_OR_RETURN(std::vector<experiments::Artifact> list, artifacts.ListArtifacts(r.run_id()));
       for (experiments::Artifact& a : list) {
         if (a.path == r.path()) return std::move(a);
       }
@@ -52,7 +53,7 @@ absl::StatusOr<experiments::Artifact> FindArtifact(experiments::ExperimentStore&
     }
     case v1::GetArtifactRequest::kArtifactId: {
       RETURN_IF_ERROR(store.GetRun(r.run_id()).status());
-      absl::StatusOr<experiments::Artifact> a = store.GetArtifact(r.artifact_id());
+      absl::StatusOr<experiments::Artifact> a = artifacts.GetArtifact(r.artifact_id());
       if (a.ok() && a->run_id == r.run_id()) return a;
       if (!a.ok() && a.status().code() != absl::StatusCode::kNotFound) return a.status();
       return absl::NotFoundError(absl::StrCat("run ", r.run_id(), " has no artifact ", r.artifact_id()));
@@ -64,10 +65,11 @@ absl::StatusOr<experiments::Artifact> FindArtifact(experiments::ExperimentStore&
 
 }  // namespace
 
-ExperimentServiceImpl::ExperimentServiceImpl(experiments::ExperimentStore* store,
-                                             experiments::ArtifactBlobs* blobs,
-                                             const RpcGuard* guard, ExperimentServiceOptions options)
+ExperimentServiceImpl::ExperimentServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactStore* artifacts,
+                                             experiments::ArtifactBlobs* blobs, const RpcGuard* guard,
+                                             ExperimentServiceOptions options)
     : store_(store),
+      artifacts_(artifacts),
       blobs_(blobs),
       guard_(guard),
       options_(options),
@@ -273,7 +275,7 @@ ServerUnaryReactor* ExperimentServiceImpl::LogArtifact(CallbackServerContext* co
     artifact.sha256 = blob->sha256;
     artifact.size_bytes = blob->size_bytes;
     artifact.uri = blob->uri;
-    ASSIGN_OR_RETURN(experiments::Artifact stored, store_->AddArtifact(artifact));
+    ASSIGN_OR_RETURN(experiments::Artifact stored, artifacts_->AddArtifact(artifact));
     ToProto(stored, response);
     return absl::OkStatus();
   });
@@ -281,7 +283,7 @@ ServerUnaryReactor* ExperimentServiceImpl::LogArtifact(CallbackServerContext* co
 
 grpc::ServerReadReactor<v1::UploadArtifactRequest>* ExperimentServiceImpl::UploadArtifact(
     CallbackServerContext* context, v1::ArtifactRef* response) {
-  return StartArtifactUpload(context, *guard_, store_, blobs_,
+  return StartArtifactUpload(context, *guard_, artifacts_, blobs_,
                              {options_.max_upload_chunk_bytes, options_.max_artifact_bytes}, response);
 }
 
@@ -290,7 +292,7 @@ ServerUnaryReactor* ExperimentServiceImpl::ListArtifacts(CallbackServerContext* 
                                                          v1::ListArtifactsResponse* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
     RETURN_IF_ERROR(RequireRunId(request->run_id()));
-    ASSIGN_OR_RETURN(std::vector<experiments::Artifact> list, store_->ListArtifacts(request->run_id()));
+    ASSIGN_OR_RETURN(std::vector<experiments::Artifact> list, artifacts_->ListArtifacts(request->run_id()));
     for (const auto& a : list) ToProto(a, response->add_artifacts());
     return absl::OkStatus();
   });
@@ -301,7 +303,7 @@ grpc::ServerWriteReactor<v1::GetArtifactResponse>* ExperimentServiceImpl::GetArt
   absl::StatusOr<experiments::Artifact> artifact = [&]() -> absl::StatusOr<experiments::Artifact> {
     RETURN_IF_ERROR(guard_->Authenticate(*context));
     RETURN_IF_ERROR(RequireRunId(request->run_id()));
-    return FindArtifact(*store_, *request);
+    return FindArtifact(*store_, *artifacts_, *request);
   }();
   if (!artifact.ok()) return FailedArtifactDownload(ToGrpcStatus(artifact.status()));
   return StartArtifactDownload(*artifact, options_.artifact_chunk_bytes);

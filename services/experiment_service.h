@@ -10,6 +10,7 @@
 
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "experiments/artifact_blobs.h"
+#include "experiments/artifact_store.h"
 #include "experiments/store.h"
 #include "services/rpc_guard.h"
 
@@ -32,8 +33,9 @@ struct ExperimentServiceOptions {
 
 class ExperimentServiceImpl final : public v1::ExperimentService::CallbackService {
  public:
-  ExperimentServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
-                        const RpcGuard* guard, ExperimentServiceOptions options = {});
+  ExperimentServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactStore* artifacts,
+                        experiments::ArtifactBlobs* blobs, const RpcGuard* guard,
+                        ExperimentServiceOptions options = {});
 
   grpc::ServerUnaryReactor* CreateExperiment(grpc::CallbackServerContext* context,
                                              const v1::CreateExperimentRequest* request,
@@ -85,6 +87,7 @@ class ExperimentServiceImpl final : public v1::ExperimentService::CallbackServic
 
  private:
   experiments::ExperimentStore* store_;
+  experiments::ArtifactStore* artifacts_;
   experiments::ArtifactBlobs* blobs_;
   const RpcGuard* guard_;
   ExperimentServiceOptions options_;

@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 // Seeds were drawn when the job was submitted and stored with it.
 uint64_t NoSeedLeftToDraw() { return 0; }
 
-absl::StatusOr<experiments::Artifact> StoreImage(experiments::ExperimentStore* store,
+absl::StatusOr<experiments::Artifact> StoreImage(experiments::ArtifactStore* artifacts,
                                                  experiments::ArtifactBlobs* blobs, int64_t run_id,
                                                  std::string path, const std::string& png) {
   experiments::Artifact artifact;
@@ -25,7 +25,7 @@ absl::StatusOr<experiments::Artifact> StoreImage(experiments::ExperimentStore* s
   artifact.kind = "image";
   artifact.path = std::move(path);
   // A file written for a row that fails (a full disk) is removed again.
-  return experiments::AddArtifactBytes(*store, *blobs, std::move(artifact), png);
+  return experiments::AddArtifactBytes(*artifacts, *blobs, std::move(artifact), png);
 }
 
 std::string Numbered(int64_t n) {
@@ -63,7 +63,7 @@ class ProgressReporter {
   int64_t paced_steps_ = 0;
 };
 
-absl::Status RunGenerate(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
+absl::Status RunGenerate(experiments::ArtifactStore* artifacts, experiments::ArtifactBlobs* blobs,
                          diffusion::ModelCache* cache, jobs::JobContext& ctx) {
   v1::GenerateRequest request;
   RETURN_IF_ERROR(ctx.ReadConfig(&request));
@@ -75,7 +75,7 @@ absl::Status RunGenerate(experiments::ExperimentStore* store, experiments::Artif
       [&](diffusion::RenderedImage image) -> absl::Status {
         const std::string path =
             absl::StrCat(ctx.path_prefix(), "/", Numbered(image.index), "-seed", image.seed, ".png");
-        ASSIGN_OR_RETURN(experiments::Artifact artifact, StoreImage(store, blobs, ctx.run_id(), path, image.png));
+        ASSIGN_OR_RETURN(experiments::Artifact artifact, StoreImage(artifacts, blobs, ctx.run_id(), path, image.png));
         v1::GenerateResponse message;
         message.set_run_id(ctx.run_id());
         ToProto(image, artifact, request.return_png(), message.mutable_image());
@@ -84,8 +84,8 @@ absl::Status RunGenerate(experiments::ExperimentStore* store, experiments::Artif
       });
 }
 
-absl::Status RunPairs(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
-                      diffusion::ModelCache* cache, jobs::JobContext& ctx) {
+absl::Status RunPairs(experiments::ArtifactStore* artifacts, experiments::PairStore* pairs,
+                      experiments::ArtifactBlobs* blobs, diffusion::ModelCache* cache, jobs::JobContext& ctx) {
   v1::GeneratePairsRequest request;
   RETURN_IF_ERROR(ctx.ReadConfig(&request));
   diffusion::PairPlan plan;
@@ -102,9 +102,9 @@ absl::Status RunPairs(experiments::ExperimentStore* store, experiments::Artifact
   return diffusion::RenderPairs(*cache, plan, std::ref(progress), [&](diffusion::RenderedPair pair) -> absl::Status {
     const std::string stem = absl::StrCat(ctx.path_prefix(), "/", Numbered(count++), "-");
     ASSIGN_OR_RETURN(experiments::Artifact art_a,
-                     StoreImage(store, blobs, ctx.run_id(), stem + label_a + ".png", pair.a.png));
+                     StoreImage(artifacts, blobs, ctx.run_id(), stem + label_a + ".png", pair.a.png));
     ASSIGN_OR_RETURN(experiments::Artifact art_b,
-                     StoreImage(store, blobs, ctx.run_id(), stem + label_b + ".png", pair.b.png));
+                     StoreImage(artifacts, blobs, ctx.run_id(), stem + label_b + ".png", pair.b.png));
     experiments::ImagePair row;
     row.run_id = ctx.run_id();
     row.prompt = pair.prompt.prompt;
@@ -114,7 +114,7 @@ absl::Status RunPairs(experiments::ExperimentStore* store, experiments::Artifact
     row.label_b = label_b;
     row.artifact_a = art_a.id;
     row.artifact_b = art_b.id;
-    ASSIGN_OR_RETURN(experiments::ImagePair saved, store->AddImagePair(row));
+    ASSIGN_OR_RETURN(experiments::ImagePair saved, pairs->AddImagePair(row));
     v1::GeneratePairsResponse message;
     message.set_run_id(ctx.run_id());
     v1::ImagePair* out = message.mutable_pair();
@@ -134,19 +134,21 @@ absl::Status RunPairs(experiments::ExperimentStore* store, experiments::Artifact
 
 }  // namespace
 
-jobs::JobKind GenerateJobKind(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
+jobs::JobKind GenerateJobKind(experiments::ArtifactStore* artifacts, experiments::ArtifactBlobs* blobs,
                               diffusion::ModelCache* models) {
   jobs::JobKind kind;
   kind.name = kGenerateJob;
-  kind.run = [store, blobs, models](jobs::JobContext& ctx) { return RunGenerate(store, blobs, models, ctx); };
+  kind.run = [artifacts, blobs, models](jobs::JobContext& ctx) { return RunGenerate(artifacts, blobs, models, ctx); };
   return kind;
 }
 
-jobs::JobKind PairsJobKind(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
-                           diffusion::ModelCache* models) {
+jobs::JobKind PairsJobKind(experiments::ArtifactStore* artifacts, experiments::PairStore* pairs,
+                           experiments::ArtifactBlobs* blobs, diffusion::ModelCache* models) {
   jobs::JobKind kind;
   kind.name = kPairsJob;
-  kind.run = [store, blobs, models](jobs::JobContext& ctx) { return RunPairs(store, blobs, models, ctx); };
+  kind.run = [artifacts, pairs, blobs, models](jobs::JobContext& ctx) {
+    return RunPairs(artifacts, pairs, blobs, models, ctx);
+  };
   return kind;
 }
 

@@ -8,7 +8,8 @@
 
 #include "diffusion/pipeline/model_cache.h"
 #include "experiments/artifact_blobs.h"
-#include "experiments/store.h"
+#include "experiments/artifact_store.h"
+#include "experiments/pair_store.h"
 #include "jobs/job_kind.h"
 
 namespace dreamshot::services {
@@ -16,10 +17,10 @@ namespace dreamshot::services {
 inline constexpr char kGenerateJob[] = "generate";
 inline constexpr char kPairsJob[] = "pairs";
 
-jobs::JobKind GenerateJobKind(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
+jobs::JobKind GenerateJobKind(experiments::ArtifactStore* artifacts, experiments::ArtifactBlobs* blobs,
                               diffusion::ModelCache* models);
-jobs::JobKind PairsJobKind(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs,
-                           diffusion::ModelCache* models);
+jobs::JobKind PairsJobKind(experiments::ArtifactStore* artifacts, experiments::PairStore* pairs,
+                           experiments::ArtifactBlobs* blobs, diffusion::ModelCache* models);
 
 }  // namespace dreamshot::services
 

@@ -15,6 +15,7 @@
 #include "experiments/artifact_blobs.h"
 #include "experiments/artifact_writes.h"
 #include "experiments/store.h"
+#include "experiments/store_set.h"
 #include "jobs/job_runner.h"
 #include "services/bearer_auth.h"
 #include "services/dataset_service.h"
@@ -52,19 +53,21 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   // Every name of the store file meets one lock: symlinks, hard links, bind mounts.
   ASSIGN_OR_RETURN(server->lock_, core::FileLock::AcquireFile(server->store_path_));
   ASSIGN_OR_RETURN(server->store_, experiments::ExperimentStore::Open(server->store_path_));
+  server->stores_ = std::make_unique<experiments::StoreSet>(server->store_.get());
+  experiments::StoreSet& stores = *server->stores_;
   // Blob files are noted in the store before they are written, so that the
   // files of failed or crashed writes can be found: the sweep removes them
   // while no job can be writing (best effort; notes left wait for the next start).
   server->blobs_ = std::make_unique<experiments::ArtifactBlobs>(
-      data_dir + "/artifacts", [store = server->store_.get()](const std::string& sha256) {
-        return store->NoteBlobWrite(sha256);
+      data_dir + "/artifacts", [artifacts = stores.artifacts()](const std::string& sha256) {
+        return artifacts->NoteBlobWrite(sha256);
       });
-  (void)experiments::SweepUnrecordedBlobs(*server->store_, *server->blobs_);
+  (void)experiments::SweepUnrecordedBlobs(*stores.artifacts(), *server->blobs_);
   server->guard_ = std::make_unique<RpcGuard>(options.auth_token);
   ExperimentServiceOptions experiment_options;
   experiment_options.max_artifact_bytes = options.max_artifact_bytes;
-  server->experiment_service_ = std::make_unique<ExperimentServiceImpl>(server->store_.get(), server->blobs_.get(),
-                                                                        server->guard_.get(), experiment_options);
+  server->experiment_service_ = std::make_unique<ExperimentServiceImpl>(
+      server->store_.get(), stores.artifacts(), server->blobs_.get(), server->guard_.get(), experiment_options);
   server->model_cache_ = std::make_unique<diffusion::ModelCache>(options.model_cache_bytes);
   jobs::RunnerOptions runner_options;
   runner_options.capacity = options.queue_capacity;
@@ -74,16 +77,17 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   runner_options.concurrency[kBuildLane] = 1;
   server->runner_ = std::make_unique<jobs::JobRunner>(server->store_.get(), runner_options);
   jobs::JobRunner& runner = *server->runner_;
-  runner.Register(GenerateJobKind(server->store_.get(), server->blobs_.get(), server->model_cache_.get()));
-  runner.Register(PairsJobKind(server->store_.get(), server->blobs_.get(), server->model_cache_.get()));
-  runner.Register(BuildPoolJobKind(server->store_.get(), server->blobs_.get()));
+  runner.Register(GenerateJobKind(stores.artifacts(), server->blobs_.get(), server->model_cache_.get()));
+  runner.Register(PairsJobKind(stores.artifacts(), stores.pairs(), server->blobs_.get(), server->model_cache_.get()));
+  runner.Register(BuildPoolJobKind(stores.datasets(), server->blobs_.get()));
   runner.Register(DetectShotsJobKind());
   // We hold the store's lock, so nobody else is driving these jobs: running
   // ones were interrupted; queued ones start now.
   ASSIGN_OR_RETURN(server->recovery_, runner.Start());
   server->generator_service_ =
       std::make_unique<GeneratorServiceImpl>(server->store_.get(), &runner, server->guard_.get());
-  server->dataset_service_ = std::make_unique<DatasetServiceImpl>(server->store_.get(), &runner, server->guard_.get());
+  server->dataset_service_ =
+      std::make_unique<DatasetServiceImpl>(server->store_.get(), stores.datasets(), &runner, server->guard_.get());
   server->job_service_ = std::make_unique<JobServiceImpl>(&runner, server->guard_.get());
 
   grpc::ServerBuilder builder;
@@ -94,7 +98,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   builder.RegisterService(server->experiment_service_.get());
   builder.RegisterService(server->generator_service_.get());
   server->survey_service_ =
-      std::make_unique<SurveyServiceImpl>(server->store_.get(), server->blobs_.get(), server->guard_.get());
+      std::make_unique<SurveyServiceImpl>(stores.all(), server->blobs_.get(), server->guard_.get());
   builder.RegisterService(server->dataset_service_.get());
   builder.RegisterService(server->survey_service_.get());
   builder.RegisterService(server->job_service_.get());
@@ -116,7 +120,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
       return absl::InvalidArgumentError(
           absl::StrCat("survey address must be host:port, got '", options.survey_listen, "'"));
     }
-    ASSIGN_OR_RETURN(server->survey_web_, SurveyWebServer::Start(server->store_.get(), web));
+    ASSIGN_OR_RETURN(server->survey_web_, SurveyWebServer::Start(stores.surveys(), stores.artifacts(), web));
     server->survey_service_->SetParticipantAddress(web.host, server->survey_web_->port());
   }
   return server;

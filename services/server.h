@@ -27,6 +27,7 @@ class ModelCache;
 namespace dreamshot::experiments {
 class ArtifactBlobs;
 class ExperimentStore;
+class StoreSet;
 }  // namespace dreamshot::experiments
 
 namespace dreamshot::services {
@@ -102,7 +103,8 @@ class DreamshotServer {
   int port_ = 0;
   jobs::RecoveryReport recovery_;
   std::unique_ptr<core::FileLock> lock_;
-  std::unique_ptr<experiments::ExperimentStore> store_;
+  std::unique_ptr<experiments::ExperimentStore> store_;  // the run store; owns the database
+  std::unique_ptr<experiments::StoreSet> stores_;        // the other concepts' stores over it
   std::unique_ptr<experiments::ArtifactBlobs> blobs_;
   std::unique_ptr<RpcGuard> guard_;
   std::unique_ptr<diffusion::ModelCache> model_cache_;

@@ -4,7 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "dreamshot/v1/survey.pb.h"
-#include "experiments/types.h"
+#include "experiments/survey_types.h"
 #include "survey/participant_session.h"
 #include "survey/results.h"
 #include "survey/survey_admin.h"

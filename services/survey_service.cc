@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "experiments/survey_store.h"
 #include "services/survey_convert.h"
 #include "survey/results.h"
 #include "survey/results_format.h"
@@ -44,7 +45,7 @@ ServerUnaryReactor* SurveyServiceImpl::CreateSurvey(CallbackServerContext* conte
     // Left unset, the default number adapts to a small pool; asked for, it
     // must fit unless the request allows fewer.
     create.allow_fewer_pairs = request->allow_fewer_pairs() || !request->config().has_pairs_per_participant();
-    ASSIGN_OR_RETURN(experiments::Survey created, survey::CreateSurvey(*store_, create));
+    ASSIGN_OR_RETURN(experiments::Survey created, survey::CreateSurvey(stores_, create));
     ToProto(created, response);
     AddParticipantUrl(response);
     return absl::OkStatus();
@@ -63,8 +64,8 @@ ServerUnaryReactor* SurveyServiceImpl::CloseSurvey(CallbackServerContext* contex
 
 absl::Status SurveyServiceImpl::ChangeStatus(const v1::SurveyRef& ref, survey::SurveyStatus to,
                                              v1::Survey* response) {
-  ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, ref.survey()));
-  ASSIGN_OR_RETURN(experiments::Survey changed, survey::ChangeSurveyStatus(*store_, found.id, to));
+  ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*surveys_, ref.survey()));
+  ASSIGN_OR_RETURN(experiments::Survey changed, survey::ChangeSurveyStatus(*surveys_, found.id, to));
   ToProto(changed, response);
   AddParticipantUrl(response);
   return absl::OkStatus();
@@ -73,8 +74,8 @@ absl::Status SurveyServiceImpl::ChangeStatus(const v1::SurveyRef& ref, survey::S
 ServerUnaryReactor* SurveyServiceImpl::GetSurveyStatus(CallbackServerContext* context, const v1::SurveyRef* request,
                                                        v1::SurveyStatus* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
-    ASSIGN_OR_RETURN(survey::SurveyProgress progress, survey::GetSurveyProgress(*store_, found.id));
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*surveys_, request->survey()));
+    ASSIGN_OR_RETURN(survey::SurveyProgress progress, survey::GetSurveyProgress(*surveys_, found.id));
     ToProto(progress, response);
     AddParticipantUrl(response->mutable_survey());
     return absl::OkStatus();
@@ -85,7 +86,7 @@ ServerUnaryReactor* SurveyServiceImpl::ListSurveys(CallbackServerContext* contex
                                                    const v1::ListSurveysRequest* /*request*/,
                                                    v1::ListSurveysResponse* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<experiments::Survey> surveys, store_->ListSurveys());
+    ASSIGN_OR_RETURN(std::vector<experiments::Survey> surveys, surveys_->ListSurveys());
     for (const auto& s : surveys) {
       v1::Survey* out = response->add_surveys();
       ToProto(s, out);
@@ -99,8 +100,8 @@ ServerUnaryReactor* SurveyServiceImpl::ExportSurvey(CallbackServerContext* conte
                                                     const v1::ExportSurveyRequest* request,
                                                     v1::ExportSurveyResponse* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
-    ASSIGN_OR_RETURN(survey::AnswersCsv csv, survey::ExportAnswersCsv(*store_, found.id));
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*surveys_, request->survey()));
+    ASSIGN_OR_RETURN(survey::AnswersCsv csv, survey::ExportAnswersCsv(*surveys_, found.id));
     response->set_csv(std::move(csv.text));
     response->set_answers(csv.rows);
     return absl::OkStatus();
@@ -117,8 +118,8 @@ ServerUnaryReactor* SurveyServiceImpl::GetSurveyResults(CallbackServerContext* c
           absl::StrCat("format must be \"markdown\" or \"html\" (or empty), got \"", format, "\""));
     }
     ASSIGN_OR_RETURN(survey::ResultsOptions options, FromProto(*request));
-    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*store_, request->survey()));
-    ASSIGN_OR_RETURN(survey::ResultsInput input, survey::LoadResultsInput(*store_, found.id));
+    ASSIGN_OR_RETURN(experiments::Survey found, survey::FindSurvey(*surveys_, request->survey()));
+    ASSIGN_OR_RETURN(survey::ResultsInput input, survey::LoadResultsInput(*surveys_, found.id));
     ASSIGN_OR_RETURN(survey::SurveyResults results, survey::ComputeResults(input, options));
     ToProto(found, response->mutable_survey());
     AddParticipantUrl(response->mutable_survey());

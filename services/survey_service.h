@@ -9,7 +9,7 @@
 
 #include "dreamshot/v1/survey.grpc.pb.h"
 #include "experiments/artifact_blobs.h"
-#include "experiments/store.h"
+#include "experiments/stores.h"
 #include "services/rpc_guard.h"
 #include "survey/survey_status.h"
 
@@ -17,9 +17,11 @@ namespace dreamshot::services {
 
 class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
  public:
-  // `blobs` holds the pictures of broken-image attention checks.
-  SurveyServiceImpl(experiments::ExperimentStore* store, experiments::ArtifactBlobs* blobs, const RpcGuard* guard)
-      : store_(store), blobs_(blobs), guard_(guard) {}
+  // A survey is made from `stores.pairs`, as a run of `stores.runs`, with
+  // artifacts of its own; the rest is `stores.surveys`. `blobs` holds the
+  // pictures of broken-image attention checks.
+  SurveyServiceImpl(const experiments::Stores& stores, experiments::ArtifactBlobs* blobs, const RpcGuard* guard)
+      : stores_(stores), surveys_(stores.surveys), blobs_(blobs), guard_(guard) {}
 
   // The address the participant pages are bound to (host as given to
   // --survey_listen, the bound port), set once they listen; every Survey
@@ -52,7 +54,8 @@ class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
 
   mutable std::mutex mu_;
   std::string participant_base_;  // "http://host:port"; guarded by mu_
-  experiments::ExperimentStore* store_;
+  const experiments::Stores stores_;
+  experiments::SurveyStore* const surveys_;
   experiments::ArtifactBlobs* blobs_;
   const RpcGuard* guard_;
 };

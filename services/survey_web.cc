@@ -9,6 +9,8 @@
 #include "core/status_macros.h"
 #include "dreamshot/v1/survey.pb.h"
 #include "experiments/artifact_blobs.h"
+#include "experiments/artifact_store.h"
+#include "experiments/survey_store.h"
 #include "services/http_front.h"
 #include "services/rate_limiter.h"
 #include "services/survey_convert.h"
@@ -63,8 +65,8 @@ absl::StatusOr<survey::Submission> SubmissionOf(const std::string& body) {
   return submission;
 }
 
-absl::StatusOr<std::string> ReadArtifactBytes(experiments::ExperimentStore& store, int64_t artifact_id) {
-  ASSIGN_OR_RETURN(const experiments::Artifact artifact, store.GetArtifact(artifact_id));
+absl::StatusOr<std::string> ReadArtifactBytes(experiments::ArtifactStore& artifacts, int64_t artifact_id) {
+  ASSIGN_OR_RETURN(const experiments::Artifact artifact, artifacts.GetArtifact(artifact_id));
   return experiments::ReadBlobUri(artifact.uri);
 }
 
@@ -82,10 +84,12 @@ void SetSession(Response& res, const survey::ParticipantSession& session) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SurveyWebServer>> SurveyWebServer::Start(experiments::ExperimentStore* store,
+absl::StatusOr<std::unique_ptr<SurveyWebServer>> SurveyWebServer::Start(experiments::SurveyStore* surveys,
+                                                                        experiments::ArtifactStore* artifacts,
                                                                         const SurveyWebOptions& options) {
   auto server = std::unique_ptr<SurveyWebServer>(new SurveyWebServer());
-  server->store_ = store;
+  server->surveys_ = surveys;
+  server->artifacts_ = artifacts;
   server->options_ = options;
   server->requests_ = std::make_unique<RateLimiter>(options.requests_per_s, options.request_burst);
   server->joins_ = std::make_unique<RateLimiter>(options.joins_per_minute / 60.0, options.joins_per_minute);
@@ -142,7 +146,7 @@ absl::StatusOr<survey::ParticipantSession> SurveyWebServer::SessionOf(const Requ
   const std::string survey_name = req.matches[1];
   const std::string token = survey_http::TokenOf(req, survey_name);
   if (token.empty()) return absl::UnauthenticatedError("no participant token: join the survey first");
-  return survey::ParticipantSession::Resume(*store_, survey_name, token);
+  return survey::ParticipantSession::Resume(*surveys_, survey_name, token);
 }
 
 absl::StatusOr<survey::ShownPair> SurveyWebServer::PairOf(const Request& req) const {
@@ -154,7 +158,7 @@ absl::StatusOr<survey::ShownPair> SurveyWebServer::PairOf(const Request& req) co
 
 // What a visitor sees before joining: the survey's title and consent text.
 void SurveyWebServer::Info(const Request& req, Response& res) {
-  absl::StatusOr<survey::SurveyConfig> config = survey::Invitation(*store_, req.matches[1]);
+  absl::StatusOr<survey::SurveyConfig> config = survey::Invitation(*surveys_, req.matches[1]);
   if (!config.ok()) return SetError(res, config.status());
   v1::ParticipantSession out;
   ToProto(*config, &out);
@@ -166,7 +170,7 @@ void SurveyWebServer::Join(const Request& req, Response& res) {
   // A browser that joined before keeps its token (and its assignment).
   if (SessionOf(req).ok()) return SetToken(res, survey_http::TokenOf(req, survey_name));
   if (!survey_http::Admit(*joins_, req, "too many new participants from this address", res)) return;
-  absl::StatusOr<std::string> token = survey::ParticipantSession::Join(*store_, survey_name);
+  absl::StatusOr<std::string> token = survey::ParticipantSession::Join(*surveys_, survey_name);
   if (!token.ok()) return SetError(res, token.status());
   res.set_header("Set-Cookie", survey_http::TokenCookie(survey_name, *token));
   SetToken(res, *token);
@@ -206,7 +210,7 @@ void SurveyWebServer::Image(const Request& req, Response& res) {
   if (!pair.ok()) return SetError(res, pair.status());
   const int64_t artifact = req.matches[3] == "A" ? pair->artifact_a : pair->artifact_b;
   absl::StatusOr<survey::BlindImageCache::Png> png =
-      images_->Get(artifact, [this, artifact] { return ReadArtifactBytes(*store_, artifact); });
+      images_->Get(artifact, [this, artifact] { return ReadArtifactBytes(*artifacts_, artifact); });
   if (!png.ok()) {
     LOG(ERROR) << "survey picture (artifact " << artifact << "): " << png.status();
     return SetError(res, absl::InternalError("this picture cannot be shown"));

@@ -20,8 +20,9 @@ struct Response;
 }  // namespace httplib
 
 namespace dreamshot::experiments {
-class ExperimentStore;
-}
+class ArtifactStore;
+class SurveyStore;
+}  // namespace dreamshot::experiments
 
 namespace dreamshot::survey {
 class BlindImageCache;
@@ -53,7 +54,10 @@ struct SurveyWebOptions {
 
 class SurveyWebServer {
  public:
-  static absl::StatusOr<std::unique_ptr<SurveyWebServer>> Start(experiments::ExperimentStore* store,
+  // `surveys` holds the participants and their answers, `artifacts` the
+  // pictures' records.
+  static absl::StatusOr<std::unique_ptr<SurveyWebServer>> Start(experiments::SurveyStore* surveys,
+                                                                experiments::ArtifactStore* artifacts,
                                                                 const SurveyWebOptions& options);
   ~SurveyWebServer();
   int port() const;
@@ -79,7 +83,8 @@ class SurveyWebServer {
   // The pair at the URL's position, for that session.
   absl::StatusOr<survey::ShownPair> PairOf(const httplib::Request& req) const;
 
-  experiments::ExperimentStore* store_ = nullptr;
+  experiments::SurveyStore* surveys_ = nullptr;
+  experiments::ArtifactStore* artifacts_ = nullptr;
   SurveyWebOptions options_;
   std::unique_ptr<RateLimiter> requests_, joins_;
   std::unique_ptr<survey::BlindImageCache> images_;

@@ -51,14 +51,13 @@ absl::Status NotAssigned(int64_t position) {
 
 }  // namespace
 
-absl::StatusOr<SurveyConfig> Invitation(experiments::ExperimentStore& store, const std::string& survey_name) {
+absl::StatusOr<SurveyConfig> Invitation(experiments::SurveyStore& store, const std::string& survey_name) {
   ASSIGN_OR_RETURN(const experiments::Survey survey, FindSurveyByName(store, survey_name));
   RETURN_IF_ERROR(RequireOpen(survey));
   return SurveyConfigFromJson(survey.config_json);
 }
 
-absl::StatusOr<std::string> ParticipantSession::Join(experiments::ExperimentStore& store,
-                                                     const std::string& survey_name) {
+absl::StatusOr<std::string> ParticipantSession::Join(experiments::SurveyStore& store, const std::string& survey_name) {
   ASSIGN_OR_RETURN(const experiments::Survey survey, FindSurveyByName(store, survey_name));
   RETURN_IF_ERROR(RequireOpen(survey));
   ASSIGN_OR_RETURN(const SurveyConfig config, SurveyConfigFromJson(survey.config_json));
@@ -77,7 +76,7 @@ absl::StatusOr<std::string> ParticipantSession::Join(experiments::ExperimentStor
   return token;
 }
 
-absl::StatusOr<ParticipantSession> ParticipantSession::Resume(experiments::ExperimentStore& store,
+absl::StatusOr<ParticipantSession> ParticipantSession::Resume(experiments::SurveyStore& store,
                                                               const std::string& survey_name,
                                                               const std::string& token) {
   if (!WellFormedToken(token)) return absl::UnauthenticatedError("malformed participant token");

@@ -19,7 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "experiments/store.h"
+#include "experiments/survey_store.h"
 #include "survey/survey_config.h"
 
 namespace dreamshot::survey {
@@ -27,7 +27,7 @@ namespace dreamshot::survey {
 // What a visitor reads before joining: title, consent text, questions and
 // options. NOT_FOUND for no survey of that name (names only: /s/2 is never
 // survey id 2), FAILED_PRECONDITION unless it is open.
-absl::StatusOr<SurveyConfig> Invitation(experiments::ExperimentStore& store, const std::string& survey_name);
+absl::StatusOr<SurveyConfig> Invitation(experiments::SurveyStore& store, const std::string& survey_name);
 
 struct ShownPair {
   int64_t position = 0, total = 0;
@@ -52,12 +52,12 @@ class ParticipantSession {
   // balanced assignment (survey/assignment.h); returns its token, the only
   // copy (the store keeps its hash). NOT_FOUND for no such survey,
   // FAILED_PRECONDITION unless it is open.
-  static absl::StatusOr<std::string> Join(experiments::ExperimentStore& store, const std::string& survey_name);
+  static absl::StatusOr<std::string> Join(experiments::SurveyStore& store, const std::string& survey_name);
 
   // The participant holding `token`, on the pages of `survey_name`.
   // UNAUTHENTICATED for a malformed or unknown token or another survey's;
   // FAILED_PRECONDITION when the survey is not open.
-  static absl::StatusOr<ParticipantSession> Resume(experiments::ExperimentStore& store, const std::string& survey_name,
+  static absl::StatusOr<ParticipantSession> Resume(experiments::SurveyStore& store, const std::string& survey_name,
                                                    const std::string& token);
 
   const SurveyConfig& config() const { return config_; }
@@ -83,11 +83,11 @@ class ParticipantSession {
   absl::StatusOr<bool> Answer(const Submission& submission);
 
  private:
-  explicit ParticipantSession(experiments::ExperimentStore& store) : store_(&store) {}
+  explicit ParticipantSession(experiments::SurveyStore& store) : store_(&store) {}
   absl::Status RequireConsent() const;
   void UpdateNextPosition();
 
-  experiments::ExperimentStore* store_;
+  experiments::SurveyStore* store_;
   SurveyConfig config_;
   int64_t participant_id_ = 0;
   bool consented_ = false;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "experiments/store.h"
+#include "experiments/store_set.h"
 #include "survey/participant_token.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_status.h"
@@ -33,8 +34,10 @@ class ParticipantSessionTest : public ::testing::Test {
     auto store = experiments::ExperimentStore::Open(dir_ + "/experiments.db");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
+    stores_ = std::make_unique<experiments::StoreSet>(store_.get());
+    surveys_ = stores_->surveys();
     // More pairs than a participant sees: some are not theirs.
-    auto pairs = testing::StoreTestPairs(*store_, dir_ + "/artifacts", 5, 8);
+    auto pairs = testing::StoreTestPairs(stores_->all(), dir_ + "/artifacts", 5, 8);
     ASSERT_TRUE(pairs.ok()) << pairs.status();
     pairs_run_ = pairs->run_id;
     survey_ = Create("study");
@@ -46,22 +49,22 @@ class ParticipantSessionTest : public ::testing::Test {
     request.name = name;
     request.pair_runs = {pairs_run_};
     request.config.pairs_per_participant = kPairsPerParticipant;
-    auto created = CreateSurvey(*store_, request);
+    auto created = CreateSurvey(stores_->all(), request);
     EXPECT_TRUE(created.ok()) << created.status();
     return created.ok() ? *created : experiments::Survey();
   }
 
   void Set(const experiments::Survey& survey, SurveyStatus status) {
-    auto changed = ChangeSurveyStatus(*store_, survey.id, status);
+    auto changed = ChangeSurveyStatus(*surveys_, survey.id, status);
     ASSERT_TRUE(changed.ok()) << changed.status();
   }
 
   // A participant of the open survey "study" who joined and, if asked, consented.
   ParticipantSession Joined(bool consent = true) {
-    auto token = ParticipantSession::Join(*store_, "study");
+    auto token = ParticipantSession::Join(*surveys_, "study");
     EXPECT_TRUE(token.ok()) << token.status();
     token_ = token.ok() ? *token : "";
-    auto session = ParticipantSession::Resume(*store_, "study", token_);
+    auto session = ParticipantSession::Resume(*surveys_, "study", token_);
     EXPECT_TRUE(session.ok()) << session.status();
     if (consent) {
       EXPECT_TRUE(session->Consent().ok());
@@ -79,11 +82,13 @@ class ParticipantSessionTest : public ::testing::Test {
     return s;
   }
 
-  size_t StoredAnswers() { return store_->ListSurveyAnswers(survey_.id)->size(); }
+  size_t StoredAnswers() { return surveys_->ListSurveyAnswers(survey_.id)->size(); }
 
   static inline int counter_ = 0;
   std::string dir_;
   std::unique_ptr<experiments::ExperimentStore> store_;
+  std::unique_ptr<experiments::StoreSet> stores_;
+  experiments::SurveyStore* surveys_ = nullptr;
   int64_t pairs_run_ = 0;
   experiments::Survey survey_;
   std::string token_;
@@ -105,7 +110,7 @@ TEST(SurveyStatusTest, NamesRoundTrip) {
 
 TEST_F(ParticipantSessionTest, JoinGivesAFreshAssignmentThatResumeOpens) {
   Set(survey_, SurveyStatus::kOpen);
-  auto invitation = Invitation(*store_, "study");
+  auto invitation = Invitation(*surveys_, "study");
   ASSERT_TRUE(invitation.ok()) << invitation.status();
   EXPECT_EQ(invitation->pairs_per_participant, kPairsPerParticipant);
 
@@ -119,11 +124,11 @@ TEST_F(ParticipantSessionTest, JoinGivesAFreshAssignmentThatResumeOpens) {
   EXPECT_FALSE(session.IsAssigned(-1));
   EXPECT_FALSE(session.IsAssigned(kPairsPerParticipant));
 
-  auto second = ParticipantSession::Join(*store_, "study");
+  auto second = ParticipantSession::Join(*surveys_, "study");
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_NE(*second, token_) << "every join is a new participant";
-  EXPECT_EQ(store_->ListSurveyParticipants(survey_.id)->size(), 2u);
-  EXPECT_EQ(ParticipantSession::Join(*store_, "nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(surveys_->ListSurveyParticipants(survey_.id)->size(), 2u);
+  EXPECT_EQ(ParticipantSession::Join(*surveys_, "nope").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(ParticipantSessionTest, ConsentComesBeforePairsAndAnswers) {
@@ -139,32 +144,33 @@ TEST_F(ParticipantSessionTest, ConsentComesBeforePairsAndAnswers) {
   EXPECT_TRUE(session.consented());
   EXPECT_TRUE(session.Pair(0).ok());
   ASSERT_TRUE(session.Consent().ok()) << "consenting again changes nothing";
-  auto resumed = ParticipantSession::Resume(*store_, "study", token_);
+  auto resumed = ParticipantSession::Resume(*surveys_, "study", token_);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_TRUE(resumed->consented()) << "consent is stored";
 }
 
 TEST_F(ParticipantSessionTest, OnlyAnOpenSurveyTakesParticipantsAndAnswers) {
   // A draft shows no invitation and takes nobody.
-  EXPECT_EQ(Invitation(*store_, "study").status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(ParticipantSession::Join(*store_, "study").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Invitation(*surveys_, "study").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ParticipantSession::Join(*surveys_, "study").status().code(), absl::StatusCode::kFailedPrecondition);
 
   Set(survey_, SurveyStatus::kOpen);
   ParticipantSession held = Joined();
   Set(survey_, SurveyStatus::kClosed);
-  auto join = ParticipantSession::Join(*store_, "study");
+  auto join = ParticipantSession::Join(*surveys_, "study");
   EXPECT_EQ(join.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(join.status().message()), HasSubstr("closed"));
-  EXPECT_EQ(Invitation(*store_, "study").status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(ParticipantSession::Resume(*store_, "study", token_).status().code(), absl::StatusCode::kFailedPrecondition)
+  EXPECT_EQ(Invitation(*surveys_, "study").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ParticipantSession::Resume(*surveys_, "study", token_).status().code(),
+            absl::StatusCode::kFailedPrecondition)
       << "a closed survey's links expire";
   // A session read before the survey closed: the store refuses its answers.
   EXPECT_EQ(held.Answer(Answers(held, 0, "A")).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(StoredAnswers(), 0u);
-  EXPECT_EQ(store_->ListSurveyParticipants(survey_.id)->size(), 1u);
+  EXPECT_EQ(surveys_->ListSurveyParticipants(survey_.id)->size(), 1u);
 
   Set(survey_, SurveyStatus::kOpen);
-  EXPECT_TRUE(ParticipantSession::Resume(*store_, "study", token_).ok()) << "reopened, the link works again";
+  EXPECT_TRUE(ParticipantSession::Resume(*surveys_, "study", token_).ok()) << "reopened, the link works again";
 }
 
 TEST_F(ParticipantSessionTest, ATokenOpensOnlyItsOwnParticipantOnItsOwnSurvey) {
@@ -172,18 +178,18 @@ TEST_F(ParticipantSessionTest, ATokenOpensOnlyItsOwnParticipantOnItsOwnSurvey) {
   Joined();
   const experiments::Survey other = Create("other");
   Set(other, SurveyStatus::kOpen);
-  auto elsewhere = ParticipantSession::Resume(*store_, "other", token_);
+  auto elsewhere = ParticipantSession::Resume(*surveys_, "other", token_);
   EXPECT_EQ(elsewhere.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(std::string(elsewhere.status().message()), HasSubstr("another survey"));
   // Another survey's token stays unauthenticated here even when that
   // survey is closed: its state is none of this page's business.
   Set(other, SurveyStatus::kClosed);
-  EXPECT_EQ(ParticipantSession::Resume(*store_, "other", token_).status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(ParticipantSession::Resume(*store_, "study", std::string(64, 'f')).status().code(),
+  EXPECT_EQ(ParticipantSession::Resume(*surveys_, "other", token_).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(ParticipantSession::Resume(*surveys_, "study", std::string(64, 'f')).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(ParticipantSession::Resume(*store_, "study", "not-a-token").status().code(),
+  EXPECT_EQ(ParticipantSession::Resume(*surveys_, "study", "not-a-token").status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(ParticipantSession::Resume(*store_, "study", "").status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(ParticipantSession::Resume(*surveys_, "study", "").status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(ParticipantSessionTest, APairNotAssignedIsNotFound) {
@@ -229,7 +235,7 @@ TEST_F(ParticipantSessionTest, AResentAnswerIsAReplayAndADifferentOneIsRefused) 
   auto replayed = session.Answer(first);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_TRUE(*replayed);
-  auto resumed = ParticipantSession::Resume(*store_, "study", token_);
+  auto resumed = ParticipantSession::Resume(*surveys_, "study", token_);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->next_position(), 1);
   auto again = resumed->Answer(first);
@@ -244,10 +250,10 @@ TEST_F(ParticipantSessionTest, AResentAnswerIsAReplayAndADifferentOneIsRefused) 
 TEST_F(ParticipantSessionTest, AnswersMeanTheSystemsAsShown) {
   Set(survey_, SurveyStatus::kOpen);
   ParticipantSession session = Joined();
-  auto participants = store_->ListSurveyParticipants(survey_.id);
+  auto participants = surveys_->ListSurveyParticipants(survey_.id);
   ASSERT_EQ(participants->size(), 1u);
-  auto assignments = store_->ListSurveyAssignments((*participants)[0].id);
-  auto items = store_->ListSurveyItems(survey_.id);
+  auto assignments = surveys_->ListSurveyAssignments((*participants)[0].id);
+  auto items = surveys_->ListSurveyItems(survey_.id);
   ASSERT_TRUE(assignments.ok() && items.ok());
   for (const experiments::SurveyAssignment& a : *assignments) {
     const experiments::SurveyItem* item = nullptr;
@@ -260,7 +266,7 @@ TEST_F(ParticipantSessionTest, AnswersMeanTheSystemsAsShown) {
     EXPECT_EQ(pair->total, kPairsPerParticipant);
     ASSERT_TRUE(session.Answer(Answers(session, a.position, "A")).ok());
   }
-  auto answers = store_->ListSurveyAnswers(survey_.id);
+  auto answers = surveys_->ListSurveyAnswers(survey_.id);
   ASSERT_TRUE(answers.ok()) << answers.status();
   EXPECT_EQ(answers->size(), kPairsPerParticipant * session.config().questions.size());
   for (const experiments::SurveyAnswer& answer : *answers) {
@@ -281,8 +287,8 @@ TEST_F(ParticipantSessionTest, FinishedAfterTheLastPair) {
   }
   EXPECT_TRUE(session.finished());
   EXPECT_EQ(session.next_position(), kPairsPerParticipant);
-  EXPECT_TRUE((*store_->ListSurveyParticipants(survey_.id))[0].finished_ms.has_value()) << "the store knows too";
-  auto resumed = ParticipantSession::Resume(*store_, "study", token_);
+  EXPECT_TRUE((*surveys_->ListSurveyParticipants(survey_.id))[0].finished_ms.has_value()) << "the store knows too";
+  auto resumed = ParticipantSession::Resume(*surveys_, "study", token_);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_TRUE(resumed->finished());
   EXPECT_EQ(resumed->next_position(), kPairsPerParticipant);

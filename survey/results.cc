@@ -300,7 +300,7 @@ absl::StatusOr<SurveyResults> ComputeResults(const ResultsInput& input, const Re
   return out;
 }
 
-absl::StatusOr<ResultsInput> LoadResultsInput(experiments::ExperimentStore& store, int64_t survey_id) {
+absl::StatusOr<ResultsInput> LoadResultsInput(experiments::SurveyStore& store, int64_t survey_id) {
   ASSIGN_OR_RETURN(experiments::Survey survey, store.GetSurvey(survey_id));
   ASSIGN_OR_RETURN(SurveyConfig config, SurveyConfigFromJson(survey.config_json));
   ResultsInput input;

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "experiments/store.h"
+#include "experiments/survey_store.h"
 #include "survey/statistics.h"
 
 namespace dreamshot::survey {
@@ -138,7 +138,7 @@ struct SurveyResults {
 // or choice (the store guarantees neither happens; a hand-made input may).
 absl::StatusOr<SurveyResults> ComputeResults(const ResultsInput& input, const ResultsOptions& options);
 
-absl::StatusOr<ResultsInput> LoadResultsInput(experiments::ExperimentStore& store, int64_t survey_id);
+absl::StatusOr<ResultsInput> LoadResultsInput(experiments::SurveyStore& store, int64_t survey_id);
 
 }  // namespace dreamshot::survey
 

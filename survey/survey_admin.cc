@@ -8,6 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "experiments/artifact_store.h"
+#include "experiments/pair_store.h"
+#include "experiments/store.h"
 #include "survey/broken_image.h"
 
 namespace dreamshot::survey {
@@ -18,18 +21,18 @@ bool AllDigits(const std::string& text) {
          std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-absl::StatusOr<std::vector<experiments::ImagePair>> CollectPairs(experiments::ExperimentStore& store,
+absl::StatusOr<std::vector<experiments::ImagePair>> CollectPairs(experiments::PairStore& pairs_store,
                                                                  const NewSurvey& request) {
   std::vector<experiments::ImagePair> pairs;
   std::set<int64_t> seen;
   for (int64_t run : request.pair_runs) {
-    ASSIGN_OR_RETURN(std::vector<experiments::ImagePair> of_run, store.ListImagePairs(run));
+    ASSIGN_OR_RETURN(std::vector<experiments::ImagePair> of_run, pairs_store.ListImagePairs(run));
     for (auto& p : of_run) {
       if (seen.insert(p.id).second) pairs.push_back(std::move(p));
     }
   }
   for (int64_t id : request.pair_ids) {
-    ASSIGN_OR_RETURN(experiments::ImagePair p, store.GetImagePair(id));
+    ASSIGN_OR_RETURN(experiments::ImagePair p, pairs_store.GetImagePair(id));
     if (seen.insert(p.id).second) pairs.push_back(std::move(p));
   }
   if (pairs.empty())
@@ -42,7 +45,7 @@ absl::StatusOr<std::vector<experiments::ImagePair>> CollectPairs(experiments::Ex
 // picture. Identical: one image on both sides, "neither" is the only right
 // answer. Broken: the image against an obviously broken copy (stored as an
 // artifact of the survey's run), the intact side x is right.
-absl::StatusOr<std::vector<experiments::SurveyItem>> AttentionItems(experiments::ExperimentStore& store,
+absl::StatusOr<std::vector<experiments::SurveyItem>> AttentionItems(experiments::ArtifactStore& artifacts,
                                                                     const NewSurvey& request,
                                                                     const std::vector<experiments::ImagePair>& pairs,
                                                                     int64_t run_id) {
@@ -68,7 +71,7 @@ absl::StatusOr<std::vector<experiments::SurveyItem>> AttentionItems(experiments:
     if (request.blobs == nullptr) {
       return absl::FailedPreconditionError("broken-image attention checks need the artifact store");
     }
-    ASSIGN_OR_RETURN(experiments::Artifact intact, store.GetArtifact(item.artifact_x));
+    ASSIGN_OR_RETURN(experiments::Artifact intact, artifacts.GetArtifact(item.artifact_x));
     ASSIGN_OR_RETURN(std::string intact_png, experiments::ReadBlobUri(intact.uri));
     absl::StatusOr<std::string> broken_png = BreakImage(intact_png);
     if (!broken_png.ok()) {
@@ -83,7 +86,7 @@ absl::StatusOr<std::vector<experiments::SurveyItem>> AttentionItems(experiments:
     artifact.sha256 = blob.sha256;
     artifact.size_bytes = blob.size_bytes;
     artifact.uri = blob.uri;
-    ASSIGN_OR_RETURN(experiments::Artifact stored, store.AddArtifact(artifact));
+    ASSIGN_OR_RETURN(experiments::Artifact stored, artifacts.AddArtifact(artifact));
     item.attention = "x";
     item.label_y = "broken";
     item.artifact_y = stored.id;
@@ -110,31 +113,31 @@ absl::Status ValidateSurveyName(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<experiments::Survey> FindSurvey(experiments::ExperimentStore& store, const std::string& name_or_id) {
+absl::StatusOr<experiments::Survey> FindSurvey(experiments::SurveyStore& store, const std::string& name_or_id) {
   if (!AllDigits(name_or_id)) return store.GetSurveyByName(name_or_id);
   int64_t id = 0;
   if (!absl::SimpleAtoi(name_or_id, &id)) return absl::NotFoundError(absl::StrCat("no survey with id ", name_or_id));
   return store.GetSurvey(id);
 }
 
-absl::StatusOr<experiments::Survey> FindSurveyByName(experiments::ExperimentStore& store, const std::string& name) {
+absl::StatusOr<experiments::Survey> FindSurveyByName(experiments::SurveyStore& store, const std::string& name) {
   return store.GetSurveyByName(name);
 }
 
-absl::StatusOr<experiments::Survey> ChangeSurveyStatus(experiments::ExperimentStore& store, int64_t survey_id,
+absl::StatusOr<experiments::Survey> ChangeSurveyStatus(experiments::SurveyStore& store, int64_t survey_id,
                                                        SurveyStatus to) {
   if (to == SurveyStatus::kDraft) return absl::InvalidArgumentError("a survey can be opened or closed, not made a draft");
   // The store keeps the state as its word (and checks the transition).
   return store.SetSurveyStatus(survey_id, SurveyStatusName(to));
 }
 
-absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request) {
+absl::StatusOr<experiments::Survey> CreateSurvey(const experiments::Stores& stores, const NewSurvey& request) {
   RETURN_IF_ERROR(ValidateSurveyName(request.name));
   RETURN_IF_ERROR(Validate(request.config));
-  absl::StatusOr<experiments::Survey> taken = store.GetSurveyByName(request.name);
+  absl::StatusOr<experiments::Survey> taken = stores.surveys->GetSurveyByName(request.name);
   if (taken.ok()) return absl::AlreadyExistsError(absl::StrCat("a survey named '", request.name, "' exists already"));
   if (taken.status().code() != absl::StatusCode::kNotFound) return taken.status();
-  ASSIGN_OR_RETURN(std::vector<experiments::ImagePair> pairs, CollectPairs(store, request));
+  ASSIGN_OR_RETURN(std::vector<experiments::ImagePair> pairs, CollectPairs(*stores.pairs, request));
   // What is stored is what participants get: never a number the pool cannot give.
   SurveyConfig config = request.config;
   const int pool = static_cast<int>(std::min<size_t>(pairs.size(), std::numeric_limits<int>::max()));
@@ -160,7 +163,7 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
     item.artifact_y = p.artifact_b;
     items.push_back(std::move(item));
   }
-  ASSIGN_OR_RETURN(experiments::Experiment experiment, store.GetOrCreateExperiment(request.experiment));
+  ASSIGN_OR_RETURN(experiments::Experiment experiment, stores.runs->GetOrCreateExperiment(request.experiment));
   experiments::NewRun run;
   run.experiment_id = experiment.id;
   run.name = request.name;
@@ -173,26 +176,27 @@ absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& s
                 {"seed", std::to_string(config.seed)}};
   run.config_type = "dreamshot.survey.SurveyConfig";
   run.config_json = ToJson(config);
-  ASSIGN_OR_RETURN(experiments::Run created, store.CreateRun(run));
+  ASSIGN_OR_RETURN(experiments::Run created, stores.runs->CreateRun(run));
   experiments::Survey survey;
   survey.run_id = created.id;
   survey.name = request.name;
   survey.config_json = run.config_json;
   absl::StatusOr<experiments::Survey> stored = [&]() -> absl::StatusOr<experiments::Survey> {
-    ASSIGN_OR_RETURN(std::vector<experiments::SurveyItem> checks, AttentionItems(store, request, pairs, created.id));
+    ASSIGN_OR_RETURN(std::vector<experiments::SurveyItem> checks,
+                     AttentionItems(*stores.artifacts, request, pairs, created.id));
     for (auto& item : checks) items.push_back(std::move(item));
-    return store.CreateSurvey(survey, items);
+    return stores.surveys->CreateSurvey(survey, items);
   }();
   if (!stored.ok()) {
     experiments::RunUpdate failed;
     failed.status = experiments::RunStatus::kFailed;
     failed.notes = absl::StrCat("survey not created: ", stored.status().ToString());
-    (void)store.UpdateRun(created.id, failed);  // the caller hears the error either way
+    (void)stores.runs->UpdateRun(created.id, failed);  // the caller hears the error either way
   }
   return stored;
 }
 
-absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::ExperimentStore& store, int64_t survey_id) {
+absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::SurveyStore& store, int64_t survey_id) {
   SurveyProgress p;
   ASSIGN_OR_RETURN(p.survey, store.GetSurvey(survey_id));
   ASSIGN_OR_RETURN(std::vector<experiments::SurveyItem> items, store.ListSurveyItems(survey_id));

@@ -11,7 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "experiments/artifact_blobs.h"
-#include "experiments/store.h"
+#include "experiments/stores.h"
+#include "experiments/survey_store.h"
 #include "survey/survey_config.h"
 #include "survey/survey_status.h"
 
@@ -41,13 +42,14 @@ struct NewSurvey {
 // each participant actually gets. INVALID_ARGUMENT for a bad name (see
 // ValidateSurveyName), a bad config, no pairs or too few of them;
 // ALREADY_EXISTS for a taken name; NOT_FOUND for a missing run or pair.
-absl::StatusOr<experiments::Survey> CreateSurvey(experiments::ExperimentStore& store, const NewSurvey& request);
+// Uses stores.runs (the survey's run), .pairs, .artifacts and .surveys.
+absl::StatusOr<experiments::Survey> CreateSurvey(const experiments::Stores& stores, const NewSurvey& request);
 
 // Opens a draft or closed survey, or closes an open one (its run follows:
 // running while open, finished once closed); setting the state it has
 // changes nothing. INVALID_ARGUMENT for kDraft (a survey never returns to
 // draft), FAILED_PRECONDITION for closing a draft, NOT_FOUND for no survey.
-absl::StatusOr<experiments::Survey> ChangeSurveyStatus(experiments::ExperimentStore& store, int64_t survey_id,
+absl::StatusOr<experiments::Survey> ChangeSurveyStatus(experiments::SurveyStore& store, int64_t survey_id,
                                                        SurveyStatus to);
 
 struct SurveyProgress {
@@ -59,7 +61,7 @@ struct SurveyProgress {
   int64_t min_shown = 0, max_shown = 0;  // assignments per real item
 };
 
-absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::ExperimentStore& store, int64_t survey_id);
+absl::StatusOr<SurveyProgress> GetSurveyProgress(experiments::SurveyStore& store, int64_t survey_id);
 
 // A survey name is part of its participant URL (/s/NAME): 1 to 100 letters,
 // digits, '-', '_' and '.', and never all digits, so that a number always
@@ -71,12 +73,12 @@ absl::Status ValidateSurveyName(const std::string& name);
 // `name_or_id` is an id, anything else a name. Names are never all digits
 // (ValidateSurveyName); a survey given a numeric name before that rule is
 // reached here by its id.
-absl::StatusOr<experiments::Survey> FindSurvey(experiments::ExperimentStore& store, const std::string& name_or_id);
+absl::StatusOr<experiments::Survey> FindSurvey(experiments::SurveyStore& store, const std::string& name_or_id);
 
 // The participant pages' lookup: by name only, never by id, so /s/2 is the
 // survey named "2" (if one was created before names had to hold a
 // non-digit) and not the survey with id 2. NOT_FOUND otherwise.
-absl::StatusOr<experiments::Survey> FindSurveyByName(experiments::ExperimentStore& store, const std::string& name);
+absl::StatusOr<experiments::Survey> FindSurveyByName(experiments::SurveyStore& store, const std::string& name);
 
 }  // namespace dreamshot::survey
 

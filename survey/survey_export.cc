@@ -9,7 +9,7 @@
 
 namespace dreamshot::survey {
 
-absl::StatusOr<AnswersCsv> ExportAnswersCsv(experiments::ExperimentStore& store, int64_t survey_id) {
+absl::StatusOr<AnswersCsv> ExportAnswersCsv(experiments::SurveyStore& store, int64_t survey_id) {
   ASSIGN_OR_RETURN(experiments::Survey survey, store.GetSurvey(survey_id));
   ASSIGN_OR_RETURN(SurveyConfig config, SurveyConfigFromJson(survey.config_json));
   ASSIGN_OR_RETURN(std::vector<experiments::SurveyItem> items, store.ListSurveyItems(survey_id));

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "experiments/store.h"
+#include "experiments/survey_store.h"
 
 namespace dreamshot::survey {
 
@@ -18,7 +18,7 @@ struct AnswersCsv {
   int64_t rows = 0;
 };
 
-absl::StatusOr<AnswersCsv> ExportAnswersCsv(experiments::ExperimentStore& store, int64_t survey_id);
+absl::StatusOr<AnswersCsv> ExportAnswersCsv(experiments::SurveyStore& store, int64_t survey_id);
 
 }  // namespace dreamshot::survey
 

@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "experiments/types.h"
+#include "experiments/survey_types.h"
 
 namespace dreamshot::survey {
 

@@ -11,6 +11,7 @@
 
 #include "dreamshot/v1/dataset.grpc.pb.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
+#include "experiments/dataset_store.h"
 #include "experiments/store.h"
 #include "tests/service_test_util.h"
 
@@ -39,6 +40,7 @@ class DatasetServiceTest : public ::testing::Test {
 
     auto store = experiments::ExperimentStore::Open(server_->store_path());
     ASSERT_TRUE(store.ok()) << store.status();
+    experiments::DatasetStore datasets((*store)->database());
     // 3 films × 12 shots, scales cycling close/medium/long; one dropped.
     for (int film = 0; film < 3; ++film) {
       const std::string source = "films/" + std::to_string(film) + ".mkv";
@@ -52,7 +54,7 @@ class DatasetServiceTest : public ::testing::Test {
         d.kept = !(film == 2 && shot == 11);
         items.push_back(d);
       }
-      ASSERT_TRUE((*store)->CommitDatasetSource(run_id_, {source, "done", "", 12, 1200, 0}, items).ok());
+      ASSERT_TRUE(datasets.CommitDatasetSource(run_id_, {source, "done", "", 12, 1200, 0}, items).ok());
     }
   }
 

@@ -16,6 +16,7 @@
 #include "diffusion/pipeline/tiny_model_writer.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
+#include "experiments/pair_store.h"
 #include "experiments/store.h"
 #include "tests/service_test_util.h"
 
@@ -228,7 +229,7 @@ TEST_F(GeneratorServiceTest, GeneratePairsStoresBaselineAndLoraImagesAsPairs) {
   server_.reset();  // releases the store's lock
   auto store = experiments::ExperimentStore::Open(data_dir_ + "/experiments.db");
   ASSERT_TRUE(store.ok()) << store.status();
-  auto stored = (*store)->ListImagePairs(run_id);
+  auto stored = experiments::PairStore((*store)->database()).ListImagePairs(run_id);
   ASSERT_TRUE(stored.ok()) << stored.status();
   ASSERT_EQ(stored->size(), 2u);
   EXPECT_EQ((*stored)[0].prompt, "Close Shot, an old sailor");

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "experiments/store.h"
+#include "experiments/store_set.h"
 #include "survey/participant_token.h"
 #include "survey/statistics.h"
 #include "survey/survey_admin.h"
@@ -269,9 +270,10 @@ class SurveyLoadTest : public ::testing::Test {
     auto store = experiments::ExperimentStore::Open(server_->store_path());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
+    stores_ = std::make_unique<experiments::StoreSet>(store_.get());
 
     // 24 stored A/B pairs of small PNGs over three shot types, as `dreamshot pairs` stores them.
-    auto pairs = testing::StoreTestPairs(*store_, data_dir_ + "/artifacts", kPairs, 64);
+    auto pairs = testing::StoreTestPairs(stores_->all(), data_dir_ + "/artifacts", kPairs, 64);
     ASSERT_TRUE(pairs.ok()) << pairs.status();
     survey::NewSurvey request;
     request.name = kSurvey;
@@ -279,15 +281,16 @@ class SurveyLoadTest : public ::testing::Test {
     request.config.pairs_per_participant = kPairsPerParticipant;
     request.config.attention_checks = kAttentionChecks;
     request.config.seed = 7;
-    auto survey = survey::CreateSurvey(*store_, request);
+    auto survey = survey::CreateSurvey(stores_->all(), request);
     ASSERT_TRUE(survey.ok()) << survey.status();
     survey_id_ = survey->id;
-    ASSERT_TRUE(store_->SetSurveyStatus(survey_id_, "open").ok());
+    ASSERT_TRUE(stores_->surveys()->SetSurveyStatus(survey_id_, "open").ok());
   }
 
   std::string data_dir_;
   std::unique_ptr<services::DreamshotServer> server_;
   std::unique_ptr<experiments::ExperimentStore> store_;
+  std::unique_ptr<experiments::StoreSet> stores_;
   int64_t survey_id_ = 0;
 };
 
@@ -336,14 +339,14 @@ TEST_F(SurveyLoadTest, TwoHundredParticipantsAtOnceStoreEveryAnswerExactlyOnce) 
   EXPECT_EQ(concurrent_fresh, concurrent) << "of two identical submissions at once, exactly one stores";
 
   // The store: every (participant, item, question) exactly once, as sent.
-  auto participants = store_->ListSurveyParticipants(survey_id_);
+  auto participants = stores_->surveys()->ListSurveyParticipants(survey_id_);
   ASSERT_TRUE(participants.ok()) << participants.status();
   ASSERT_EQ(participants->size(), static_cast<size_t>(kParticipants));
   for (const auto& p : *participants) {
     EXPECT_TRUE(p.consented_ms.has_value()) << "participant " << p.seq;
     EXPECT_TRUE(p.finished_ms.has_value()) << "participant " << p.seq;
   }
-  auto answers = store_->ListSurveyAnswers(survey_id_);
+  auto answers = stores_->surveys()->ListSurveyAnswers(survey_id_);
   ASSERT_TRUE(answers.ok()) << answers.status();
   EXPECT_EQ(answers->size(), static_cast<size_t>(kParticipants * kAssigned * kQuestions));
   std::set<std::tuple<int64_t, int64_t, int>> seen;
@@ -357,9 +360,9 @@ TEST_F(SurveyLoadTest, TwoHundredParticipantsAtOnceStoreEveryAnswerExactlyOnce) 
   }
   for (const Outcome& o : outcomes) {
     if (o.token.empty()) continue;  // already failed above
-    auto p = store_->FindSurveyParticipant(survey::TokenHash(o.token));
+    auto p = stores_->surveys()->FindSurveyParticipant(survey::TokenHash(o.token));
     ASSERT_TRUE(p.ok()) << p.status();
-    auto assigned = store_->ListSurveyAssignments(p->id);
+    auto assigned = stores_->surveys()->ListSurveyAssignments(p->id);
     ASSERT_TRUE(assigned.ok());
     ASSERT_EQ(assigned->size(), static_cast<size_t>(kAssigned));
     for (const auto& [position, sent] : o.sent) {
@@ -369,7 +372,7 @@ TEST_F(SurveyLoadTest, TwoHundredParticipantsAtOnceStoreEveryAnswerExactlyOnce) 
   }
 
   // The CSV export agrees: one row per answer, no (participant, item, question) twice.
-  auto csv = survey::ExportAnswersCsv(*store_, survey_id_);
+  auto csv = survey::ExportAnswersCsv(*stores_->surveys(), survey_id_);
   ASSERT_TRUE(csv.ok()) << csv.status();
   EXPECT_EQ(csv->rows, kParticipants * kAssigned * kQuestions);
   std::istringstream rows(csv->text);
@@ -388,7 +391,7 @@ TEST_F(SurveyLoadTest, TwoHundredParticipantsAtOnceStoreEveryAnswerExactlyOnce) 
   EXPECT_EQ(lines, kParticipants * kAssigned * kQuestions);
 
   // Coverage: joins at the same time still see each other's counts.
-  auto progress = survey::GetSurveyProgress(*store_, survey_id_);
+  auto progress = survey::GetSurveyProgress(*stores_->surveys(), survey_id_);
   ASSERT_TRUE(progress.ok()) << progress.status();
   EXPECT_EQ(progress->finished, kParticipants);
   EXPECT_EQ(progress->answered_items, kParticipants * kAssigned);

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "experiments/store.h"
+#include "experiments/store_set.h"
 #include "survey/survey_admin.h"
 #include "survey/survey_config.h"
 #include "tests/survey_test_pairs.h"
@@ -28,7 +29,8 @@ class SurveyLookupTest : public ::testing::Test {
     auto store = experiments::ExperimentStore::Open(dir_ + "/experiments.db");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    auto pairs = testing::StoreTestPairs(*store_, dir_ + "/artifacts", 4, 8);
+    stores_ = std::make_unique<experiments::StoreSet>(store_.get());
+    auto pairs = testing::StoreTestPairs(stores_->all(), dir_ + "/artifacts", 4, 8);
     ASSERT_TRUE(pairs.ok()) << pairs.status();
     pairs_run_ = pairs->run_id;
   }
@@ -40,13 +42,13 @@ class SurveyLookupTest : public ::testing::Test {
     request.pair_runs = {pairs_run_};
     request.config.pairs_per_participant = per_participant;
     request.allow_fewer_pairs = allow_fewer;
-    return survey::CreateSurvey(*store_, request);
+    return survey::CreateSurvey(stores_->all(), request);
   }
 
   // A survey named `name` written straight into the store, as one created
   // before names had to hold a non-digit would be.
   experiments::Survey CreateLegacy(const std::string& name) {
-    auto pairs = store_->ListImagePairs(pairs_run_);
+    auto pairs = stores_->pairs()->ListImagePairs(pairs_run_);
     EXPECT_TRUE(pairs.ok() && !pairs->empty());
     experiments::SurveyItem item;
     item.pair_id = (*pairs)[0].id;
@@ -58,7 +60,7 @@ class SurveyLookupTest : public ::testing::Test {
     survey.run_id = pairs_run_;
     survey.name = name;
     survey.config_json = survey::ToJson(survey::SurveyConfig());
-    auto stored = store_->CreateSurvey(survey, {item});
+    auto stored = stores_->surveys()->CreateSurvey(survey, {item});
     EXPECT_TRUE(stored.ok()) << stored.status();
     return stored.ok() ? *stored : experiments::Survey();
   }
@@ -66,6 +68,7 @@ class SurveyLookupTest : public ::testing::Test {
   static inline int counter_ = 0;
   std::string dir_;
   std::unique_ptr<experiments::ExperimentStore> store_;
+  std::unique_ptr<experiments::StoreSet> stores_;
   int64_t pairs_run_ = 0;
 };
 
@@ -95,29 +98,29 @@ TEST_F(SurveyLookupTest, TheParticipantLookupNeverResolvesAnId) {
   const experiments::Survey legacy = CreateLegacy("1");
   ASSERT_EQ(legacy.id, 3);
 
-  auto one = survey::FindSurveyByName(*store_, "1");
+  auto one = survey::FindSurveyByName(*stores_->surveys(), "1");
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->id, 3) << "/s/1 is the survey named 1, not survey id 1";
   EXPECT_EQ(one->name, "1");
   for (const std::string id : {"2", "3"}) {
-    EXPECT_EQ(survey::FindSurveyByName(*store_, id).status().code(), absl::StatusCode::kNotFound)
+    EXPECT_EQ(survey::FindSurveyByName(*stores_->surveys(), id).status().code(), absl::StatusCode::kNotFound)
         << "survey id " << id << " exists but has no such name";
   }
-  auto by_name = survey::FindSurveyByName(*store_, "beta");
+  auto by_name = survey::FindSurveyByName(*stores_->surveys(), "beta");
   ASSERT_TRUE(by_name.ok());
   EXPECT_EQ(by_name->id, 2);
 
   // The admin lookup: digits are an id, anything else a name.
-  auto admin_one = survey::FindSurvey(*store_, "1");
+  auto admin_one = survey::FindSurvey(*stores_->surveys(), "1");
   ASSERT_TRUE(admin_one.ok());
   EXPECT_EQ(admin_one->name, "alpha");
-  auto admin_three = survey::FindSurvey(*store_, "3");
+  auto admin_three = survey::FindSurvey(*stores_->surveys(), "3");
   ASSERT_TRUE(admin_three.ok());
   EXPECT_EQ(admin_three->name, "1") << "the legacy survey is reached by its id";
-  auto admin_beta = survey::FindSurvey(*store_, "beta");
+  auto admin_beta = survey::FindSurvey(*stores_->surveys(), "beta");
   ASSERT_TRUE(admin_beta.ok());
   EXPECT_EQ(admin_beta->id, 2);
-  EXPECT_EQ(survey::FindSurvey(*store_, "99").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(survey::FindSurvey(*stores_->surveys(), "99").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(SurveyLookupTest, MorePairsPerParticipantThanThePoolIsRefusedOrClampedAndStored) {
@@ -125,7 +128,7 @@ TEST_F(SurveyLookupTest, MorePairsPerParticipantThanThePoolIsRefusedOrClampedAnd
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("36"));
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("only 4 pairs"));
-  EXPECT_EQ(survey::FindSurveyByName(*store_, "too-many").status().code(), absl::StatusCode::kNotFound)
+  EXPECT_EQ(survey::FindSurveyByName(*stores_->surveys(), "too-many").status().code(), absl::StatusCode::kNotFound)
       << "nothing stored";
 
   auto clamped = Create("fewer", 36, /*allow_fewer=*/true);

@@ -13,6 +13,7 @@
 #include "core/png.h"
 #include "dreamshot/v1/survey.grpc.pb.h"
 #include "experiments/store.h"
+#include "experiments/store_set.h"
 #include "tests/service_test_util.h"
 #include "tests/survey_test_pairs.h"
 
@@ -53,7 +54,7 @@ class SurveyServiceTest : public ::testing::Test {
     // Six A/B pairs (two per shot type) of small PNGs, as `dreamshot pairs` stores them.
     auto store = experiments::ExperimentStore::Open(server_->store_path());
     ASSERT_TRUE(store.ok()) << store.status();
-    auto pairs = testing::StoreTestPairs(**store, data_dir_ + "/artifacts", 6, 8);
+    auto pairs = testing::StoreTestPairs(experiments::StoreSet(store->get()).all(), data_dir_ + "/artifacts", 6, 8);
     ASSERT_TRUE(pairs.ok()) << pairs.status();
     run_id_ = pairs->run_id;
     png_of_artifact_ = pairs->png_of_artifact;
@@ -372,7 +373,7 @@ TEST(SurveyServiceWithoutPagesTest, TheParticipantUrlIsEmptyWhenNoPagesAreServed
   ASSERT_NE(server, nullptr);
   auto store = experiments::ExperimentStore::Open(server->store_path());
   ASSERT_TRUE(store.ok()) << store.status();
-  auto pairs = testing::StoreTestPairs(**store, dir + "/artifacts", 2, 8);
+  auto pairs = testing::StoreTestPairs(experiments::StoreSet(store->get()).all(), dir + "/artifacts", 2, 8);
   ASSERT_TRUE(pairs.ok()) << pairs.status();
   auto surveys = v1::SurveyService::NewStub(testing::ChannelTo(*server));
   grpc::ClientContext context;

@@ -4,16 +4,19 @@
 #include "core/png.h"
 #include "core/status_macros.h"
 #include "experiments/artifact_blobs.h"
+#include "experiments/artifact_store.h"
+#include "experiments/pair_store.h"
+#include "experiments/store.h"
 
 namespace dreamshot::testing {
 
-absl::StatusOr<StoredTestPairs> StoreTestPairs(experiments::ExperimentStore& store, const std::string& artifacts_dir,
+absl::StatusOr<StoredTestPairs> StoreTestPairs(const experiments::Stores& stores, const std::string& artifacts_dir,
                                                int pairs, int size) {
   StoredTestPairs out;
-  ASSIGN_OR_RETURN(experiments::Experiment experiment, store.GetOrCreateExperiment("pairs"));
+  ASSIGN_OR_RETURN(experiments::Experiment experiment, stores.runs->GetOrCreateExperiment("pairs"));
   experiments::NewRun run;
   run.experiment_id = experiment.id;
-  ASSIGN_OR_RETURN(experiments::Run created, store.CreateRun(run));
+  ASSIGN_OR_RETURN(experiments::Run created, stores.runs->CreateRun(run));
   out.run_id = created.id;
   experiments::ArtifactBlobs blobs(artifacts_dir);
   const char* types[] = {"close", "medium", "long"};
@@ -33,7 +36,7 @@ absl::StatusOr<StoredTestPairs> StoreTestPairs(experiments::ExperimentStore& sto
       a.sha256 = blob.sha256;
       a.size_bytes = blob.size_bytes;
       a.uri = blob.uri;
-      ASSIGN_OR_RETURN(experiments::Artifact stored, store.AddArtifact(a));
+      ASSIGN_OR_RETURN(experiments::Artifact stored, stores.artifacts->AddArtifact(a));
       ids[side] = stored.id;
       out.png_of_artifact[stored.id] = std::move(png);
     }
@@ -45,7 +48,7 @@ absl::StatusOr<StoredTestPairs> StoreTestPairs(experiments::ExperimentStore& sto
     pair.label_b = "lora";
     pair.artifact_a = ids[0];
     pair.artifact_b = ids[1];
-    RETURN_IF_ERROR(store.AddImagePair(pair).status());
+    RETURN_IF_ERROR(stores.pairs->AddImagePair(pair).status());
   }
   return out;
 }

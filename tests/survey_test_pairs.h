@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "experiments/store.h"
+#include "experiments/stores.h"
 
 namespace dreamshot::testing {
 
@@ -20,7 +20,8 @@ struct StoredTestPairs {
 };
 
 // `pairs` pairs of `size` × `size` RGB PNGs; blobs under `artifacts_dir`.
-absl::StatusOr<StoredTestPairs> StoreTestPairs(experiments::ExperimentStore& store, const std::string& artifacts_dir,
+// Uses stores.runs, .artifacts and .pairs.
+absl::StatusOr<StoredTestPairs> StoreTestPairs(const experiments::Stores& stores, const std::string& artifacts_dir,
                                                int pairs, int size);
 
 }  // namespace dreamshot::testing
