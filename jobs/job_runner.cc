@@ -286,6 +286,11 @@ absl::StatusOr<JobRecord> JobRunner::Cancel(int64_t id) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", id, " is run by a client, not by this server: stop it where it runs"));
   }
+  // Ended already (its worker may still be finishing up): nothing to stop.
+  if (experiments::IsTerminal(job.state)) {
+    return absl::FailedPreconditionError(absl::StrCat("job ", id, " is ", experiments::JobStateName(job.state),
+                                                      ": only a queued or running job can be cancelled"));
+  }
   bool was_queued = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
