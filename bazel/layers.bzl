@@ -12,7 +12,7 @@ third_party/ and the root package (//:WORKSPACE) are open to every folder;
 the third-party libraries listed in RESTRICTED are not.
 """
 
-_BELOW_SERVICES = ["core", "models", "diffusion", "experiments", "jobs", "dataset", "survey"]
+_BELOW_SERVICES = ["core", "models", "diffusion", "experiments", "jobs", "dataset", "survey", "trainer"]
 _RPC = ["protos", "rpc"]
 
 # folder -> the folders it may depend on (besides itself and third_party).
@@ -26,6 +26,7 @@ LAYERS = {
     "jobs": ["experiments", "core"],
     "dataset": ["experiments", "core"],
     "survey": ["experiments", "core"],
+    "trainer": ["models", "diffusion", "dataset", "experiments", "jobs", "core"],
     "services": _RPC + _BELOW_SERVICES,
     "cli": _RPC,  # gRPC only: no LibTorch (see also EXCEPTIONS)
     "parity": _BELOW_SERVICES,

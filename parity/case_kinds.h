@@ -14,6 +14,7 @@ absl::StatusOr<CaseResult> RunSchedulerTrajectoryCase(const ParityCase& c, const
 absl::StatusOr<CaseResult> RunSchedulerForwardProcessCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunPipelineCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunLoraUNetCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunDreamBoothLoraTrainCase(const ParityCase& c, const RunOptions& options);
 
 }  // namespace dreamshot::parity
 

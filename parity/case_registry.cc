@@ -36,6 +36,8 @@ constexpr KindEntry kKinds[] = {
     {"pipeline_euler", &RunPipelineCase},
     {"pipeline_dpmpp_2m", &RunPipelineCase},
     {"lora_unet", &RunLoraUNetCase},
+    {"dreambooth_lora_train_steps", &RunDreamBoothLoraTrainCase},
+    {"dreambooth_lora_train_steps_clip_active", &RunDreamBoothLoraTrainCase},
 };
 
 }  // namespace
