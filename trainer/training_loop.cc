@@ -1,0 +1,139 @@
+#include "trainer/training_loop.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "trainer/training_checkpoint.h"
+
+namespace dreamshot::trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o) {
+  if (data.instance.empty()) return absl::InvalidArgumentError("no instance examples to train on");
+  if (o.step.with_prior_preservation && data.prior.empty()) {
+    return absl::InvalidArgumentError("prior preservation needs class examples, and there are none");
+  }
+  if (o.max_steps <= 0) return absl::InvalidArgumentError(absl::StrCat("max_train_steps must be positive, got ", o.max_steps));
+  if (o.batch_size <= 0) return absl::InvalidArgumentError(absl::StrCat("train_batch_size must be positive, got ", o.batch_size));
+  if (o.gradient_accumulation <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gradient_accumulation_steps must be positive, got ", o.gradient_accumulation));
+  }
+  if (o.checkpoint_every < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("checkpointing_steps must not be negative, got ", o.checkpoint_every));
+  }
+  return absl::OkStatus();
+}
+
+// Micro-batch `micro` (0-based over the whole run): instance examples
+// first, then as many class examples.
+DreamBoothBatch MakeBatch(const TrainingData& data, const TrainingLoopOptions& o, int64_t micro,
+                          int64_t train_timesteps, at::Generator& generator) {
+  std::vector<at::Tensor> latents, text;
+  const int64_t n = static_cast<int64_t>(data.instance.size());
+  for (int64_t i = 0; i < o.batch_size; ++i) {
+    const int64_t position = micro * o.batch_size + i;
+    const EncodedExample& e = data.instance[InstanceIndexAt(o.seed, position, n)];
+    latents.push_back(e.latents);
+    text.push_back(e.text);
+  }
+  if (o.step.with_prior_preservation) {
+    const int64_t m = static_cast<int64_t>(data.prior.size());
+    for (int64_t i = 0; i < o.batch_size; ++i) {
+      const EncodedExample& e = data.prior[(micro * o.batch_size + i) % m];
+      latents.push_back(e.latents);
+      text.push_back(e.text);
+    }
+  }
+  DreamBoothBatch batch;
+  batch.latents = torch::stack(latents);
+  batch.encoder_hidden_states = torch::stack(text);
+  batch.noise = torch::randn(batch.latents.sizes(), generator, batch.latents.options());
+  batch.timesteps = torch::randint(0, train_timesteps, {batch.latents.size(0)}, generator, torch::kLong);
+  return batch;
+}
+
+}  // namespace
+
+int64_t InstanceIndexAt(uint64_t seed, int64_t position, int64_t count) {
+  const int64_t epoch = position / count;
+  at::Generator order = at::detail::createCPUGenerator(seed * 1000003u + static_cast<uint64_t>(epoch));
+  const at::Tensor permutation = torch::randperm(count, order, torch::kLong);
+  return permutation[position % count].item<int64_t>();
+}
+
+absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionModel& unet,
+                                                const diffusion::Scheduler& scheduler, TrainableLora& lora,
+                                                const TrainingData& data, const TrainingLoopOptions& options,
+                                                const std::function<void(const StepReport&)>& on_step,
+                                                const core::CancelFlag* cancel) {
+  RETURN_IF_ERROR(CheckOptions(data, options));
+  LrScheduleOptions lr_options = options.lr;
+  lr_options.total_steps = options.max_steps;
+  ASSIGN_OR_RETURN(LrSchedule schedule, LrSchedule::Create(lr_options));
+  const std::vector<at::Tensor> params = lora.parameters();
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(lr_options.base_lr)
+                                            .betas({options.adamw.beta1, options.adamw.beta2})
+                                            .eps(options.adamw.eps)
+                                            .weight_decay(options.adamw.weight_decay));
+  at::Generator generator = at::detail::createCPUGenerator(options.seed);
+  TrainingSummary summary;
+  if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
+    ASSIGN_OR_RETURN(summary.resumed_from, LoadTrainingCheckpoint(options.checkpoint_path, lora, optimizer,
+                                                                  generator, options.identity));
+  }
+  auto checkpoint = [&](int64_t step) -> absl::Status {
+    if (options.checkpoint_path.empty()) return absl::OkStatus();
+    return SaveTrainingCheckpoint(options.checkpoint_path, lora, optimizer, step, generator, options.identity);
+  };
+  const double micro_scale = 1.0 / static_cast<double>(options.gradient_accumulation);
+  for (int64_t step = summary.resumed_from; step < options.max_steps; ++step) {
+    if (cancel != nullptr && cancel->cancelled()) {
+      RETURN_IF_ERROR(checkpoint(step));
+      return absl::CancelledError(absl::StrCat("training stopped at step ", step, " of ", options.max_steps));
+    }
+    const Clock::time_point start = Clock::now();
+    schedule.Apply(optimizer, step);
+    StepReport report;
+    report.step = step + 1;
+    report.max_steps = options.max_steps;
+    report.learning_rate = schedule.LearningRate(step);
+    for (int64_t k = 0; k < options.gradient_accumulation; ++k) {
+      const int64_t micro = step * options.gradient_accumulation + k;
+      const DreamBoothBatch batch =
+          MakeBatch(data, options, micro, scheduler.config().num_train_timesteps, generator);
+      ASSIGN_OR_RETURN(DreamBoothLoss loss, ComputeDreamBoothLoss(unet, scheduler, batch, options.step));
+      report.loss += loss.loss.item<double>() * micro_scale;
+      report.instance_loss += loss.instance_loss.item<double>() * micro_scale;
+      report.prior_loss += loss.prior_loss.item<double>() * micro_scale;
+      const bool last = k + 1 == options.gradient_accumulation;
+      // As accelerate does: each micro-batch's loss is scaled by 1/k and
+      // gradients add up; they are clipped once, before the step.
+      if (last) {
+        report.grad_norm = BackwardAndClip(loss.loss * micro_scale, params, options.step.max_grad_norm);
+      } else {
+        (loss.loss * micro_scale).backward();
+      }
+    }
+    optimizer.step();
+    optimizer.zero_grad();
+    report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    summary.reports.push_back(report);
+    summary.steps = step + 1;
+    if (on_step) on_step(report);
+    if (options.checkpoint_every > 0 && (step + 1) % options.checkpoint_every == 0 && step + 1 < options.max_steps) {
+      RETURN_IF_ERROR(checkpoint(step + 1));
+    }
+  }
+  summary.steps = options.max_steps;
+  RETURN_IF_ERROR(checkpoint(options.max_steps));
+  return summary;
+}
+
+}  // namespace dreamshot::trainer

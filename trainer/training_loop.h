@@ -1,0 +1,96 @@
+// The DreamBooth-LoRA training loop over examples already encoded (VAE
+// latents × scaling factor, text-encoder states): batches drawn in a seeded
+// order, noise and timesteps from a seeded generator, gradient
+// accumulation, the learning-rate schedule, a checkpoint every N optimizer
+// steps and at the end, resume from a checkpoint, progress and cancel.
+//
+// Data order: the instance examples are shuffled once per epoch with a
+// generator seeded from (seed, epoch), so the example at any position is a
+// function of the seed and the position, and a resumed run reads on where
+// it stopped without storing an order. Class examples pair with instance
+// positions as diffusers' DreamBoothDataset pairs them (position mod the
+// class count). Noise and timesteps come from the run's generator, whose
+// state is in every checkpoint: a resumed run ends bit-identical to an
+// uninterrupted one.
+#ifndef DREAMSHOT_TRAINER_TRAINING_LOOP_H_
+#define DREAMSHOT_TRAINER_TRAINING_LOOP_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/cancel_flag.h"
+#include "diffusion/schedulers/scheduler.h"
+#include "models/unet/unet_2d_condition.h"
+#include "trainer/dreambooth_step.h"
+#include "trainer/lr_schedule.h"
+#include "trainer/trainable_lora.h"
+
+namespace dreamshot::trainer {
+
+struct EncodedExample {
+  at::Tensor latents;  // [4, h, w], × the VAE's scaling factor
+  at::Tensor text;     // [77, D], text-encoder output for its prompt
+};
+
+struct TrainingData {
+  std::vector<EncodedExample> instance;
+  std::vector<EncodedExample> prior;  // class examples; empty without prior preservation
+};
+
+struct AdamWSettings {
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
+};
+
+struct TrainingLoopOptions {
+  int64_t max_steps = 100;            // optimizer steps
+  int64_t batch_size = 1;             // instance examples per micro-batch (as many class examples join them)
+  int64_t gradient_accumulation = 1;  // micro-batches per optimizer step
+  uint64_t seed = 0;
+  LrScheduleOptions lr;  // total_steps is set to max_steps
+  AdamWSettings adamw;
+  DreamBoothOptions step;
+  // Checkpoints: every `checkpoint_every` optimizer steps (0: only at the
+  // end) to `checkpoint_path` (empty: none), each replacing the last.
+  int64_t checkpoint_every = 0;
+  std::string checkpoint_path;
+  // What a resume must match (base-model hash, targets, ...).
+  std::map<std::string, std::string> identity;
+  // Resume from `checkpoint_path` when it exists.
+  bool resume = true;
+};
+
+struct StepReport {
+  int64_t step = 0;  // optimizer steps done
+  int64_t max_steps = 0;
+  double loss = 0, instance_loss = 0, prior_loss = 0;  // averaged over the micro-batches
+  double grad_norm = 0;  // before clipping
+  double learning_rate = 0;
+  double seconds = 0;  // this step's wall time
+};
+
+struct TrainingSummary {
+  int64_t resumed_from = 0;  // the step a checkpoint gave (0: a fresh start)
+  int64_t steps = 0;         // optimizer steps done in all
+  std::vector<StepReport> reports;  // this call's steps
+};
+
+// Runs until max_steps, a cancel (CANCELLED, after writing a checkpoint)
+// or an error. `on_step` sees every optimizer step.
+absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionModel& unet,
+                                                const diffusion::Scheduler& scheduler, TrainableLora& lora,
+                                                const TrainingData& data, const TrainingLoopOptions& options,
+                                                const std::function<void(const StepReport&)>& on_step,
+                                                const core::CancelFlag* cancel = nullptr);
+
+// The instance example at data position `position` (see the header comment).
+int64_t InstanceIndexAt(uint64_t seed, int64_t position, int64_t count);
+
+}  // namespace dreamshot::trainer
+
+#endif  // DREAMSHOT_TRAINER_TRAINING_LOOP_H_

@@ -1,0 +1,146 @@
+// The loop on the tiny UNet with made-up encoded examples: the loss falls;
+// a run cancelled mid-way and resumed from its checkpoint ends to the bit
+// where an uninterrupted run ends; the data order; bad options named.
+#include "trainer/training_loop.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/testdata_paths.h"
+#include "diffusion/schedulers/scheduler_factory.h"
+#include "models/load_model.h"
+
+namespace dreamshot::trainer {
+namespace {
+
+using ::testing::HasSubstr;
+using models::unet::UNet2DConditionModel;
+
+struct Model {
+  std::unique_ptr<UNet2DConditionModel> unet;
+  std::unique_ptr<models::lora::AdaptableModules> modules;
+  std::unique_ptr<TrainableLora> lora;
+  std::unique_ptr<diffusion::Scheduler> scheduler;
+  Model() {
+    unet = *models::LoadModelFromFolder<UNet2DConditionModel>(core::ReferencePath("tiny_sd/unet"), core::DeviceSpec{});
+    FreezeParameters(unet->module());
+    modules = std::make_unique<models::lora::AdaptableModules>(
+        *models::lora::AdaptableModules::Index(unet->module(), models::lora::LoraComponent::kUNet));
+    lora = *TrainableLora::Attach(*modules, LoraTrainingOptions{}, at::detail::createCPUGenerator(3));
+    scheduler = *diffusion::LoadScheduler(core::ReferencePath("tiny_sd"), diffusion::SchedulerChoice{"ddpm"});
+  }
+};
+
+TrainingData Data(int64_t dim) {
+  at::Generator g = at::detail::createCPUGenerator(11);
+  TrainingData data;
+  for (int i = 0; i < 3; ++i) data.instance.push_back({torch::randn({4, 8, 8}, g), torch::randn({77, dim}, g)});
+  for (int i = 0; i < 2; ++i) data.prior.push_back({torch::randn({4, 8, 8}, g), torch::randn({77, dim}, g)});
+  return data;
+}
+
+TrainingLoopOptions Options(int64_t steps) {
+  TrainingLoopOptions o;
+  o.max_steps = steps;
+  o.seed = 5;
+  o.lr.base_lr = 1e-3;
+  o.lr.name = "cosine";
+  o.lr.warmup_steps = 2;
+  return o;
+}
+
+std::string TempPath(const std::string& name) {
+  return std::string(::testing::TempDir()) + "/" + name + "-" + std::to_string(::getpid()) + ".safetensors";
+}
+
+TEST(TrainingLoopTest, TheLossFallsAndEveryStepIsReported) {
+  Model m;
+  TrainingLoopOptions o = Options(40);
+  o.lr.name = "constant";
+  o.lr.base_lr = 1e-2;
+  std::vector<double> losses;
+  auto summary = RunTrainingLoop(*m.unet, *m.scheduler, *m.lora, Data(m.unet->config().cross_attention_dim), o,
+                                 [&](const StepReport& r) { losses.push_back(r.loss); });
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_EQ(losses.size(), 40u);
+  EXPECT_EQ(summary->reports.back().step, 40);
+  // Noise and timesteps change every step, so compare the means of the first and last ten.
+  double first = 0, last = 0;
+  for (int i = 0; i < 10; ++i) first += losses[i], last += losses[30 + i];
+  EXPECT_LT(last, 0.8 * first) << "first ten " << first / 10 << ", last ten " << last / 10;
+}
+
+TEST(TrainingLoopTest, ACancelledRunResumedFromItsCheckpointEndsBitIdentical) {
+  const TrainingData data = Data(Model().unet->config().cross_attention_dim);
+  Model straight;
+  ASSERT_TRUE(RunTrainingLoop(*straight.unet, *straight.scheduler, *straight.lora, data, Options(6), nullptr).ok());
+
+  const std::string path = TempPath("loop-resume");
+  std::filesystem::remove(path);
+  TrainingLoopOptions o = Options(6);
+  o.checkpoint_path = path;
+  {
+    Model first;
+    core::CancelFlag cancel;
+    auto stopped = RunTrainingLoop(*first.unet, *first.scheduler, *first.lora, data, o,
+                                   [&](const StepReport& r) {
+                                     if (r.step == 4) cancel.Cancel();
+                                   },
+                                   &cancel);
+    EXPECT_EQ(stopped.status().code(), absl::StatusCode::kCancelled);
+    EXPECT_THAT(std::string(stopped.status().message()), HasSubstr("stopped at step 4 of 6"));
+  }
+  Model resumed;
+  auto summary = RunTrainingLoop(*resumed.unet, *resumed.scheduler, *resumed.lora, data, o, nullptr);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->resumed_from, 4);
+  EXPECT_EQ(summary->reports.size(), 2u);
+  for (const auto& [name, weight] : straight.lora->named_parameters()) {
+    EXPECT_TRUE(torch::equal(weight, resumed.lora->named_parameters().at(name))) << name;
+  }
+}
+
+TEST(TrainingLoopTest, DataOrderIsAPermutationPerEpochFixedBySeedAndPosition) {
+  std::vector<int64_t> epoch0, epoch1;
+  for (int p = 0; p < 5; ++p) epoch0.push_back(InstanceIndexAt(9, p, 5));
+  for (int p = 5; p < 10; ++p) epoch1.push_back(InstanceIndexAt(9, p, 5));
+  std::vector<int64_t> sorted0 = epoch0, sorted1 = epoch1;
+  std::sort(sorted0.begin(), sorted0.end());
+  std::sort(sorted1.begin(), sorted1.end());
+  EXPECT_EQ(sorted0, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(sorted1, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(InstanceIndexAt(9, 3, 5), epoch0[3]);  // the same position, the same example
+}
+
+TEST(TrainingLoopTest, BadOptionsAndDataAreNamed) {
+  Model m;
+  TrainingData none;
+  EXPECT_THAT(std::string(RunTrainingLoop(*m.unet, *m.scheduler, *m.lora, none, Options(1), nullptr).status().message()),
+              HasSubstr("no instance examples"));
+  TrainingData no_class = Data(m.unet->config().cross_attention_dim);
+  no_class.prior.clear();
+  EXPECT_THAT(
+      std::string(RunTrainingLoop(*m.unet, *m.scheduler, *m.lora, no_class, Options(1), nullptr).status().message()),
+      HasSubstr("prior preservation needs class examples"));
+  TrainingLoopOptions o = Options(1);
+  o.gradient_accumulation = 0;
+  EXPECT_THAT(std::string(RunTrainingLoop(*m.unet, *m.scheduler, *m.lora, Data(m.unet->config().cross_attention_dim),
+                                          o, nullptr)
+                              .status()
+                              .message()),
+              HasSubstr("gradient_accumulation_steps must be positive"));
+  o = Options(1);
+  o.lr.base_lr = -1;
+  EXPECT_THAT(std::string(RunTrainingLoop(*m.unet, *m.scheduler, *m.lora, Data(m.unet->config().cross_attention_dim),
+                                          o, nullptr)
+                              .status()
+                              .message()),
+              HasSubstr("learning_rate must be"));
+}
+
+}  // namespace
+}  // namespace dreamshot::trainer
