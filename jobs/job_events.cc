@@ -9,9 +9,16 @@ void JobEventHub::Open(int64_t job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& channel = channels_[job_id];
   if (!channel) channel = std::make_unique<Channel>();
-  if (channel->ended) {  // queued again (a retry): live once more
+  if (channel->ended) {
+    // Queued again (a retry): live once more, and the earlier attempt's
+    // events (its end above all) are not replayed as this attempt's; a
+    // watcher from before is told how many it skips.
     channel->ended = false;
     ended_.remove(job_id);
+    channel->outputs.clear();
+    channel->output_bytes = 0;
+    channel->progress.reset();
+    channel->dropped_through = channel->next_seq - 1;
   }
 }
 

@@ -54,6 +54,8 @@ class JobEventHub {
   explicit JobEventHub(Options options) : options_(options) {}
 
   // A channel for a job (idempotent): from its submission, or its recovery.
+  // Opening the channel of an ended job (a retry) starts its events anew:
+  // the earlier attempt's are no longer replayed.
   void Open(int64_t job_id);
   // Numbers and delivers an event. Without an open channel, nothing.
   void Publish(int64_t job_id, JobEvent event);

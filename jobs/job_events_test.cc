@@ -130,6 +130,19 @@ TEST(JobEventHubTest, StoppingTellsEveryAttachedWatcherAndDetachesIt) {
   EXPECT_THAT(a.seen, ElementsAre("stopping"));
 }
 
+TEST(JobEventHubTest, ARetriedJobsChannelStartsAnewAndDoesNotReplayTheEarlierEnd) {
+  JobEventHub hub;
+  hub.Open(1);
+  hub.Publish(1, Output("first.png"));
+  hub.Publish(1, State(JobState::kCancelled));
+  hub.Open(1);  // retried
+  hub.Publish(1, State(JobState::kRunning));
+  hub.Publish(1, Output("second.png"));
+  Recorder watcher;
+  EXPECT_GT(hub.Watch(1, 0, JobRecord{}, watcher.Sink()), 0);
+  EXPECT_THAT(watcher.seen, ElementsAre("gap:2", "state:running", "out:second.png"));
+}
+
 TEST(JobEventHubTest, OnlyTheLatestEndedChannelsAreKept) {
   JobEventHub::Options options;
   options.ended_jobs_kept = 1;

@@ -24,6 +24,8 @@
 #include "services/dataset_jobs.h"
 #include "services/generate_job.h"
 #include "services/job_service.h"
+#include "services/train_job.h"
+#include "services/trainer_service.h"
 #include "services/rpc_guard.h"
 #include "services/survey_service.h"
 #include "services/survey_web.h"
@@ -81,6 +83,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   runner.Register(PairsJobKind(stores.artifacts(), stores.pairs(), server->blobs_.get(), server->model_cache_.get()));
   runner.Register(BuildPoolJobKind(stores.datasets(), server->blobs_.get()));
   runner.Register(DetectShotsJobKind());
+  runner.Register(TrainJobKind(stores.runs(), stores.artifacts(), server->blobs_.get(), data_dir + "/training"));
   // We hold the store's lock, so nobody else is driving these jobs: running
   // ones were interrupted; queued ones start now.
   ASSIGN_OR_RETURN(server->recovery_, runner.Start());
@@ -89,6 +92,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   server->dataset_service_ =
       std::make_unique<DatasetServiceImpl>(server->store_.get(), stores.datasets(), &runner, server->guard_.get());
   server->job_service_ = std::make_unique<JobServiceImpl>(&runner, server->guard_.get());
+  server->trainer_service_ = std::make_unique<TrainerServiceImpl>(stores.runs(), &runner, server->guard_.get());
 
   grpc::ServerBuilder builder;
   // The token is checked on the headers, before gRPC reads a message.
@@ -102,6 +106,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   builder.RegisterService(server->dataset_service_.get());
   builder.RegisterService(server->survey_service_.get());
   builder.RegisterService(server->job_service_.get());
+  builder.RegisterService(server->trainer_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(

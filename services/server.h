@@ -36,6 +36,7 @@ class DatasetServiceImpl;
 class ExperimentServiceImpl;
 class GeneratorServiceImpl;
 class JobServiceImpl;
+class TrainerServiceImpl;
 class RpcGuard;
 class SurveyServiceImpl;
 
@@ -114,6 +115,7 @@ class DreamshotServer {
   std::unique_ptr<DatasetServiceImpl> dataset_service_;
   std::unique_ptr<SurveyServiceImpl> survey_service_;
   std::unique_ptr<JobServiceImpl> job_service_;
+  std::unique_ptr<TrainerServiceImpl> trainer_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<SurveyWebServer> survey_web_;
 };

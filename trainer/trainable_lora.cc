@@ -71,6 +71,7 @@ absl::StatusOr<std::unique_ptr<TrainableLora>> TrainableLora::Attach(const lora:
   }
   std::unique_ptr<TrainableLora> out(new TrainableLora());
   out->rank_ = options.rank;
+  out->component_ = modules.component();
   out->alpha_ = options.alpha > 0 ? options.alpha : static_cast<double>(options.rank);
   auto scale = std::make_shared<lora::AdapterScale>();
   const double rank = static_cast<double>(options.rank);
@@ -101,6 +102,7 @@ absl::StatusOr<std::unique_ptr<TrainableLora>> TrainableLora::Attach(const lora:
     auto slot = std::make_unique<Slot>();
     slot->layer = layer;
     out->slots_.push_back(std::move(slot));
+    out->paths_.push_back(path);
     out->named_[absl::StrCat(component, ".", path, ".lora_A.weight")] = down;
     out->named_[absl::StrCat(component, ".", path, ".lora_B.weight")] = up;
   }
@@ -109,6 +111,19 @@ absl::StatusOr<std::unique_ptr<TrainableLora>> TrainableLora::Attach(const lora:
 
 TrainableLora::~TrainableLora() {
   for (const auto& slot : slots_) slot->layer->RemoveRuntimeDeltas(kAdapterName);
+}
+
+lora::LoraWeights TrainableLora::ToLoraWeights() const {
+  lora::LoraWeights weights;
+  const std::string component = lora::ComponentName(component_);
+  for (const std::string& path : paths_) {
+    lora::LoraModuleWeights w;
+    w.down = named_.at(absl::StrCat(component, ".", path, ".lora_A.weight")).detach().clone();
+    w.up = named_.at(absl::StrCat(component, ".", path, ".lora_B.weight")).detach().clone();
+    w.alpha = alpha_;
+    weights.modules(component_)[path] = std::move(w);
+  }
+  return weights;
 }
 
 std::vector<at::Tensor> TrainableLora::parameters() const {

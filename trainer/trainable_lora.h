@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "models/lora/adaptable_modules.h"
+#include "models/lora/lora_weights.h"
 
 namespace torch::nn {
 class Module;
@@ -69,12 +70,17 @@ class TrainableLora {
   // initial weights) into the parameters. Every parameter must be given,
   // with its shape; INVALID_ARGUMENT names what is missing or mis-shaped.
   absl::Status Load(const std::map<std::string, at::Tensor>& values);
+  // The adapter as LoRA file weights (detached copies, alpha recorded), to
+  // write with models/lora/lora_file.h and load back for generation.
+  models::lora::LoraWeights ToLoraWeights() const;
 
  private:
   struct Slot;
+  std::vector<std::string> paths_;  // module paths, in attach order
   TrainableLora() = default;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::map<std::string, at::Tensor> named_;
+  models::lora::LoraComponent component_ = models::lora::LoraComponent::kUNet;
   int64_t rank_ = 0;
   double alpha_ = 0;
 };

@@ -1,0 +1,32 @@
+// TrainerService: StartTraining validates a TrainConfig (defaults filled in,
+// files checked), plans its run and submits a "train" job
+// (services/train_job.h), returning the job id at once; JobService watches,
+// cancels and retries it.
+#ifndef DREAMSHOT_SERVICES_TRAINER_SERVICE_H_
+#define DREAMSHOT_SERVICES_TRAINER_SERVICE_H_
+
+#include "dreamshot/v1/trainer.grpc.pb.h"
+#include "experiments/store.h"
+#include "jobs/job_runner.h"
+#include "services/rpc_guard.h"
+
+namespace dreamshot::services {
+
+class TrainerServiceImpl final : public v1::TrainerService::CallbackService {
+ public:
+  TrainerServiceImpl(experiments::ExperimentStore* runs, jobs::JobRunner* runner, const RpcGuard* guard)
+      : runs_(runs), runner_(runner), guard_(guard) {}
+
+  grpc::ServerUnaryReactor* StartTraining(grpc::CallbackServerContext* context,
+                                          const v1::StartTrainingRequest* request,
+                                          v1::StartTrainingResponse* response) override;
+
+ private:
+  experiments::ExperimentStore* runs_;
+  jobs::JobRunner* runner_;
+  const RpcGuard* guard_;
+};
+
+}  // namespace dreamshot::services
+
+#endif  // DREAMSHOT_SERVICES_TRAINER_SERVICE_H_

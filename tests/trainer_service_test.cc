@@ -1,0 +1,229 @@
+// TrainerService through gRPC on the tiny reference model: a training job
+// logs its loss every step and stores a LoRA file that generation loads and
+// that changes the image; a cancelled job retried resumes from its
+// checkpoint; bad configs are refused naming the field or file.
+#include <grpcpp/grpcpp.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <thread>
+
+#include "core/testdata_paths.h"
+#include "dreamshot/v1/experiment.grpc.pb.h"
+#include "dreamshot/v1/generator.grpc.pb.h"
+#include "dreamshot/v1/job.grpc.pb.h"
+#include "dreamshot/v1/trainer.grpc.pb.h"
+#include "tests/service_test_util.h"
+
+namespace dreamshot {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+class TrainerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::FreshDataDir("trainer");
+    server_ = testing::StartServer(dir_);
+    ASSERT_NE(server_, nullptr);
+    auto channel = testing::ChannelTo(*server_);
+    trainer_ = v1::TrainerService::NewStub(channel);
+    jobs_ = v1::JobService::NewStub(channel);
+    experiments_ = v1::ExperimentService::NewStub(channel);
+    generator_ = v1::GeneratorService::NewStub(channel);
+    cv::RNG rng(3);
+    for (const char* set : {"instance", "class"}) {
+      fs::create_directories(dir_ + "/" + set);
+      for (int i = 0; i < 2; ++i) {
+        cv::Mat image(64, 64, CV_8UC3);
+        rng.fill(image, cv::RNG::UNIFORM, 0, 255);
+        const std::string stem = dir_ + "/" + set + "/" + std::to_string(i);
+        cv::imwrite(stem + ".png", image);
+        std::ofstream(stem + ".txt") << "a man at a desk";
+      }
+    }
+  }
+
+  v1::TrainConfig Config(int steps) {
+    v1::TrainConfig c;
+    c.set_base_model(core::ReferencePath("tiny_sd"));
+    c.set_instance_dir(dir_ + "/instance");
+    c.set_class_dir(dir_ + "/class");
+    c.set_shot_scale("close");
+    c.set_resolution(32);
+    c.set_max_train_steps(steps);
+    c.set_checkpointing_steps(2);
+    c.set_learning_rate(1e-2);
+    c.set_seed(1);
+    return c;
+  }
+
+  grpc::Status Start(const v1::TrainConfig& config, int64_t* job_id) {
+    grpc::ClientContext context;
+    v1::StartTrainingRequest request;
+    *request.mutable_config() = config;
+    v1::StartTrainingResponse response;
+    grpc::Status status = trainer_->StartTraining(&context, request, &response);
+    *job_id = response.job_id();
+    return status;
+  }
+
+  v1::Job GetJob(int64_t id) {
+    grpc::ClientContext context;
+    v1::GetJobRequest request;
+    request.set_job_id(id);
+    v1::Job job;
+    EXPECT_TRUE(jobs_->GetJob(&context, request, &job).ok());
+    return job;
+  }
+
+  // Watches the job to its end; returns its TrainResult (if any) and state.
+  std::pair<std::optional<v1::TrainResult>, v1::Job> Watch(int64_t id) {
+    grpc::ClientContext context;
+    v1::WatchJobRequest request;
+    request.set_job_id(id);
+    auto reader = jobs_->WatchJob(&context, request);
+    v1::JobEvent event;
+    std::optional<v1::TrainResult> result;
+    v1::Job last;
+    while (reader->Read(&event)) {
+      v1::TrainResult r;
+      if (event.has_output() && event.output().UnpackTo(&r)) result = r;
+      if (event.has_job()) last = event.job();
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return {result, last};
+  }
+
+  int64_t LossPoints(int64_t run_id) {
+    grpc::ClientContext context;
+    v1::GetMetricHistoryRequest request;
+    request.set_run_id(run_id);
+    request.set_key("loss");
+    v1::GetMetricHistoryResponse response;
+    if (!experiments_->GetMetricHistory(&context, request, &response).ok()) return 0;
+    return response.total_points();
+  }
+
+  std::string Generate(const std::string& lora) {
+    grpc::ClientContext context;
+    v1::GenerateRequest request;
+    v1::GenerationRequest* g = request.mutable_generation();
+    g->mutable_model()->set_base(core::ReferencePath("tiny_sd"));
+    if (!lora.empty()) g->mutable_model()->add_loras()->set_path(lora);
+    g->set_prompt("a sks close shot, a man at a desk");
+    g->set_width(32);
+    g->set_height(32);
+    g->set_steps(3);
+    g->add_seeds(9);
+    request.set_return_png(true);
+    auto reader = generator_->Generate(&context, request);
+    v1::GenerateResponse message;
+    std::string png;
+    while (reader->Read(&message)) {
+      if (message.has_image()) png = message.image().png();
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return png;
+  }
+
+  std::string dir_;
+  std::unique_ptr<services::DreamshotServer> server_;
+  std::unique_ptr<v1::TrainerService::Stub> trainer_;
+  std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::unique_ptr<v1::ExperimentService::Stub> experiments_;
+  std::unique_ptr<v1::GeneratorService::Stub> generator_;
+};
+
+TEST_F(TrainerServiceTest, TrainingLogsEveryStepAndStoresALoraThatChangesTheImage) {
+  int64_t id = 0;
+  grpc::Status started = Start(Config(6), &id);
+  ASSERT_TRUE(started.ok()) << started.error_message();
+  auto [result, job] = Watch(id);
+  ASSERT_EQ(job.state(), v1::JOB_FINISHED) << job.error();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->steps(), 6);
+  EXPECT_EQ(result->adapter().kind(), "lora");
+  EXPECT_EQ(LossPoints(result->run_id()), 6);
+  const v1::Run run = testing::GetRun(*experiments_, result->run_id());
+  EXPECT_EQ(run.status(), v1::FINISHED);
+  EXPECT_EQ(run.name(), "close shots from instance");
+  // The stored file is a LoRA that generation loads, and it changes the picture.
+  const std::string path = result->adapter().uri().substr(std::string("file://").size());
+  ASSERT_TRUE(fs::exists(path)) << path;
+  const std::string lora = dir_ + "/trained.safetensors";
+  fs::copy_file(path, lora);
+  const std::string base = Generate(""), adapted = Generate(lora);
+  ASSERT_FALSE(base.empty());
+  ASSERT_FALSE(adapted.empty());
+  EXPECT_NE(base, adapted);
+}
+
+TEST_F(TrainerServiceTest, ACancelledTrainingRetriedResumesFromItsCheckpoint) {
+  int64_t id = 0;
+  ASSERT_TRUE(Start(Config(60), &id).ok());
+  for (int i = 0; i < 1200; ++i) {
+    const v1::Job job = GetJob(id);
+    if (job.run_id() > 0 && LossPoints(job.run_id()) >= 4) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  {
+    grpc::ClientContext context;
+    v1::CancelJobRequest cancel;
+    cancel.set_job_id(id);
+    v1::Job job;
+    ASSERT_TRUE(jobs_->CancelJob(&context, cancel, &job).ok());
+  }
+  auto [none, cancelled] = Watch(id);
+  ASSERT_EQ(cancelled.state(), v1::JOB_CANCELLED) << cancelled.error();
+  {
+    grpc::ClientContext context;
+    v1::RetryJobRequest retry;
+    retry.set_job_id(id);
+    v1::RetryJobResponse retried;
+    ASSERT_TRUE(jobs_->RetryJob(&context, retry, &retried).ok());
+  }
+  auto [result, job] = Watch(id);
+  ASSERT_EQ(job.state(), v1::JOB_FINISHED) << job.error();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_GE(result->resumed_from(), 2);  // checkpoints every 2 steps, and on the cancel
+  EXPECT_EQ(result->steps(), 60);
+  EXPECT_EQ(LossPoints(result->run_id()), 60);  // no step twice, none missing
+}
+
+TEST_F(TrainerServiceTest, BadConfigsAreRefusedNamingTheFieldOrFile) {
+  struct Case {
+    std::function<void(v1::TrainConfig&)> change;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {[](v1::TrainConfig& c) { c.set_instance_dir("/nowhere"); }, grpc::StatusCode::NOT_FOUND, "/nowhere"},
+      {[](v1::TrainConfig& c) { c.set_resolution(30); }, grpc::StatusCode::INVALID_ARGUMENT, "resolution"},
+      {[](v1::TrainConfig& c) { c.set_rank(0); }, grpc::StatusCode::INVALID_ARGUMENT, "rank must be positive"},
+      {[](v1::TrainConfig& c) { c.set_learning_rate(-1); }, grpc::StatusCode::INVALID_ARGUMENT, "learning_rate"},
+      {[](v1::TrainConfig& c) { c.clear_class_dir(); }, grpc::StatusCode::INVALID_ARGUMENT, "class_dir"},
+      {[](v1::TrainConfig& c) { c.set_lr_scheduler("exponential"); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "unknown schedule"},
+      {[](v1::TrainConfig& c) { c.set_base_model("/tmp"); }, grpc::StatusCode::FAILED_PRECONDITION, "lacks unet/"},
+      {[](v1::TrainConfig& c) { c.set_shot_scale("extreme"); }, grpc::StatusCode::INVALID_ARGUMENT, "shot_scale"},
+  };
+  for (const Case& k : cases) {
+    v1::TrainConfig c = Config(4);
+    k.change(c);
+    int64_t id = 0;
+    const grpc::Status status = Start(c, &id);
+    EXPECT_EQ(status.error_code(), k.code) << k.message << ": " << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(k.message));
+    EXPECT_EQ(id, 0);
+  }
+}
+
+}  // namespace
+}  // namespace dreamshot
