@@ -57,6 +57,7 @@ Client::Client(std::string address, std::string token, const GlobalOptions& opti
   dataset_ = v1::DatasetService::NewStub(channel_);
   survey_ = v1::SurveyService::NewStub(channel_);
   jobs_ = v1::JobService::NewStub(channel_);
+  trainer_ = v1::TrainerService::NewStub(channel_);
 }
 
 void Client::Prepare(grpc::ClientContext* context, bool streaming) const {

@@ -33,6 +33,7 @@
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
 #include "dreamshot/v1/job.grpc.pb.h"
+#include "dreamshot/v1/trainer.grpc.pb.h"
 
 namespace dreamshot::cli {
 
@@ -53,6 +54,7 @@ class Client {
   v1::DatasetService::Stub& dataset() { return *dataset_; }
   v1::SurveyService::Stub& survey() { return *survey_; }
   v1::JobService::Stub& jobs() { return *jobs_; }
+  v1::TrainerService::Stub& trainer() { return *trainer_; }
 
   // Sets the deadline (unless `streaming` and no --timeout was given) and the
   // authorization metadata on a fresh context.
@@ -89,6 +91,7 @@ class Client {
   std::unique_ptr<v1::DatasetService::Stub> dataset_;
   std::unique_ptr<v1::SurveyService::Stub> survey_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::unique_ptr<v1::TrainerService::Stub> trainer_;
 };
 
 // The exit code for a status (see the table above).

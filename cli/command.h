@@ -41,6 +41,7 @@ std::vector<Command> DatasetCommands();
 std::vector<Command> DatasetBuildCommands();  // dataset shots | build | report
 std::vector<Command> SurveyCommands();
 std::vector<Command> JobsCommands();
+std::vector<Command> TrainCommands();
 
 // --priority N and --detach, for commands that submit a job.
 std::vector<FlagSpec> JobFlags();

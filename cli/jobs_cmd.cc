@@ -13,10 +13,12 @@
 #include "absl/strings/str_format.h"
 #include "cli/command.h"
 #include "cli/interrupt.h"
+#include "cli/job_follow.h"
 #include "cli/progress_bar.h"
 #include "cli/table.h"
 #include "dreamshot/v1/dataset.pb.h"
 #include "dreamshot/v1/generator.pb.h"
+#include "dreamshot/v1/trainer.pb.h"
 
 namespace dreamshot::cli {
 namespace {
@@ -154,6 +156,12 @@ std::optional<std::string> DescribeOutput(const google::protobuf::Any& any) {
     return absl::StrCat("pair ", r.pair().id(), ": ", r.pair().label_a(), " vs ", r.pair().label_b(), ", seed ",
                         r.pair().seed());
   }
+  if (v1::TrainResult r; any.UnpackTo(&r)) {
+    return absl::StrCat("adapter ", r.adapter().path(), " (artifact ", r.adapter().id(), ") after ", r.steps(),
+                        " steps", r.resumed_from() > 0 ? absl::StrCat(", resumed at step ", r.resumed_from()) : "",
+                        r.skipped_images_size() > 0 ? absl::StrCat("; ", r.skipped_images_size(), " images skipped")
+                                                    : "");
+  }
   if (v1::BuildPoolResponse r; any.UnpackTo(&r)) {
     if (r.has_source()) {
       return absl::StrCat("source ", r.source().source(), r.source().failed() ? " failed: " : ": ",
@@ -177,6 +185,10 @@ std::optional<ProgressLine> DescribeProgress(const google::protobuf::Any& any) {
   }
   if (v1::GeneratePairsResponse r; any.UnpackTo(&r) && r.has_progress()) {
     return ProgressLine{r.progress().step(), r.progress().total(), r.progress().message(), r.progress().eta_s()};
+  }
+  if (v1::TrainProgress r; any.UnpackTo(&r)) {
+    return ProgressLine{r.step(), r.max_steps(),
+                        r.step() > 0 ? absl::StrFormat("%s, loss %.4f", r.message(), r.loss()) : r.message(), 0};
   }
   if (v1::BuildPoolResponse r; any.UnpackTo(&r) && r.has_progress()) {
     const auto& p = r.progress();
@@ -209,60 +221,14 @@ absl::Status OutcomeStatus(const v1::Job& job) {
 absl::Status Watch(Context& ctx) {
   absl::StatusOr<int64_t> id = ParseJobId(ctx.args.Positional(0));
   if (!id.ok()) return id.status();
-  v1::WatchJobRequest request;
-  request.set_job_id(*id);
+  int64_t after_seq = 0;
   if (auto after = ctx.args.Get("after-seq")) {
     absl::StatusOr<int64_t> seq = ParseInt64(*after, "--after-seq");
     if (!seq.ok()) return seq.status();
     if (*seq < 0) return UsageError("--after-seq must not be negative");
-    request.set_after_seq(*seq);
+    after_seq = *seq;
   }
-  grpc::ClientContext context;
-  ctx.client.Prepare(&context, /*streaming=*/true);
-  std::optional<CancelOnInterrupt> interrupt(&context);  // detaches; the job goes on
-  auto reader = ctx.client.jobs().WatchJob(&context, request);
-  ProgressBar bar(std::cerr, ::isatty(STDERR_FILENO) != 0);
-  v1::JobEvent event;
-  std::optional<v1::Job> last;
-  int64_t seq = request.after_seq();
-  while (reader->Read(&event)) {
-    seq = std::max(seq, event.seq());
-    if (ctx.global.json) {
-      absl::Status status = PrintJson(event, ctx.out);
-      if (!status.ok()) return status;
-    }
-    if (event.has_job()) {
-      last = event.job();
-      if (!ctx.global.json) {
-        bar.Clear();
-        ctx.out << "job " << event.job().id() << ": " << StateName(event.job().state());
-        if (event.job().run_id() > 0) ctx.out << " (run " << event.job().run_id() << ")";
-        ctx.out << "\n" << std::flush;
-      }
-    } else if (event.has_output() && !ctx.global.json) {
-      bar.Clear();
-      ctx.out << (DescribeOutput(event.output()).value_or(absl::StrCat("output ", event.output().type_url())))
-              << "\n" << std::flush;
-    } else if (event.has_progress() && !ctx.global.json) {
-      if (auto p = DescribeProgress(event.progress())) bar.Update(p->done, p->total, p->stage, p->eta_s);
-    } else if (event.missed() > 0 && !ctx.global.json) {
-      bar.Clear();
-      ctx.out << "(" << event.missed() << " earlier events are no longer kept)\n";
-    }
-  }
-  bar.Clear();
-  const bool interrupted = interrupt->interrupted();
-  interrupt.reset();
-  const grpc::Status finished = reader->Finish();
-  if (interrupted) {
-    std::cerr << "dreamshot: stopped watching; job " << *id << " goes on (`dreamshot jobs watch " << *id
-              << " --after-seq " << seq << "`)\n";
-    return InterruptedError();
-  }
-  absl::Status status = ctx.client.Check(finished);
-  if (!status.ok()) return status;
-  if (!last.has_value()) return absl::InternalError("the watch ended without the job's state");
-  return OutcomeStatus(*last);
+  return FollowJob(ctx, *id, after_seq);
 }
 
 absl::Status Cancel(Context& ctx) {
@@ -300,6 +266,58 @@ absl::Status Retry(Context& ctx) {
 }
 
 }  // namespace
+
+absl::Status FollowJob(Context& ctx, int64_t job_id, int64_t after_seq) {
+  v1::WatchJobRequest request;
+  request.set_job_id(job_id);
+  request.set_after_seq(after_seq);
+  grpc::ClientContext context;
+  ctx.client.Prepare(&context, /*streaming=*/true);
+  std::optional<CancelOnInterrupt> interrupt(&context);  // detaches; the job goes on
+  auto reader = ctx.client.jobs().WatchJob(&context, request);
+  ProgressBar bar(std::cerr, ::isatty(STDERR_FILENO) != 0);
+  v1::JobEvent event;
+  std::optional<v1::Job> last;
+  int64_t seq = after_seq;
+  while (reader->Read(&event)) {
+    seq = std::max(seq, event.seq());
+    if (ctx.global.json) {
+      absl::Status status = PrintJson(event, ctx.out);
+      if (!status.ok()) return status;
+    }
+    if (event.has_job()) {
+      last = event.job();
+      if (!ctx.global.json) {
+        bar.Clear();
+        ctx.out << "job " << event.job().id() << ": " << StateName(event.job().state());
+        if (event.job().run_id() > 0) ctx.out << " (run " << event.job().run_id() << ")";
+        ctx.out << "\n" << std::flush;
+      }
+    } else if (event.has_output() && !ctx.global.json) {
+      bar.Clear();
+      ctx.out << (DescribeOutput(event.output()).value_or(absl::StrCat("output ", event.output().type_url())))
+              << "\n" << std::flush;
+    } else if (event.has_progress() && !ctx.global.json) {
+      if (auto p = DescribeProgress(event.progress())) bar.Update(p->done, p->total, p->stage, p->eta_s);
+    } else if (event.missed() > 0 && !ctx.global.json) {
+      bar.Clear();
+      ctx.out << "(" << event.missed() << " earlier events are no longer kept)\n";
+    }
+  }
+  bar.Clear();
+  const bool interrupted = interrupt->interrupted();
+  interrupt.reset();
+  const grpc::Status finished = reader->Finish();
+  if (interrupted) {
+    std::cerr << "dreamshot: stopped watching; job " << job_id << " goes on (`dreamshot jobs watch " << job_id
+              << " --after-seq " << seq << "`)\n";
+    return InterruptedError();
+  }
+  absl::Status status = ctx.client.Check(finished);
+  if (!status.ok()) return status;
+  if (!last.has_value()) return absl::InternalError("the watch ended without the job's state");
+  return OutcomeStatus(*last);
+}
 
 std::vector<Command> JobsCommands() {
   const PositionalSpec kJob{"JOB"};
