@@ -478,6 +478,28 @@ run 2 ds jobs list --state sleeping
 contains "$ERR" "--state must be" "jobs list names a bad state"
 ok "jobs: detach, watch, show, list, retry and cancel refusals"
 
+# --- train --------------------------------------------------------------------
+mkdir -p "$TMP/train"
+python3 - "$TMP/train" <<'PY'
+import struct, sys, zlib
+def png(path, w, h, v):
+    raw = b''.join(b'\x00' + bytes((v * (x + y)) % 256 for x in range(w * 3)) for y in range(h))
+    def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+    open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+                           + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+for i in range(2):
+    png(f'{sys.argv[1]}/{i}.png', 64, 48, i + 3)
+    open(f'{sys.argv[1]}/{i}.txt', 'w').write('a lighthouse keeper')
+PY
+run 2 ds train --images "$TMP/train"
+contains "$ERR" "--model" "train names the missing --model"
+run 0 ds train --model "$TINY" --images "$TMP/train" --no-prior --scale close --resolution 32 --steps 3 --lr 1e-3
+contains "$OUT" "adapter lora/pytorch_lora_weights.safetensors" "train stores the adapter"
+contains "$OUT" "after 3 steps" "train runs the steps asked for"
+run 2 ds train --model "$TINY" --images "$TMP/train" --no-prior --resolution 30
+contains "$ERR" "resolution must be a positive multiple of 8" "train names a bad resolution"
+ok "train: a tiny LoRA, stored as an artifact; bad flags named"
+
 # --- survey (admin side; the participant side is e2e/survey_browser_test) ----
 run 0 ds survey create e2e-survey --pairs-run "$PAIRS_RUN" --pairs-per-participant 1 --title "E2E <shots>"
 contains "$OUT" "e2e-survey  (draft" "survey create makes a draft"
