@@ -9,9 +9,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include "core/testdata_paths.h"
-#include "diffusion/schedulers/scheduler_factory.h"
-#include "models/load_model.h"
+#include "trainer/tiny_training_model.h"
 #include "models/unet/unet_2d_condition.h"
 #include "trainer/dreambooth_step.h"
 
@@ -19,29 +17,16 @@ namespace dreamshot::trainer {
 namespace {
 
 using ::testing::HasSubstr;
-using models::unet::UNet2DConditionModel;
 
 // A training process: model, adapter, optimizer and the generator that
 // draws each step's noise and timesteps.
-struct TrainingProcess {
-  std::unique_ptr<UNet2DConditionModel> unet;
-  std::unique_ptr<models::lora::AdaptableModules> modules;
-  std::unique_ptr<TrainableLora> lora;
-  std::unique_ptr<torch::optim::AdamW> optimizer;
-  std::unique_ptr<diffusion::Scheduler> scheduler;
+struct TrainingProcess : TinyTrainingModel {
   at::Generator generator = at::detail::createCPUGenerator(42);
+  std::unique_ptr<torch::optim::AdamW> optimizer;
   at::Tensor latents, text;
 
-  explicit TrainingProcess(int64_t rank = 4) {
-    unet = *models::LoadModelFromFolder<UNet2DConditionModel>(core::ReferencePath("tiny_sd/unet"), core::DeviceSpec{});
-    FreezeParameters(unet->module());
-    modules = std::make_unique<models::lora::AdaptableModules>(
-        *models::lora::AdaptableModules::Index(unet->module(), models::lora::LoraComponent::kUNet));
-    LoraTrainingOptions options;
-    options.rank = rank;
-    lora = *TrainableLora::Attach(*modules, options, generator);
+  explicit TrainingProcess(int64_t rank = 4) : TinyTrainingModel(rank, 42) {
     optimizer = std::make_unique<torch::optim::AdamW>(lora->parameters(), torch::optim::AdamWOptions(1e-3));
-    scheduler = *diffusion::LoadScheduler(core::ReferencePath("tiny_sd"), diffusion::SchedulerChoice{"ddpm"});
     auto fixed = at::detail::createCPUGenerator(7);
     latents = torch::randn({2, 4, 8, 8}, fixed);
     text = torch::randn({2, 77, unet->config().cross_attention_dim}, fixed);

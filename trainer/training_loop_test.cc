@@ -10,30 +10,14 @@
 
 #include <filesystem>
 
-#include "core/testdata_paths.h"
-#include "diffusion/schedulers/scheduler_factory.h"
-#include "models/load_model.h"
+#include "trainer/tiny_training_model.h"
 
 namespace dreamshot::trainer {
 namespace {
 
 using ::testing::HasSubstr;
-using models::unet::UNet2DConditionModel;
 
-struct Model {
-  std::unique_ptr<UNet2DConditionModel> unet;
-  std::unique_ptr<models::lora::AdaptableModules> modules;
-  std::unique_ptr<TrainableLora> lora;
-  std::unique_ptr<diffusion::Scheduler> scheduler;
-  Model() {
-    unet = *models::LoadModelFromFolder<UNet2DConditionModel>(core::ReferencePath("tiny_sd/unet"), core::DeviceSpec{});
-    FreezeParameters(unet->module());
-    modules = std::make_unique<models::lora::AdaptableModules>(
-        *models::lora::AdaptableModules::Index(unet->module(), models::lora::LoraComponent::kUNet));
-    lora = *TrainableLora::Attach(*modules, LoraTrainingOptions{}, at::detail::createCPUGenerator(3));
-    scheduler = *diffusion::LoadScheduler(core::ReferencePath("tiny_sd"), diffusion::SchedulerChoice{"ddpm"});
-  }
-};
+using Model = TinyTrainingModel;
 
 TrainingData Data(int64_t dim) {
   at::Generator g = at::detail::createCPUGenerator(11);
