@@ -24,6 +24,10 @@
 #include "dreamshot/v1/dataset.grpc.pb.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/job.grpc.pb.h"
+#include "dreamshot/v1/trainer.grpc.pb.h"
+#include "core/safetensors.h"
+#include <opencv2/imgcodecs.hpp>
+#include <torch/torch.h>
 #include "tests/service_test_util.h"
 
 namespace dreamshot {
@@ -67,6 +71,7 @@ class Daemon {
     dataset = v1::DatasetService::NewStub(channel);
     experiments = v1::ExperimentService::NewStub(channel);
     jobs = v1::JobService::NewStub(channel);
+    trainer = v1::TrainerService::NewStub(channel);
   }
 
   // SIGKILL: no shutdown code runs, as in a crash or an OOM kill.
@@ -81,6 +86,7 @@ class Daemon {
   std::unique_ptr<v1::DatasetService::Stub> dataset;
   std::unique_ptr<v1::ExperimentService::Stub> experiments;
   std::unique_ptr<v1::JobService::Stub> jobs;
+  std::unique_ptr<v1::TrainerService::Stub> trainer;
 
  private:
   std::string data_dir_;
@@ -256,6 +262,93 @@ TEST_F(JobRestartTest, AfterAKillQueuedBuildsRunTheRunningOneResumesAndAClientsR
   const grpc::Status refused = d.jobs->RetryJob(&context, retry, &retried);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(refused.error_message(), HasSubstr("is finished"));
+}
+
+// The adapter tensors of a training job's stored LoRA file, by key.
+std::map<std::string, at::Tensor> AdapterOf(const v1::Job& job, v1::ExperimentService::Stub& experiments) {
+  grpc::ClientContext context;
+  v1::ListArtifactsRequest request;
+  request.set_run_id(job.run_id());
+  v1::ListArtifactsResponse response;
+  EXPECT_TRUE(experiments.ListArtifacts(&context, request, &response).ok());
+  std::map<std::string, at::Tensor> out;
+  for (const v1::ArtifactRef& a : response.artifacts()) {
+    if (a.kind() != "lora") continue;
+    auto file = core::SafetensorsFile::Open(a.uri().substr(std::string("file://").size()));
+    EXPECT_TRUE(file.ok()) << file.status();
+    if (!file.ok()) return out;
+    for (const std::string& name : file->names()) out[name] = *file->Load(name);
+  }
+  return out;
+}
+
+// A training job killed with SIGKILL mid-way resumes by itself after the
+// restart, from its last checkpoint, and ends with the adapter an
+// uninterrupted run of the same config ends with, to the bit; the steps it
+// redid are logged once.
+TEST_F(JobRestartTest, AKilledTrainingResumesByItselfToTheSameAdapterAsAnUninterruptedOne) {
+  cv::RNG rng(5);
+  for (const char* set : {"inst", "cls"}) {
+    fs::create_directories(fs::path(data_dir_) / set);
+    for (int i = 0; i < 2; ++i) {
+      cv::Mat image(48, 48, CV_8UC3);
+      rng.fill(image, cv::RNG::UNIFORM, 0, 255);
+      cv::imwrite((fs::path(data_dir_) / set / (std::to_string(i) + ".png")).string(), image);
+    }
+  }
+  v1::StartTrainingRequest request;
+  v1::TrainConfig* c = request.mutable_config();
+  c->set_base_model(core::ReferencePath("tiny_sd"));
+  c->set_instance_dir(data_dir_ + "/inst");
+  c->set_class_dir(data_dir_ + "/cls");
+  c->set_resolution(32);
+  c->set_max_train_steps(60);
+  c->set_checkpointing_steps(5);
+  c->set_learning_rate(1e-2);
+  c->set_seed(3);
+  auto start = [&](Daemon& d) {
+    grpc::ClientContext context;
+    v1::StartTrainingResponse response;
+    grpc::Status status = d.trainer->StartTraining(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.job_id();
+  };
+  auto loss_points = [&](Daemon& d, int64_t run_id) -> int64_t {
+    grpc::ClientContext context;
+    v1::GetMetricHistoryRequest history;
+    history.set_run_id(run_id);
+    history.set_key("loss");
+    v1::GetMetricHistoryResponse response;
+    if (!d.experiments->GetMetricHistory(&context, history, &response).ok()) return 0;
+    return response.total_points();
+  };
+
+  Daemon d(data_dir_);
+  ASSERT_NO_FATAL_FAILURE(d.Start());
+  const int64_t killed = start(d);
+  int64_t run = 0;
+  for (int i = 0; i < 2400; ++i) {
+    run = GetJob(d, killed).run_id();
+    if (run > 0 && loss_points(d, run) >= 12) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  const int64_t before = loss_points(d, run);
+  ASSERT_GE(before, 12);
+  ASSERT_LT(before, 60) << "the training finished before the kill";
+  d.Kill();
+
+  ASSERT_NO_FATAL_FAILURE(d.Start());
+  const v1::Job resumed = AwaitEnd(d, killed);
+  ASSERT_EQ(resumed.state(), v1::JOB_FINISHED) << resumed.error();
+  EXPECT_EQ(resumed.attempts(), 2);
+  EXPECT_EQ(resumed.auto_retries(), 1);
+  EXPECT_EQ(loss_points(d, run), 60);  // the steps redone after the checkpoint are logged once
+  const v1::Job straight = AwaitEnd(d, start(d));
+  ASSERT_EQ(straight.state(), v1::JOB_FINISHED) << straight.error();
+  const auto a = AdapterOf(resumed, *d.experiments), b = AdapterOf(straight, *d.experiments);
+  ASSERT_FALSE(a.empty());
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
 }
 
 }  // namespace
