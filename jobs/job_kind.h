@@ -5,14 +5,12 @@
 #define DREAMSHOT_JOBS_JOB_KIND_H_
 
 #include <google/protobuf/message.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <cstdint>
 #include <functional>
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "core/cancel_flag.h"
 #include "experiments/job_types.h"
 
@@ -31,13 +29,7 @@ class JobContext {
   const experiments::JobRecord& job() const { return job_; }
   // The config as the message it was stored from; DATA_LOSS naming the job
   // when it no longer parses.
-  absl::Status ReadConfig(google::protobuf::Message* config) const {
-    const auto parsed = google::protobuf::util::JsonStringToMessage(job_.config_json, config);
-    if (parsed.ok()) return absl::OkStatus();
-    return absl::DataLossError(
-        absl::StrCat("job ", job_.id, ": its stored ", config->GetDescriptor()->full_name(),
-                     " does not parse: ", parsed.ToString()));
-  }
+  absl::Status ReadConfig(google::protobuf::Message* config) const;
   // The run it logs into (0 for a job without one).
   int64_t run_id() const { return run_id_; }
   // Where this attempt's artifacts go inside the run: the plan's prefix,

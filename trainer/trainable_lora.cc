@@ -15,10 +15,6 @@ namespace lora = models::lora;
 
 constexpr char kAdapterName[] = "training";
 
-struct TrainableLora::Slot {
-  lora::LoraLinearImpl* layer = nullptr;
-};
-
 namespace {
 
 bool MatchesTarget(const std::string& path, const std::vector<std::string>& targets) {
@@ -99,9 +95,7 @@ absl::StatusOr<std::unique_ptr<TrainableLora>> TrainableLora::Attach(const lora:
     delta.alpha_over_rank = out->alpha_ / rank;
     delta.scale = scale;
     layer->AddRuntimeDelta(delta);
-    auto slot = std::make_unique<Slot>();
-    slot->layer = layer;
-    out->slots_.push_back(std::move(slot));
+    out->layers_.push_back(layer);
     out->paths_.push_back(path);
     out->named_[absl::StrCat(component, ".", path, ".lora_A.weight")] = down;
     out->named_[absl::StrCat(component, ".", path, ".lora_B.weight")] = up;
@@ -110,7 +104,7 @@ absl::StatusOr<std::unique_ptr<TrainableLora>> TrainableLora::Attach(const lora:
 }
 
 TrainableLora::~TrainableLora() {
-  for (const auto& slot : slots_) slot->layer->RemoveRuntimeDeltas(kAdapterName);
+  for (lora::LoraLinearImpl* layer : layers_) layer->RemoveRuntimeDeltas(kAdapterName);
 }
 
 lora::LoraWeights TrainableLora::ToLoraWeights() const {

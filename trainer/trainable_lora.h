@@ -25,6 +25,10 @@ namespace torch::nn {
 class Module;
 }
 
+namespace dreamshot::models::lora {
+class LoraLinearImpl;
+}
+
 namespace dreamshot::trainer {
 
 struct LoraTrainingOptions {
@@ -75,10 +79,9 @@ class TrainableLora {
   models::lora::LoraWeights ToLoraWeights() const;
 
  private:
-  struct Slot;
-  std::vector<std::string> paths_;  // module paths, in attach order
+  std::vector<models::lora::LoraLinearImpl*> layers_;  // what Attach added a delta to
+  std::vector<std::string> paths_;                      // their module paths, in attach order
   TrainableLora() = default;
-  std::vector<std::unique_ptr<Slot>> slots_;
   std::map<std::string, at::Tensor> named_;
   models::lora::LoraComponent component_ = models::lora::LoraComponent::kUNet;
   int64_t rank_ = 0;

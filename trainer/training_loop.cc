@@ -34,12 +34,11 @@ absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o
 // Micro-batch `micro` (0-based over the whole run): instance examples
 // first, then as many class examples.
 DreamBoothBatch MakeBatch(const TrainingData& data, const TrainingLoopOptions& o, int64_t micro,
-                          int64_t train_timesteps, at::Generator& generator) {
+                          int64_t train_timesteps, DataOrder& order, at::Generator& generator) {
   std::vector<at::Tensor> latents, text;
-  const int64_t n = static_cast<int64_t>(data.instance.size());
   for (int64_t i = 0; i < o.batch_size; ++i) {
     const int64_t position = micro * o.batch_size + i;
-    const EncodedExample& e = data.instance[InstanceIndexAt(o.seed, position, n)];
+    const EncodedExample& e = data.instance[order.IndexAt(position)];
     latents.push_back(e.latents);
     text.push_back(e.text);
   }
@@ -61,11 +60,19 @@ DreamBoothBatch MakeBatch(const TrainingData& data, const TrainingLoopOptions& o
 
 }  // namespace
 
+int64_t DataOrder::IndexAt(int64_t position) {
+  const int64_t epoch = position / count_;
+  if (epoch != epoch_) {
+    at::Generator shuffle = at::detail::createCPUGenerator(seed_ * 1000003u + static_cast<uint64_t>(epoch));
+    const at::Tensor permutation = torch::randperm(count_, shuffle, torch::kLong);
+    permutation_.assign(permutation.data_ptr<int64_t>(), permutation.data_ptr<int64_t>() + count_);
+    epoch_ = epoch;
+  }
+  return permutation_[position % count_];
+}
+
 int64_t InstanceIndexAt(uint64_t seed, int64_t position, int64_t count) {
-  const int64_t epoch = position / count;
-  at::Generator order = at::detail::createCPUGenerator(seed * 1000003u + static_cast<uint64_t>(epoch));
-  const at::Tensor permutation = torch::randperm(count, order, torch::kLong);
-  return permutation[position % count].item<int64_t>();
+  return DataOrder(seed, count).IndexAt(position);
 }
 
 absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionModel& unet,
@@ -93,6 +100,7 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
     return SaveTrainingCheckpoint(options.checkpoint_path, lora, optimizer, step, generator, options.identity);
   };
   const double micro_scale = 1.0 / static_cast<double>(options.gradient_accumulation);
+  DataOrder order(options.seed, static_cast<int64_t>(data.instance.size()));
   for (int64_t step = summary.resumed_from; step < options.max_steps; ++step) {
     if (cancel != nullptr && cancel->cancelled()) {
       RETURN_IF_ERROR(checkpoint(step));
@@ -107,7 +115,7 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
     for (int64_t k = 0; k < options.gradient_accumulation; ++k) {
       const int64_t micro = step * options.gradient_accumulation + k;
       const DreamBoothBatch batch =
-          MakeBatch(data, options, micro, scheduler.config().num_train_timesteps, generator);
+          MakeBatch(data, options, micro, scheduler.config().num_train_timesteps, order, generator);
       ASSIGN_OR_RETURN(DreamBoothLoss loss, ComputeDreamBoothLoss(unet, scheduler, batch, options.step));
       report.loss += loss.loss.item<double>() * micro_scale;
       report.instance_loss += loss.instance_loss.item<double>() * micro_scale;

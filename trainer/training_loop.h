@@ -88,7 +88,22 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
                                                 const std::function<void(const StepReport&)>& on_step,
                                                 const core::CancelFlag* cancel = nullptr);
 
-// The instance example at data position `position` (see the header comment).
+// The instance example at data position `position` (see the header
+// comment). The permutation of the epoch in hand is kept, so reading
+// positions in order costs one shuffle per epoch, not one per example.
+class DataOrder {
+ public:
+  DataOrder(uint64_t seed, int64_t count) : seed_(seed), count_(count) {}
+  int64_t IndexAt(int64_t position);
+
+ private:
+  uint64_t seed_;
+  int64_t count_;
+  int64_t epoch_ = -1;
+  std::vector<int64_t> permutation_;
+};
+
+// DataOrder(seed, count).IndexAt(position), for one look-up.
 int64_t InstanceIndexAt(uint64_t seed, int64_t position, int64_t count);
 
 }  // namespace dreamshot::trainer
