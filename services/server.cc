@@ -83,7 +83,8 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   runner.Register(PairsJobKind(stores.artifacts(), stores.pairs(), server->blobs_.get(), server->model_cache_.get()));
   runner.Register(BuildPoolJobKind(stores.datasets(), server->blobs_.get()));
   runner.Register(DetectShotsJobKind());
-  runner.Register(TrainJobKind(stores.runs(), stores.artifacts(), server->blobs_.get(), data_dir + "/training"));
+  runner.Register(TrainJobKind({stores.runs(), stores.artifacts(), stores.datasets(), server->blobs_.get(),
+                                server->model_cache_.get(), data_dir + "/training"}));
   // We hold the store's lock, so nobody else is driving these jobs: running
   // ones were interrupted; queued ones start now.
   ASSIGN_OR_RETURN(server->recovery_, runner.Start());
@@ -92,7 +93,8 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   server->dataset_service_ =
       std::make_unique<DatasetServiceImpl>(server->store_.get(), stores.datasets(), &runner, server->guard_.get());
   server->job_service_ = std::make_unique<JobServiceImpl>(&runner, server->guard_.get());
-  server->trainer_service_ = std::make_unique<TrainerServiceImpl>(stores.runs(), &runner, server->guard_.get());
+  server->trainer_service_ = std::make_unique<TrainerServiceImpl>(
+      stores.runs(), TrainInputs{stores.datasets(), stores.artifacts()}, &runner, server->guard_.get());
 
   grpc::ServerBuilder builder;
   // The token is checked on the headers, before gRPC reads a message.

@@ -21,7 +21,7 @@ absl::Status Positive(const char* field, double value) {
 
 }  // namespace
 
-absl::Status ResolveTrainConfig(v1::TrainConfig* c) {
+absl::Status ResolveTrainConfig(v1::TrainConfig* c, const TrainInputs& inputs) {
   if (c->base_model().empty()) return absl::InvalidArgumentError("base_model: give a diffusers folder");
   if (!fs::path(c->base_model()).is_absolute()) {
     return absl::InvalidArgumentError(
@@ -33,8 +33,18 @@ absl::Status ResolveTrainConfig(v1::TrainConfig* c) {
           absl::StrCat("base_model: ", c->base_model(), " lacks ", part, "/ (a diffusers Stable Diffusion folder)"));
     }
   }
-  if (c->instance_dir().empty()) return absl::InvalidArgumentError("instance_dir: give a folder of images");
-  RETURN_IF_ERROR(trainer::ListImageFolder(c->instance_dir()).status());
+  if (c->pool_run_id() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("pool_run_id must be a run id, got ", c->pool_run_id()));
+  }
+  if (c->pool_run_id() == 0 && !c->pool_split().empty()) {
+    return absl::InvalidArgumentError("pool_split: give pool_run_id too (the dataset-building run)");
+  }
+  if (c->pool_run_id() != 0 && !c->instance_dir().empty()) {
+    return absl::InvalidArgumentError("give instance_dir or pool_run_id, not both");
+  }
+  if (c->pool_run_id() == 0 && c->instance_dir().empty()) {
+    return absl::InvalidArgumentError("instance_dir: give a folder of images (or pool_run_id for a dataset pool)");
+  }
   if (c->instance_prompt().empty()) c->set_instance_prompt("a {token} {scale} shot, {caption}");
   if (c->class_prompt().empty()) c->set_class_prompt("a {scale} shot, {caption}");
   if (c->token().empty()) c->set_token("sks");
@@ -43,13 +53,19 @@ absl::Status ResolveTrainConfig(v1::TrainConfig* c) {
     return absl::InvalidArgumentError(
         absl::StrCat("shot_scale must be close, medium, long or empty, got '", c->shot_scale(), "'"));
   }
+  RETURN_IF_ERROR(ListInstances(*c, inputs).status());
   if (!c->has_with_prior_preservation()) c->set_with_prior_preservation(true);
+  if (c->num_class_images() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_class_images must not be negative, got ", c->num_class_images()));
+  }
   if (c->with_prior_preservation()) {
-    if (c->class_dir().empty()) {
+    if (c->class_dir().empty() && c->num_class_images() == 0) {
       return absl::InvalidArgumentError(
-          "class_dir: prior preservation needs class images (or set with_prior_preservation = false)");
+          "class_dir: prior preservation needs class images: give class_dir, num_class_images (generated with "
+          "the base model), or with_prior_preservation = false");
     }
-    RETURN_IF_ERROR(trainer::ListImageFolder(c->class_dir()).status());
+    if (c->num_class_images() == 0) RETURN_IF_ERROR(trainer::ListImageFolder(c->class_dir()).status());
   }
   if (!c->has_resolution()) c->set_resolution(512);
   if (c->resolution() <= 0 || c->resolution() % 8 != 0) {
@@ -89,6 +105,32 @@ absl::Status ResolveTrainConfig(v1::TrainConfig* c) {
     return absl::InvalidArgumentError(
         absl::StrCat("checkpointing_steps must not be negative, got ", c->checkpointing_steps()));
   }
+  if (c->adapter_format().empty()) c->set_adapter_format("peft");
+  if (c->adapter_format() != "peft" && c->adapter_format() != "kohya") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("adapter_format must be peft or kohya, got '", c->adapter_format(), "'"));
+  }
+  if (c->validation_steps() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("validation_steps must not be negative, got ", c->validation_steps()));
+  }
+  if (c->validation_steps() > 0) {
+    if (c->validation_prompts_size() == 0) {
+      c->add_validation_prompts(trainer::FillPrompt(c->instance_prompt(), c->token(), c->shot_scale(), ""));
+    }
+    if (c->validation_seeds_size() == 0) c->add_validation_seeds(0);
+    if (!c->has_validation_inference_steps()) c->set_validation_inference_steps(25);
+    if (c->validation_inference_steps() <= 0 || c->validation_inference_steps() > 1000) {
+      return absl::InvalidArgumentError(absl::StrCat("validation_inference_steps must be in [1, 1000], got ",
+                                                     c->validation_inference_steps()));
+    }
+  }
+  if (c->has_snr_gamma()) RETURN_IF_ERROR(Positive("snr_gamma", c->snr_gamma()));
+  if (c->has_noise_offset() && (!std::isfinite(c->noise_offset()) || c->noise_offset() < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("noise_offset must be ≥ 0, got ", c->noise_offset()));
+  }
+  if (!c->has_center_crop()) c->set_center_crop(true);
+  if (!c->has_cache_latents()) c->set_cache_latents(true);
   if (c->device().empty()) c->set_device("cpu");
   RETURN_IF_ERROR(core::ParseDeviceSpec(c->device(), "float32").status());
   return absl::OkStatus();

@@ -7,10 +7,13 @@
 
 #include "absl/status/status.h"
 #include "dreamshot/v1/trainer.pb.h"
+#include "services/train_instances.h"
 
 namespace dreamshot::services {
 
-absl::Status ResolveTrainConfig(v1::TrainConfig* config);
+// `inputs` reads the instance images of a dataset pool; without it a
+// config naming a pool is refused.
+absl::Status ResolveTrainConfig(v1::TrainConfig* config, const TrainInputs& inputs = {});
 
 }  // namespace dreamshot::services
 

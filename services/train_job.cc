@@ -5,8 +5,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/atomic_file.h"
 #include "core/device.h"
+#include "core/process_memory.h"
 #include "core/status_macros.h"
 #include "diffusion/schedulers/scheduler_factory.h"
 #include "dreamshot/v1/trainer.pb.h"
@@ -17,8 +19,12 @@
 #include "models/lora/lora_file.h"
 #include "models/unet/unet_2d_condition.h"
 #include "models/vae/autoencoder_kl.h"
+#include "services/adapter_metadata.h"
 #include "services/experiment_convert.h"
+#include "services/train_instances.h"
+#include "services/train_validation.h"
 #include "trainer/instance_images.h"
+#include "trainer/pool_images.h"
 #include "trainer/trainable_lora.h"
 #include "trainer/training_loop.h"
 
@@ -36,20 +42,29 @@ void Progress(const jobs::JobContext& ctx, const std::string& message, int64_t s
   ctx.Progress(p);
 }
 
-absl::StatusOr<std::vector<trainer::PromptedImage>> Prompted(const std::string& dir, const std::string& templ,
-                                                             const v1::TrainConfig& c) {
-  ASSIGN_OR_RETURN(std::vector<trainer::CaptionedImage> images, trainer::ListImageFolder(dir));
+std::vector<trainer::PromptedImage> Prompted(const std::vector<trainer::CaptionedImage>& images,
+                                             const std::string& templ, const v1::TrainConfig& c) {
   std::vector<trainer::PromptedImage> out;
   for (const auto& i : images) out.push_back({i.path, trainer::FillPrompt(templ, c.token(), c.shot_scale(), i.caption)});
   return out;
 }
 
-absl::Status RunTrain(experiments::ExperimentStore* runs, experiments::ArtifactStore* artifacts,
-                      experiments::ArtifactBlobs* blobs, const std::string& checkpoint_root, jobs::JobContext& ctx) {
+// kohya's tools list adapters by file name: say what it is.
+std::string AdapterFileName(const v1::TrainConfig& c, int64_t run_id) {
+  if (c.adapter_format() != "kohya") return "pytorch_lora_weights.safetensors";
+  return absl::StrCat("dreamshot_", c.shot_scale().empty() ? "" : c.shot_scale() + "_", c.token(), "_run", run_id,
+                      ".safetensors");
+}
+
+absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
+  const int64_t started_ms = absl::ToUnixMillis(absl::Now());
   v1::TrainConfig c;
   RETURN_IF_ERROR(ctx.ReadConfig(&c));
   ASSIGN_OR_RETURN(core::DeviceSpec device, core::ParseDeviceSpec(c.device(), "float32"));
+  ASSIGN_OR_RETURN(InstanceSet instances, ListInstances(c, {deps.datasets, deps.artifacts}));
+  ASSIGN_OR_RETURN(std::string dataset_sha256, trainer::ImageSetSha256(instances.images));
   Progress(ctx, "loading the base model");
+  ASSIGN_OR_RETURN(std::string base_sha256, deps.models->ContentHash(c.base_model(), ""));
   using models::LoadModelFromFolder;
   ASSIGN_OR_RETURN(auto unet, LoadModelFromFolder<models::unet::UNet2DConditionModel>(c.base_model() + "/unet", device));
   ASSIGN_OR_RETURN(auto vae, LoadModelFromFolder<models::vae::AutoencoderKL>(c.base_model() + "/vae", device));
@@ -64,18 +79,22 @@ absl::Status RunTrain(experiments::ExperimentStore* runs, experiments::ArtifactS
   at::Generator encode_generator = at::detail::createCPUGenerator(c.seed());
   trainer::EncodingReport report;
   trainer::TrainingData data;
-  ASSIGN_OR_RETURN(auto instance, Prompted(c.instance_dir(), c.instance_prompt(), c));
   ASSIGN_OR_RETURN(data.instance,
-                   trainer::EncodeImages(*vae, tokenizer, *text, instance, c.resolution(), encode_generator, &report));
+                   trainer::EncodeImages(*vae, tokenizer, *text, Prompted(instances.images, c.instance_prompt(), c),
+                                         c.resolution(), encode_generator, &report));
+  int64_t class_images = 0;
   if (c.with_prior_preservation()) {
-    ASSIGN_OR_RETURN(auto prior, Prompted(c.class_dir(), c.class_prompt(), c));
+    ASSIGN_OR_RETURN(std::vector<trainer::CaptionedImage> class_files, trainer::ListImageFolder(c.class_dir()));
+    class_images = static_cast<int64_t>(class_files.size());
     ASSIGN_OR_RETURN(data.prior,
-                     trainer::EncodeImages(*vae, tokenizer, *text, prior, c.resolution(), encode_generator, &report));
+                     trainer::EncodeImages(*vae, tokenizer, *text, Prompted(class_files, c.class_prompt(), c),
+                                           c.resolution(), encode_generator, &report));
   }
   vae.reset();
   text.reset();
 
   trainer::FreezeParameters(unet->module());
+  unet->SetGradientCheckpointing(c.gradient_checkpointing());
   ASSIGN_OR_RETURN(models::lora::AdaptableModules modules,
                    models::lora::AdaptableModules::Index(unet->module(), models::lora::LoraComponent::kUNet));
   trainer::LoraTrainingOptions lora_options;
@@ -97,22 +116,57 @@ absl::Status RunTrain(experiments::ExperimentStore* runs, experiments::ArtifactS
   loop.step.prior_loss_weight = c.prior_loss_weight();
   loop.step.max_grad_norm = c.max_grad_norm();
   loop.checkpoint_every = c.checkpointing_steps();
-  const fs::path job_dir = fs::path(checkpoint_root) / absl::StrCat("job-", ctx.job().id);
+  const fs::path job_dir = fs::path(deps.checkpoint_root) / absl::StrCat("job-", ctx.job().id);
   RETURN_IF_ERROR(core::MakeDirectories(job_dir.string()));
   loop.checkpoint_path = (job_dir / "checkpoint.safetensors").string();
   loop.identity = {{"dreamshot.base_model", c.base_model()}, {"dreamshot.config", ctx.job().config_json}};
 
+  std::unique_ptr<TrainValidation> validation;
+  if (c.validation_steps() > 0) {
+    ValidationSettings v;
+    v.base = {c.base_model(), "", device};
+    v.prompts = {c.validation_prompts().begin(), c.validation_prompts().end()};
+    v.seeds = {c.validation_seeds().begin(), c.validation_seeds().end()};
+    v.resolution = c.resolution();
+    v.steps = c.validation_inference_steps();
+    v.scratch_dir = job_dir.string();
+    v.run_id = ctx.run_id();
+    v.path_prefix = ctx.path_prefix();
+    validation = std::make_unique<TrainValidation>(std::move(v), deps.models, deps.artifacts, deps.blobs);
+  }
+  int64_t validation_images = 0;
+
+  // Images one optimizer step sees: instance and class examples of every
+  // micro-batch.
+  const double images_per_step = static_cast<double>(c.train_batch_size()) * c.gradient_accumulation_steps() *
+                                 (c.with_prior_preservation() ? 2 : 1);
   absl::Status logging = absl::OkStatus();
   auto on_step = [&](const trainer::StepReport& r) {
     std::vector<experiments::MetricPoint> points = {
-        {"loss", r.step, r.loss, 0},           {"instance_loss", r.step, r.instance_loss, 0},
-        {"prior_loss", r.step, r.prior_loss, 0}, {"learning_rate", r.step, r.learning_rate, 0},
-        {"grad_norm", r.step, r.grad_norm, 0},   {"seconds_per_step", r.step, r.seconds, 0}};
+        {"loss", r.step, r.loss, 0},
+        {"instance_loss", r.step, r.instance_loss, 0},
+        {"prior_loss", r.step, r.prior_loss, 0},
+        {"learning_rate", r.step, r.learning_rate, 0},
+        {"grad_norm", r.step, r.grad_norm, 0},
+        {"seconds_per_step", r.step, r.seconds, 0},
+        {"images_per_second", r.step, r.seconds > 0 ? images_per_step / r.seconds : 0, 0},
+        {"peak_rss_bytes", r.step, static_cast<double>(core::PeakRssBytes()), 0}};
     // A step redone after a crash (from the last checkpoint) makes the same
     // values; its request id makes the second logging a no-op.
     if (logging.ok()) {
-      logging = runs->LogMetrics(ctx.run_id(), std::move(points), absl::StrCat("train-job-", ctx.job().id, "-step-", r.step))
+      logging = deps.runs
+                    ->LogMetrics(ctx.run_id(), std::move(points),
+                                 absl::StrCat("train-job-", ctx.job().id, "-step-", r.step))
                     .status();
+    }
+    if (logging.ok() && validation && r.step % c.validation_steps() == 0) {
+      Progress(ctx, absl::StrCat("validation images at step ", r.step), r.step, r.max_steps);
+      absl::StatusOr<int64_t> stored = validation->Render(r.step, lora->ToLoraWeights(), &ctx.cancel_flag());
+      if (stored.ok()) {
+        validation_images += *stored;
+      } else if (stored.status().code() != absl::StatusCode::kCancelled) {
+        logging = stored.status();  // reported when the loop returns
+      }
     }
     v1::TrainProgress p;
     p.set_run_id(ctx.run_id());
@@ -130,19 +184,28 @@ absl::Status RunTrain(experiments::ExperimentStore* runs, experiments::ArtifactS
 
   Progress(ctx, "saving the adapter", summary.steps, c.max_train_steps());
   models::lora::LoraWeights weights = lora->ToLoraWeights();
-  weights.metadata = {{"dreamshot.base_model", c.base_model()},
-                      {"dreamshot.run_id", absl::StrCat(ctx.run_id())},
-                      {"dreamshot.token", c.token()},
-                      {"dreamshot.shot_scale", c.shot_scale()},
-                      {"dreamshot.steps", absl::StrCat(summary.steps)},
-                      {"dreamshot.train_config", ctx.job().config_json}};
-  const std::string file = (job_dir / "pytorch_lora_weights.safetensors").string();
-  RETURN_IF_ERROR(models::lora::WriteLoraFile(file, weights, models::lora::LoraFileFormat::kPeft));
+  AdapterFacts facts;
+  facts.base_model_sha256 = base_sha256;
+  facts.dataset_sha256 = dataset_sha256;
+  facts.dataset_source = instances.source;
+  for (const auto& image : instances.images) facts.captions.push_back(image.caption);
+  facts.class_images = class_images;
+  facts.run_id = ctx.run_id();
+  facts.steps = summary.steps;
+  facts.started_ms = started_ms;
+  facts.finished_ms = absl::ToUnixMillis(absl::Now());
+  weights.metadata = AdapterMetadata(c, facts);
+  const std::string name = AdapterFileName(c, ctx.run_id());
+  const std::string file = (job_dir / name).string();
+  RETURN_IF_ERROR(models::lora::WriteLoraFile(
+      file, weights, c.adapter_format() == "kohya" ? models::lora::LoraFileFormat::kKohya
+                                                   : models::lora::LoraFileFormat::kPeft));
   experiments::Artifact artifact;
   artifact.run_id = ctx.run_id();
   artifact.kind = "lora";
-  artifact.path = absl::StrCat(ctx.path_prefix(), "/pytorch_lora_weights.safetensors");
-  ASSIGN_OR_RETURN(experiments::Artifact stored, experiments::AddArtifactFile(*artifacts, *blobs, artifact, file));
+  artifact.path = absl::StrCat(ctx.path_prefix(), "/", name);
+  ASSIGN_OR_RETURN(experiments::Artifact stored,
+                   experiments::AddArtifactFile(*deps.artifacts, *deps.blobs, artifact, file));
 
   v1::TrainResult result;
   result.set_run_id(ctx.run_id());
@@ -150,20 +213,21 @@ absl::Status RunTrain(experiments::ExperimentStore* runs, experiments::ArtifactS
   result.set_steps(summary.steps);
   result.set_resumed_from(summary.resumed_from);
   for (const std::string& s : report.skipped) result.add_skipped_images(s);
+  result.set_base_model_sha256(base_sha256);
+  result.set_dataset_sha256(dataset_sha256);
+  result.set_validation_images(validation_images);
+  result.set_peak_rss_bytes(core::PeakRssBytes());
   ctx.Output(result);
   return absl::OkStatus();
 }
 
 }  // namespace
 
-jobs::JobKind TrainJobKind(experiments::ExperimentStore* runs, experiments::ArtifactStore* artifacts,
-                           experiments::ArtifactBlobs* blobs, std::string checkpoint_root) {
+jobs::JobKind TrainJobKind(TrainJobDeps deps) {
   jobs::JobKind kind;
   kind.name = kTrainJob;
   kind.resumable = true;  // from its checkpoint
-  kind.run = [runs, artifacts, blobs, root = std::move(checkpoint_root)](jobs::JobContext& ctx) {
-    return RunTrain(runs, artifacts, blobs, root, ctx);
-  };
+  kind.run = [deps = std::move(deps)](jobs::JobContext& ctx) { return RunTrain(deps, ctx); };
   return kind;
 }
 

@@ -2,16 +2,20 @@
 // services/train_config.h) run by trainer/: the base model loaded, the
 // instance and class images encoded, a LoRA adapter trained with a
 // checkpoint under `checkpoint_root`/job-<id>/, metrics logged to the run
-// every step, and the adapter stored as the run's artifact
-// lora/pytorch_lora_weights.safetensors (peft format). Resumable: a job
+// every step, validation images every N steps, and the adapter stored as
+// the run's artifact lora/pytorch_lora_weights.safetensors (peft format) or
+// lora/<name>.safetensors (kohya), its __metadata__ saying what it is
+// (services/adapter_metadata.h). Resumable: a job
 // interrupted or cancelled goes on from its checkpoint when started again.
 #ifndef DREAMSHOT_SERVICES_TRAIN_JOB_H_
 #define DREAMSHOT_SERVICES_TRAIN_JOB_H_
 
 #include <string>
 
+#include "diffusion/pipeline/model_cache.h"
 #include "experiments/artifact_blobs.h"
 #include "experiments/artifact_store.h"
+#include "experiments/dataset_store.h"
 #include "experiments/store.h"
 #include "jobs/job_kind.h"
 
@@ -19,8 +23,16 @@ namespace dreamshot::services {
 
 inline constexpr char kTrainJob[] = "train";
 
-jobs::JobKind TrainJobKind(experiments::ExperimentStore* runs, experiments::ArtifactStore* artifacts,
-                           experiments::ArtifactBlobs* blobs, std::string checkpoint_root);
+struct TrainJobDeps {
+  experiments::ExperimentStore* runs = nullptr;
+  experiments::ArtifactStore* artifacts = nullptr;
+  experiments::DatasetStore* datasets = nullptr;  // pools to train from
+  experiments::ArtifactBlobs* blobs = nullptr;
+  diffusion::ModelCache* models = nullptr;  // validation images, base-model hashes
+  std::string checkpoint_root;              // <data_dir>/training
+};
+
+jobs::JobKind TrainJobKind(TrainJobDeps deps);
 
 }  // namespace dreamshot::services
 

@@ -15,9 +15,10 @@ grpc::ServerUnaryReactor* TrainerServiceImpl::StartTraining(grpc::CallbackServer
                                                             v1::StartTrainingResponse* response) {
   return Unary(context, *guard_, [&]() -> absl::Status {
     v1::StartTrainingRequest resolved = *request;
-    RETURN_IF_ERROR(ResolveTrainConfig(resolved.mutable_config()));
+    RETURN_IF_ERROR(ResolveTrainConfig(resolved.mutable_config(), inputs_));
     const v1::TrainConfig& c = resolved.config();
-    const std::string folder = std::filesystem::path(c.instance_dir()).filename().string();
+    const std::string folder = c.pool_run_id() != 0 ? absl::StrCat("pool run ", c.pool_run_id())
+                                                    : std::filesystem::path(c.instance_dir()).filename().string();
     const std::string name = c.shot_scale().empty() ? folder : absl::StrCat(c.shot_scale(), " shots from ", folder);
     ASSIGN_OR_RETURN(experiments::JobRunPlan plan, PlanRun(runs_, resolved.target(), c, kTrainJob, name, "training", "lora"));
     if (plan.mode != experiments::RunMode::kNew) {

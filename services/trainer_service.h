@@ -9,13 +9,15 @@
 #include "experiments/store.h"
 #include "jobs/job_runner.h"
 #include "services/rpc_guard.h"
+#include "services/train_instances.h"
 
 namespace dreamshot::services {
 
 class TrainerServiceImpl final : public v1::TrainerService::CallbackService {
  public:
-  TrainerServiceImpl(experiments::ExperimentStore* runs, jobs::JobRunner* runner, const RpcGuard* guard)
-      : runs_(runs), runner_(runner), guard_(guard) {}
+  TrainerServiceImpl(experiments::ExperimentStore* runs, TrainInputs inputs, jobs::JobRunner* runner,
+                     const RpcGuard* guard)
+      : runs_(runs), inputs_(inputs), runner_(runner), guard_(guard) {}
 
   grpc::ServerUnaryReactor* StartTraining(grpc::CallbackServerContext* context,
                                           const v1::StartTrainingRequest* request,
@@ -23,6 +25,7 @@ class TrainerServiceImpl final : public v1::TrainerService::CallbackService {
 
  private:
   experiments::ExperimentStore* runs_;
+  TrainInputs inputs_;
   jobs::JobRunner* runner_;
   const RpcGuard* guard_;
 };
