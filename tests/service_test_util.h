@@ -58,6 +58,26 @@ inline v1::Run GetRun(v1::ExperimentService::Stub& experiments, int64_t id) {
   return run;
 }
 
+// A new run in `experiment` (created when missing), through ExperimentService.
+inline v1::Run CreateRun(v1::ExperimentService::Stub& experiments, const std::string& experiment,
+                         const std::string& name) {
+  {
+    grpc::ClientContext context;
+    v1::CreateExperimentRequest create;
+    create.set_name(experiment);
+    v1::Experiment created;
+    (void)experiments.CreateExperiment(&context, create, &created);  // ALREADY_EXISTS is fine
+  }
+  grpc::ClientContext context;
+  v1::CreateRunRequest request;
+  request.set_experiment_name(experiment);
+  request.set_name(name);
+  v1::Run run;
+  const grpc::Status status = experiments.CreateRun(&context, request, &run);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return run;
+}
+
 }  // namespace dreamshot::testing
 
 #endif  // DREAMSHOT_TESTS_SERVICE_TEST_UTIL_H_

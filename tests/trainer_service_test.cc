@@ -10,13 +10,17 @@
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 #include <thread>
 
+#include "core/safetensors.h"
 #include "core/testdata_paths.h"
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/generator.grpc.pb.h"
 #include "dreamshot/v1/job.grpc.pb.h"
 #include "dreamshot/v1/trainer.grpc.pb.h"
+#include "experiments/dataset_store.h"
+#include "experiments/store.h"
 #include "tests/service_test_util.h"
 
 namespace dreamshot {
@@ -165,6 +169,106 @@ TEST_F(TrainerServiceTest, TrainingLogsEveryStepAndStoresALoraThatChangesTheImag
   EXPECT_NE(base, adapted);
 }
 
+// A pool of four shots (close, long, close, medium) whose images are the
+// instance PNGs; split "train" holds all four.
+int64_t MakePool(services::DreamshotServer& server, v1::ExperimentService::Stub& experiments,
+                 const std::string& images) {
+  v1::Run run = testing::CreateRun(experiments, "pool", "build");
+  auto store = experiments::ExperimentStore::Open(server.store_path());
+  EXPECT_TRUE(store.ok()) << store.status();
+  experiments::DatasetStore datasets((*store)->database());
+  std::vector<experiments::DatasetItem> items;
+  std::vector<experiments::DatasetItemImage> files;
+  const char* scales[] = {"close", "long", "close", "medium"};
+  for (int i = 0; i < 4; ++i) {
+    experiments::DatasetItem d;
+    d.source = "/films/megamind.avi";
+    d.shot_index = i;
+    d.scale = scales[i];
+    d.caption = i % 2 ? "a city at night" : "a man at a desk";
+    items.push_back(d);
+    experiments::DatasetItemImage image;
+    image.item = i;
+    image.artifact.kind = "dataset_image";
+    image.artifact.path = "images/shot-" + std::to_string(i) + ".png";
+    image.artifact.sha256 = std::string(63, 'a') + std::to_string(i);
+    image.artifact.uri = "file://" + images + "/" + std::to_string(i % 2) + ".png";
+    files.push_back(image);
+  }
+  EXPECT_TRUE(datasets.CommitDatasetSource(run.id(), {"/films/megamind.avi", "done", "", 4, 400, 0}, items, files)
+                  .ok());
+  auto stored = datasets.ListDatasetItems(run.id());
+  std::vector<int64_t> ids;
+  for (const auto& item : *stored) ids.push_back(item.id);
+  EXPECT_TRUE(datasets.CreateDatasetSplits(run.id(), {{"train", ids}}).ok());
+  return run.id();
+}
+
+TEST_F(TrainerServiceTest, TrainingFromAPoolScaleWritesAKohyaFileSayingWhatItLearntAndValidationImages) {
+  const int64_t pool = MakePool(*server_, *experiments_, dir_ + "/instance");
+  v1::TrainConfig c = Config(4);
+  c.clear_instance_dir();
+  c.set_pool_run_id(pool);
+  c.set_pool_split("train");
+  c.set_adapter_format("kohya");
+  c.set_validation_steps(2);
+  c.add_validation_seeds(3);
+  c.add_validation_seeds(4);
+  c.set_validation_inference_steps(2);
+  int64_t id = 0;
+  grpc::Status started = Start(c, &id);
+  ASSERT_TRUE(started.ok()) << started.error_message();
+  auto [result, job] = Watch(id);
+  ASSERT_EQ(job.state(), v1::JOB_FINISHED) << job.error();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->validation_images(), 4);  // steps 2 and 4 × two seeds
+  EXPECT_EQ(result->dataset_sha256().size(), 64u);
+  EXPECT_EQ(result->base_model_sha256().size(), 64u);
+  EXPECT_GT(result->peak_rss_bytes(), 0);
+  EXPECT_EQ(result->adapter().path(),
+            "lora/dreamshot_close_sks_run" + std::to_string(result->run_id()) + ".safetensors");
+  const std::string path = result->adapter().uri().substr(std::string("file://").size());
+  auto file = core::SafetensorsFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  const auto& m = file->metadata();
+  EXPECT_EQ(m.at("dreamshot.shot_scale"), "close");
+  EXPECT_EQ(m.at("dreamshot.dataset"), "pool run " + std::to_string(pool) + " split 'train' (close)");
+  EXPECT_EQ(m.at("dreamshot.dataset_sha256"), result->dataset_sha256());
+  EXPECT_EQ(m.at("dreamshot.base_model_sha256"), result->base_model_sha256());
+  EXPECT_EQ(m.at("dreamshot.run_id"), std::to_string(result->run_id()));
+  EXPECT_EQ(m.at("ss_num_train_images"), "2");  // the two close shots
+  EXPECT_EQ(m.at("ss_network_dim"), "4");
+  for (const std::string& key : file->names()) {
+    EXPECT_EQ(key.rfind("lora_unet_", 0), 0u) << key;  // kohya's names
+  }
+  // Generation loads the kohya file too, and it changes the picture.
+  const std::string lora = dir_ + "/kohya.safetensors";
+  fs::copy_file(path, lora);
+  EXPECT_NE(Generate(""), Generate(lora));
+
+  grpc::ClientContext context;
+  v1::ListArtifactsRequest list;
+  list.set_run_id(result->run_id());
+  v1::ListArtifactsResponse artifacts;
+  ASSERT_TRUE(experiments_->ListArtifacts(&context, list, &artifacts).ok());
+  std::set<std::string> validation;
+  for (const auto& a : artifacts.artifacts()) {
+    if (a.kind() == "validation_image") validation.insert(a.path());
+  }
+  EXPECT_EQ(validation, (std::set<std::string>{"lora/validation/step-000002/p0-seed3.png",
+                                                "lora/validation/step-000002/p0-seed4.png",
+                                                "lora/validation/step-000004/p0-seed3.png",
+                                                "lora/validation/step-000004/p0-seed4.png"}));
+
+  // A scale the split lacks, before any job exists.
+  c.set_shot_scale("");
+  c.set_pool_split("eval");
+  EXPECT_EQ(Start(c, &id).error_code(), grpc::StatusCode::NOT_FOUND);
+  c.set_pool_split("train");
+  c.set_instance_dir(dir_ + "/instance");
+  EXPECT_EQ(Start(c, &id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(TrainerServiceTest, ACancelledTrainingRetriedResumesFromItsCheckpoint) {
   int64_t id = 0;
   ASSERT_TRUE(Start(Config(60), &id).ok());
@@ -213,6 +317,19 @@ TEST_F(TrainerServiceTest, BadConfigsAreRefusedNamingTheFieldOrFile) {
        "unknown schedule"},
       {[](v1::TrainConfig& c) { c.set_base_model("/tmp"); }, grpc::StatusCode::FAILED_PRECONDITION, "lacks unet/"},
       {[](v1::TrainConfig& c) { c.set_shot_scale("extreme"); }, grpc::StatusCode::INVALID_ARGUMENT, "shot_scale"},
+      {[](v1::TrainConfig& c) { c.set_adapter_format("ckpt"); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "adapter_format"},
+      {[](v1::TrainConfig& c) { c.set_num_class_images(-1); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "num_class_images"},
+      {[](v1::TrainConfig& c) { c.set_pool_split("train"); }, grpc::StatusCode::INVALID_ARGUMENT, "pool_run_id"},
+      {[](v1::TrainConfig& c) {
+         c.clear_instance_dir();
+         c.set_pool_run_id(999);
+       },
+       grpc::StatusCode::NOT_FOUND, "999"},
+      {[](v1::TrainConfig& c) { c.set_validation_steps(-2); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "validation_steps"},
+      {[](v1::TrainConfig& c) { c.set_noise_offset(-0.1); }, grpc::StatusCode::INVALID_ARGUMENT, "noise_offset"},
   };
   for (const Case& k : cases) {
     v1::TrainConfig c = Config(4);
