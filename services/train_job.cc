@@ -119,7 +119,11 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   const fs::path job_dir = fs::path(deps.checkpoint_root) / absl::StrCat("job-", ctx.job().id);
   RETURN_IF_ERROR(core::MakeDirectories(job_dir.string()));
   loop.checkpoint_path = (job_dir / "checkpoint.safetensors").string();
-  loop.identity = {{"dreamshot.base_model", c.base_model()}, {"dreamshot.config", ctx.job().config_json}};
+  // A checkpoint resumes only the same training: same config, and the same
+  // weights behind the base model's path.
+  loop.identity = {{"dreamshot.base_model", c.base_model()},
+                   {"dreamshot.base_model_sha256", base_sha256},
+                   {"dreamshot.config", ctx.job().config_json}};
 
   std::unique_ptr<TrainValidation> validation;
   if (c.validation_steps() > 0) {
