@@ -25,6 +25,7 @@ absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o
     return absl::InvalidArgumentError(
         absl::StrCat("gradient_accumulation_steps must be positive, got ", o.gradient_accumulation));
   }
+  RETURN_IF_ERROR(ValidateDreamBoothOptions(o.step));
   if (o.checkpoint_every < 0) {
     return absl::InvalidArgumentError(absl::StrCat("checkpointing_steps must not be negative, got ", o.checkpoint_every));
   }
@@ -33,7 +34,7 @@ absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o
 
 // Micro-batch `micro` (0-based over the whole run): instance examples
 // first, then as many class examples.
-DreamBoothBatch MakeBatch(const TrainingData& data, const TrainingLoopOptions& o, int64_t micro,
+absl::StatusOr<DreamBoothBatch> MakeBatch(const TrainingData& data, const TrainingLoopOptions& o, int64_t micro,
                           int64_t train_timesteps, DataOrder& order, at::Generator& generator) {
   std::vector<at::Tensor> latents, text;
   for (int64_t i = 0; i < o.batch_size; ++i) {
@@ -53,8 +54,10 @@ DreamBoothBatch MakeBatch(const TrainingData& data, const TrainingLoopOptions& o
   DreamBoothBatch batch;
   batch.latents = torch::stack(latents);
   batch.encoder_hidden_states = torch::stack(text);
-  batch.noise = torch::randn(batch.latents.sizes(), generator, batch.latents.options());
-  batch.timesteps = torch::randint(0, train_timesteps, {batch.latents.size(0)}, generator, torch::kLong);
+  ASSIGN_OR_RETURN(TrainingNoise drawn,
+                   DrawTrainingNoise(batch.latents, train_timesteps, o.step.noise_offset, generator));
+  batch.noise = std::move(drawn.noise);
+  batch.timesteps = std::move(drawn.timesteps);
   return batch;
 }
 
@@ -114,8 +117,8 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
     report.learning_rate = schedule.LearningRate(step);
     for (int64_t k = 0; k < options.gradient_accumulation; ++k) {
       const int64_t micro = step * options.gradient_accumulation + k;
-      const DreamBoothBatch batch =
-          MakeBatch(data, options, micro, scheduler.config().num_train_timesteps, order, generator);
+      ASSIGN_OR_RETURN(const DreamBoothBatch batch,
+                       MakeBatch(data, options, micro, scheduler.config().num_train_timesteps, order, generator));
       ASSIGN_OR_RETURN(DreamBoothLoss loss, ComputeDreamBoothLoss(unet, scheduler, batch, options.step));
       report.loss += loss.loss.item<double>() * micro_scale;
       report.instance_loss += loss.instance_loss.item<double>() * micro_scale;
