@@ -14,6 +14,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Gradient checkpointing on the UNet for one run, restored afterwards.
+class UNetCheckpointing {
+ public:
+  UNetCheckpointing(models::unet::UNet2DConditionModel& unet, bool enabled)
+      : unet_(unet), before_(unet.gradient_checkpointing()) {
+    unet_.SetGradientCheckpointing(enabled);
+  }
+  ~UNetCheckpointing() { unet_.SetGradientCheckpointing(before_); }
+  UNetCheckpointing(const UNetCheckpointing&) = delete;
+  UNetCheckpointing& operator=(const UNetCheckpointing&) = delete;
+
+ private:
+  models::unet::UNet2DConditionModel& unet_;
+  bool before_;
+};
+
 absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o) {
   if (data.instance.empty()) return absl::InvalidArgumentError("no instance examples to train on");
   if (o.step.with_prior_preservation && data.prior.empty()) {
@@ -84,6 +100,7 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
                                                 const std::function<void(const StepReport&)>& on_step,
                                                 const core::CancelFlag* cancel) {
   RETURN_IF_ERROR(CheckOptions(data, options));
+  const UNetCheckpointing checkpointing(unet, options.gradient_checkpointing);
   LrScheduleOptions lr_options = options.lr;
   lr_options.total_steps = options.max_steps;
   ASSIGN_OR_RETURN(LrSchedule schedule, LrSchedule::Create(lr_options));

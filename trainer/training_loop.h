@@ -63,6 +63,13 @@ struct TrainingLoopOptions {
   std::map<std::string, std::string> identity;
   // Resume from `checkpoint_path` when it exists.
   bool resume = true;
+  // Recompute the UNet's resnet and transformer blocks in backward instead
+  // of keeping their activations (train_dreambooth_lora.py's
+  // --gradient_checkpointing): less memory, a slower backward, the same
+  // gradients up to float rounding. Set on the UNet for the run and put
+  // back as it was when the loop returns. The text encoder is never
+  // checkpointed.
+  bool gradient_checkpointing = false;
 };
 
 struct StepReport {
