@@ -22,7 +22,8 @@ absl::Status CheckExamples(const std::vector<EncodedExample>& examples, const ch
           absl::StrCat(kind, " example ", i, " has neither text states nor token ids"));
     }
     if (has_ids && (e.input_ids.dim() != 1 || e.input_ids.scalar_type() != torch::kLong)) {
-      return absl::InvalidArgumentError(absl::StrCat(kind, " example ", i, ": input_ids must be int64 of shape [L], got ",
+      return absl::InvalidArgumentError(absl::StrCat(kind, " example ", i,
+                                                     ": input_ids must be int64 of shape [L], got ",
                                                      c10::str(e.input_ids.sizes(), " ", e.input_ids.dtype())));
     }
     if (has_ids && (train_text_encoder || !e.text.defined()) && text_encoder == nullptr) {

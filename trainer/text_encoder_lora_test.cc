@@ -53,7 +53,9 @@ struct TwoAdapters {
     scheduler = diffusion::LoadScheduler(core::ReferencePath("tiny_sd"), {"ddpm"}).value();
   }
 
-  TrainingModels Training() const { return {models->unet.get(), unet_lora.get(), models->text_encoder.get(), text_lora.get()}; }
+  TrainingModels Training() const {
+    return {models->unet.get(), unet_lora.get(), models->text_encoder.get(), text_lora.get()};
+  }
 
   at::Tensor Ids(const std::string& prompt) const {
     const models::clip::TokenizedBatch t = models->tokenizer->Tokenize({prompt});
@@ -166,7 +168,8 @@ TEST(TextEncoderLoraTest, ACancelledRunResumedFromItsCheckpointEndsBitIdentical)
   without.text_lora = nullptr;
   auto refused = RunTrainingLoop(without, *unet_only.scheduler, data, o, nullptr);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("text-encoder adapter rank = '4', this run has 'none'"));
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("text-encoder adapter rank = '4', this run has 'none'"));
   std::filesystem::remove(path);
 }
 
@@ -226,8 +229,9 @@ TEST(TextEncoderLoraTest, FrozenTextEncoderEncodesIdsAsTheCachedStatesWouldBe) {
     }
   }
   ASSERT_TRUE(RunTrainingLoop(frozen, *ids_only.scheduler, data, Options(2), nullptr).ok());
-  ASSERT_TRUE(RunTrainingLoop(*cached.models->unet, *cached.scheduler, *cached.unet_lora, with_states, Options(2), nullptr)
-                  .ok());
+  auto from_states =
+      RunTrainingLoop(*cached.models->unet, *cached.scheduler, *cached.unet_lora, with_states, Options(2), nullptr);
+  ASSERT_TRUE(from_states.ok()) << from_states.status();
   for (const auto& [name, weight] : cached.unet_lora->named_parameters()) {
     // Encoding a batch at once rather than one prompt at a time may change the last bit.
     EXPECT_LE((weight - ids_only.unet_lora->named_parameters().at(name)).abs().max().item<double>(), 1e-6) << name;
@@ -251,9 +255,8 @@ TEST(TextEncoderLoraTest, MissingIdsAndEncoderAreNamed) {
 
   TrainingModels lora_without_encoder = m.Training();
   lora_without_encoder.text_encoder = nullptr;
-  EXPECT_THAT(
-      std::string(RunTrainingLoop(lora_without_encoder, *m.scheduler, m.Data(), Options(1), nullptr).status().message()),
-      HasSubstr("needs the text encoder"));
+  auto lora_without_encoder_run = RunTrainingLoop(lora_without_encoder, *m.scheduler, m.Data(), Options(1), nullptr);
+  EXPECT_THAT(std::string(lora_without_encoder_run.status().message()), HasSubstr("needs the text encoder"));
 }
 
 }  // namespace

@@ -111,7 +111,8 @@ absl::StatusOr<int64_t> LoadTrainingCheckpoint(const std::string& path, Trainabl
     if (value(key) != wanted) return Mismatch(path, key, value(key), wanted);
   }
   // Keys carry their component ("unet.…", "text_encoder.…").
-  const std::string text_prefix = absl::StrCat(models::lora::ComponentName(models::lora::LoraComponent::kTextEncoder), ".");
+  const std::string text_prefix =
+      absl::StrCat(models::lora::ComponentName(models::lora::LoraComponent::kTextEncoder), ".");
   std::map<std::string, at::Tensor> adapter, text_adapter;
   for (const std::string& name : file.names()) {
     if (name.rfind(kAdapterPrefix, 0) != 0) continue;

@@ -32,7 +32,9 @@ class UNetCheckpointing {
 };
 
 absl::Status CheckModels(const TrainingModels& m) {
-  if (m.unet == nullptr || m.unet_lora == nullptr) return absl::InvalidArgumentError("training needs a UNet and its adapter");
+  if (m.unet == nullptr || m.unet_lora == nullptr) {
+    return absl::InvalidArgumentError("training needs a UNet and its adapter");
+  }
   if (m.unet_lora->component() != models::lora::LoraComponent::kUNet) {
     return absl::InvalidArgumentError("unet_lora is not attached to a UNet");
   }
