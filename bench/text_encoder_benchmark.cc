@@ -23,6 +23,7 @@ void BM_ClipTextForward(benchmark::State& state) {
   torch::manual_seed(0);
   torch::Tensor ids = torch::randint(0, 49407, {batch, 77}, torch::kLong);
   ids.index_put_({torch::indexing::Slice(), 76}, 49407);
+  torch::NoGradGuard no_grad;  // inference, as generation runs it
   for (auto _ : state) {
     auto out = (*model)->Forward(ids);
     if (!out.ok()) state.SkipWithError(std::string(out.status().message()).c_str());

@@ -22,6 +22,7 @@ absl::StatusOr<CaseResult> RunClipTextModelCase(const ParityCase& c, const RunOp
 
   ASSIGN_OR_RETURN(core::SafetensorsFile io, core::SafetensorsFile::Open(c.Path(m.files[0])));
   ASSIGN_OR_RETURN(at::Tensor input_ids, io.Load("input_ids"));
+  torch::NoGradGuard no_grad;  // inference: Forward follows the caller's grad mode
   ASSIGN_OR_RETURN(models::clip::ClipTextOutput out, model->Forward(input_ids, /*output_hidden_states=*/true));
 
   const std::pair<const char*, at::Tensor> outputs[] = {

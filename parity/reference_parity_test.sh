@@ -8,7 +8,8 @@ ref=${DREAMSHOT_REFERENCE_DIR:-$(dirname "$(realpath WORKSPACE)")/../shared/refe
 out=$("$runner" "$ref")
 echo "$out"
 for kind in clip_tokenizer clip_text_model unet_sd15 unet_sd2 vae scheduler_ddpm_add_noise_velocity \
-    scheduler_{ddim,pndm,euler,euler_ancestral,dpmpp_2m}_{10,25}steps pipeline_{ddim,pndm,euler,dpmpp_2m} lora_unet; do
+    scheduler_{ddim,pndm,euler,euler_ancestral,dpmpp_2m}_{10,25}steps pipeline_{ddim,pndm,euler,dpmpp_2m} lora_unet \
+    dreambooth_lora_train_steps dreambooth_lora_train_steps_clip_active; do
   grep -q "^PASS $kind " <<<"$out" || { echo "expected PASS for $kind" >&2; exit 1; }
 done
 # A folder without cases.json is an error, not a silent pass.

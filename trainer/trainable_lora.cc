@@ -120,6 +120,19 @@ lora::LoraWeights TrainableLora::ToLoraWeights() const {
   return weights;
 }
 
+absl::StatusOr<lora::LoraWeights> ToLoraWeights(const TrainableLora& unet, const TrainableLora* text_encoder) {
+  if (unet.component() != lora::LoraComponent::kUNet) {
+    return absl::InvalidArgumentError("the first adapter must be attached to the UNet");
+  }
+  lora::LoraWeights weights = unet.ToLoraWeights();
+  if (text_encoder == nullptr) return weights;
+  if (text_encoder->component() != lora::LoraComponent::kTextEncoder) {
+    return absl::InvalidArgumentError("the second adapter must be attached to the text encoder");
+  }
+  weights.text_encoder = text_encoder->ToLoraWeights().text_encoder;
+  return weights;
+}
+
 std::vector<at::Tensor> TrainableLora::parameters() const {
   std::vector<at::Tensor> out;
   out.reserve(named_.size());

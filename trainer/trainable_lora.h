@@ -36,7 +36,9 @@ struct LoraTrainingOptions {
   // 0: alpha = rank (diffusers' convention, scale 1). kohya defaults to
   // alpha = 1, so a learning rate does not carry across the conventions.
   double alpha = 0;
-  // Modules whose path ends with one of these ("…attn1.to_q").
+  // Modules whose path ends with one of these ("…attn1.to_q"). The default
+  // is the UNet's attention projections; for the text encoder use
+  // kTextEncoderTargets.
   std::vector<std::string> target_modules = {"to_q", "to_k", "to_v", "to_out.0"};
   enum class Init {
     kGaussian,  // diffusers' LoRALinearLayer: down ~ N(0, (1/rank)²), up = 0
@@ -44,6 +46,11 @@ struct LoraTrainingOptions {
   };
   Init init = Init::kGaussian;
 };
+
+// The text encoder's attention projections, which train_dreambooth_lora.py
+// (v0.25.1, --train_text_encoder) adapts: peft keys
+// text_encoder.text_model.encoder.layers.<i>.self_attn.<q|k|v|out>_proj.lora_A.weight.
+inline const std::vector<std::string> kTextEncoderTargets = {"q_proj", "k_proj", "v_proj", "out_proj"};
 
 // Stops gradients for every parameter of `root` (the base weights), so that
 // backward computes only what the adapters need.
@@ -77,6 +84,7 @@ class TrainableLora {
   // The adapter as LoRA file weights (detached copies, alpha recorded), to
   // write with models/lora/lora_file.h and load back for generation.
   models::lora::LoraWeights ToLoraWeights() const;
+  models::lora::LoraComponent component() const { return component_; }
 
  private:
   std::vector<models::lora::LoraLinearImpl*> layers_;  // what Attach added a delta to
@@ -87,6 +95,13 @@ class TrainableLora {
   int64_t rank_ = 0;
   double alpha_ = 0;
 };
+
+// A UNet adapter and, when given, a text-encoder adapter as one set of LoRA
+// file weights (both components; one file, as train_dreambooth_lora.py
+// saves them with --train_text_encoder). INVALID_ARGUMENT when an adapter
+// is attached to the other network than its argument says.
+absl::StatusOr<models::lora::LoraWeights> ToLoraWeights(const TrainableLora& unet,
+                                                        const TrainableLora* text_encoder);
 
 }  // namespace dreamshot::trainer
 

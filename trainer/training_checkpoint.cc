@@ -18,6 +18,9 @@ constexpr char kFormat[] = "1";
 constexpr char kStepKey[] = "dreamshot.step";
 constexpr char kRankKey[] = "dreamshot.rank";
 constexpr char kAlphaKey[] = "dreamshot.alpha";
+constexpr char kTextRankKey[] = "dreamshot.text_encoder.rank";
+constexpr char kTextAlphaKey[] = "dreamshot.text_encoder.alpha";
+constexpr char kNone[] = "none";
 constexpr char kAdapterPrefix[] = "adapter.";
 
 at::Tensor BytesTensor(const std::string& bytes) {
@@ -37,14 +40,22 @@ absl::Status Mismatch(const std::string& path, const std::string& key, const std
                                                     "', this run has '", wanted, "': it cannot resume from it"));
 }
 
+// The rank/alpha metadata of an adapter; "none" for a missing one.
+std::string RankText(const TrainableLora* lora) { return lora == nullptr ? kNone : absl::StrCat(lora->rank()); }
+std::string AlphaText(const TrainableLora* lora) { return lora == nullptr ? kNone : absl::StrCat(lora->alpha()); }
+
 }  // namespace
 
 absl::Status SaveTrainingCheckpoint(const std::string& path, const TrainableLora& lora,
                                     torch::optim::Optimizer& optimizer, int64_t step, const at::Generator& generator,
-                                    const std::map<std::string, std::string>& identity) {
+                                    const std::map<std::string, std::string>& identity,
+                                    const TrainableLora* text_lora) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const auto& [name, tensor] : lora.named_parameters()) {
-    tensors.emplace_back(kAdapterPrefix + name, tensor.detach());
+  for (const TrainableLora* adapter : {&lora, text_lora}) {
+    if (adapter == nullptr) continue;
+    for (const auto& [name, tensor] : adapter->named_parameters()) {
+      tensors.emplace_back(kAdapterPrefix + name, tensor.detach());
+    }
   }
   std::ostringstream optimizer_bytes;
   try {
@@ -61,18 +72,23 @@ absl::Status SaveTrainingCheckpoint(const std::string& path, const TrainableLora
   metadata[kStepKey] = absl::StrCat(step);
   metadata[kRankKey] = absl::StrCat(lora.rank());
   metadata[kAlphaKey] = absl::StrCat(lora.alpha());
+  if (text_lora != nullptr) {
+    metadata[kTextRankKey] = RankText(text_lora);
+    metadata[kTextAlphaKey] = AlphaText(text_lora);
+  }
   return core::WriteSafetensors(path, tensors, metadata);
 }
 
 absl::StatusOr<int64_t> LoadTrainingCheckpoint(const std::string& path, TrainableLora& lora,
                                                torch::optim::Optimizer& optimizer, at::Generator& generator,
-                                               const std::map<std::string, std::string>& identity) {
+                                               const std::map<std::string, std::string>& identity,
+                                               TrainableLora* text_lora) {
   if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("no checkpoint at ", path));
   ASSIGN_OR_RETURN(core::SafetensorsFile file, core::SafetensorsFile::Open(path));
   const std::map<std::string, std::string>& metadata = file.metadata();
-  auto value = [&](const std::string& key) {
+  auto value = [&](const std::string& key, const std::string& absent = std::string()) {
     auto found = metadata.find(key);
-    return found == metadata.end() ? std::string() : found->second;
+    return found == metadata.end() ? absent : found->second;
   };
   if (value(kFormatKey) != kFormat) {
     return absl::DataLossError(absl::StrCat(path, " is not a DreamShot training checkpoint (no ", kFormatKey, ")"));
@@ -85,15 +101,27 @@ absl::StatusOr<int64_t> LoadTrainingCheckpoint(const std::string& path, Trainabl
   if (value(kAlphaKey) != absl::StrCat(lora.alpha())) {
     return Mismatch(path, "alpha", value(kAlphaKey), absl::StrCat(lora.alpha()));
   }
+  if (value(kTextRankKey, kNone) != RankText(text_lora)) {
+    return Mismatch(path, "text-encoder adapter rank", value(kTextRankKey, kNone), RankText(text_lora));
+  }
+  if (value(kTextAlphaKey, kNone) != AlphaText(text_lora)) {
+    return Mismatch(path, "text-encoder adapter alpha", value(kTextAlphaKey, kNone), AlphaText(text_lora));
+  }
   for (const auto& [key, wanted] : identity) {
     if (value(key) != wanted) return Mismatch(path, key, value(key), wanted);
   }
-  std::map<std::string, at::Tensor> adapter;
+  // Keys carry their component ("unet.…", "text_encoder.…").
+  const std::string text_prefix =
+      absl::StrCat(models::lora::ComponentName(models::lora::LoraComponent::kTextEncoder), ".");
+  std::map<std::string, at::Tensor> adapter, text_adapter;
   for (const std::string& name : file.names()) {
     if (name.rfind(kAdapterPrefix, 0) != 0) continue;
-    ASSIGN_OR_RETURN(adapter[name.substr(sizeof(kAdapterPrefix) - 1)], file.Load(name, torch::kFloat));
+    const std::string key = name.substr(sizeof(kAdapterPrefix) - 1);
+    auto& into = text_lora != nullptr && key.rfind(text_prefix, 0) == 0 ? text_adapter : adapter;
+    ASSIGN_OR_RETURN(into[key], file.Load(name, torch::kFloat));
   }
   RETURN_IF_ERROR(lora.Load(adapter));
+  if (text_lora != nullptr) RETURN_IF_ERROR(text_lora->Load(text_adapter));
   ASSIGN_OR_RETURN(at::Tensor optimizer_state, file.Load("optimizer"));
   ASSIGN_OR_RETURN(at::Tensor rng, file.Load("rng"));
   try {

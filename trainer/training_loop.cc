@@ -7,12 +7,47 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "trainer/text_conditioning.h"
 #include "trainer/training_checkpoint.h"
 
 namespace dreamshot::trainer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Gradient checkpointing on the UNet for one run, restored afterwards.
+class UNetCheckpointing {
+ public:
+  UNetCheckpointing(models::unet::UNet2DConditionModel& unet, bool enabled)
+      : unet_(unet), before_(unet.gradient_checkpointing()) {
+    unet_.SetGradientCheckpointing(enabled);
+  }
+  ~UNetCheckpointing() { unet_.SetGradientCheckpointing(before_); }
+  UNetCheckpointing(const UNetCheckpointing&) = delete;
+  UNetCheckpointing& operator=(const UNetCheckpointing&) = delete;
+
+ private:
+  models::unet::UNet2DConditionModel& unet_;
+  bool before_;
+};
+
+absl::Status CheckModels(const TrainingModels& m) {
+  if (m.unet == nullptr || m.unet_lora == nullptr) {
+    return absl::InvalidArgumentError("training needs a UNet and its adapter");
+  }
+  if (m.unet_lora->component() != models::lora::LoraComponent::kUNet) {
+    return absl::InvalidArgumentError("unet_lora is not attached to a UNet");
+  }
+  if (m.text_lora != nullptr) {
+    if (m.text_encoder == nullptr) {
+      return absl::InvalidArgumentError("a text-encoder adapter needs the text encoder it is attached to");
+    }
+    if (m.text_lora->component() != models::lora::LoraComponent::kTextEncoder) {
+      return absl::InvalidArgumentError("text_lora is not attached to a text encoder");
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o) {
   if (data.instance.empty()) return absl::InvalidArgumentError("no instance examples to train on");
@@ -25,6 +60,7 @@ absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o
     return absl::InvalidArgumentError(
         absl::StrCat("gradient_accumulation_steps must be positive, got ", o.gradient_accumulation));
   }
+  RETURN_IF_ERROR(ValidateDreamBoothOptions(o.step));
   if (o.checkpoint_every < 0) {
     return absl::InvalidArgumentError(absl::StrCat("checkpointing_steps must not be negative, got ", o.checkpoint_every));
   }
@@ -33,28 +69,28 @@ absl::Status CheckOptions(const TrainingData& data, const TrainingLoopOptions& o
 
 // Micro-batch `micro` (0-based over the whole run): instance examples
 // first, then as many class examples.
-DreamBoothBatch MakeBatch(const TrainingData& data, const TrainingLoopOptions& o, int64_t micro,
-                          int64_t train_timesteps, DataOrder& order, at::Generator& generator) {
-  std::vector<at::Tensor> latents, text;
+absl::StatusOr<DreamBoothBatch> MakeBatch(const TrainingData& data, const TrainingModels& models,
+                                          const TrainingLoopOptions& o, int64_t micro, int64_t train_timesteps,
+                                          DataOrder& order, at::Generator& generator) {
+  std::vector<const EncodedExample*> examples;
   for (int64_t i = 0; i < o.batch_size; ++i) {
     const int64_t position = micro * o.batch_size + i;
-    const EncodedExample& e = data.instance[order.IndexAt(position)];
-    latents.push_back(e.latents);
-    text.push_back(e.text);
+    examples.push_back(&data.instance[order.IndexAt(position)]);
   }
   if (o.step.with_prior_preservation) {
     const int64_t m = static_cast<int64_t>(data.prior.size());
-    for (int64_t i = 0; i < o.batch_size; ++i) {
-      const EncodedExample& e = data.prior[(micro * o.batch_size + i) % m];
-      latents.push_back(e.latents);
-      text.push_back(e.text);
-    }
+    for (int64_t i = 0; i < o.batch_size; ++i) examples.push_back(&data.prior[(micro * o.batch_size + i) % m]);
   }
+  std::vector<at::Tensor> latents;
+  for (const EncodedExample* e : examples) latents.push_back(e->latents);
   DreamBoothBatch batch;
   batch.latents = torch::stack(latents);
-  batch.encoder_hidden_states = torch::stack(text);
-  batch.noise = torch::randn(batch.latents.sizes(), generator, batch.latents.options());
-  batch.timesteps = torch::randint(0, train_timesteps, {batch.latents.size(0)}, generator, torch::kLong);
+  ASSIGN_OR_RETURN(batch.encoder_hidden_states,
+                   BatchTextStates(examples, models.text_encoder, models.text_lora != nullptr));
+  ASSIGN_OR_RETURN(TrainingNoise drawn,
+                   DrawTrainingNoise(batch.latents, train_timesteps, o.step.noise_offset, generator));
+  batch.noise = std::move(drawn.noise);
+  batch.timesteps = std::move(drawn.timesteps);
   return batch;
 }
 
@@ -80,11 +116,31 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
                                                 const TrainingData& data, const TrainingLoopOptions& options,
                                                 const std::function<void(const StepReport&)>& on_step,
                                                 const core::CancelFlag* cancel) {
+  TrainingModels models;
+  models.unet = &unet;
+  models.unet_lora = &lora;
+  return RunTrainingLoop(models, scheduler, data, options, on_step, cancel);
+}
+
+absl::StatusOr<TrainingSummary> RunTrainingLoop(const TrainingModels& models, const diffusion::Scheduler& scheduler,
+                                                const TrainingData& data, const TrainingLoopOptions& options,
+                                                const std::function<void(const StepReport&)>& on_step,
+                                                const core::CancelFlag* cancel) {
+  RETURN_IF_ERROR(CheckModels(models));
   RETURN_IF_ERROR(CheckOptions(data, options));
+  RETURN_IF_ERROR(CheckExamplePrompts(data, models.text_encoder, models.text_lora != nullptr));
+  torch::AutoGradMode grad_mode(true);  // a caller's NoGradGuard would break backward
+  models::unet::UNet2DConditionModel& unet = *models.unet;
+  TrainableLora& lora = *models.unet_lora;
+  const UNetCheckpointing checkpointing(unet, options.gradient_checkpointing);
   LrScheduleOptions lr_options = options.lr;
   lr_options.total_steps = options.max_steps;
   ASSIGN_OR_RETURN(LrSchedule schedule, LrSchedule::Create(lr_options));
-  const std::vector<at::Tensor> params = lora.parameters();
+  // One optimizer over the union, the UNet's adapter first, as upstream.
+  std::vector<at::Tensor> params = lora.parameters();
+  if (models.text_lora != nullptr) {
+    for (const at::Tensor& p : models.text_lora->parameters()) params.push_back(p);
+  }
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(lr_options.base_lr)
                                             .betas({options.adamw.beta1, options.adamw.beta2})
                                             .eps(options.adamw.eps)
@@ -93,11 +149,12 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
   TrainingSummary summary;
   if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
     ASSIGN_OR_RETURN(summary.resumed_from, LoadTrainingCheckpoint(options.checkpoint_path, lora, optimizer,
-                                                                  generator, options.identity));
+                                                                  generator, options.identity, models.text_lora));
   }
   auto checkpoint = [&](int64_t step) -> absl::Status {
     if (options.checkpoint_path.empty()) return absl::OkStatus();
-    return SaveTrainingCheckpoint(options.checkpoint_path, lora, optimizer, step, generator, options.identity);
+    return SaveTrainingCheckpoint(options.checkpoint_path, lora, optimizer, step, generator, options.identity,
+                                  models.text_lora);
   };
   const double micro_scale = 1.0 / static_cast<double>(options.gradient_accumulation);
   DataOrder order(options.seed, static_cast<int64_t>(data.instance.size()));
@@ -114,8 +171,9 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
     report.learning_rate = schedule.LearningRate(step);
     for (int64_t k = 0; k < options.gradient_accumulation; ++k) {
       const int64_t micro = step * options.gradient_accumulation + k;
-      const DreamBoothBatch batch =
-          MakeBatch(data, options, micro, scheduler.config().num_train_timesteps, order, generator);
+      ASSIGN_OR_RETURN(const DreamBoothBatch batch,
+                       MakeBatch(data, models, options, micro, scheduler.config().num_train_timesteps, order,
+                                 generator));
       ASSIGN_OR_RETURN(DreamBoothLoss loss, ComputeDreamBoothLoss(unet, scheduler, batch, options.step));
       report.loss += loss.loss.item<double>() * micro_scale;
       report.instance_loss += loss.instance_loss.item<double>() * micro_scale;

@@ -1,8 +1,10 @@
 // The DreamBooth-LoRA training loop over examples already encoded (VAE
-// latents × scaling factor, text-encoder states): batches drawn in a seeded
-// order, noise and timesteps from a seeded generator, gradient
-// accumulation, the learning-rate schedule, a checkpoint every N optimizer
-// steps and at the end, resume from a checkpoint, progress and cancel.
+// latents × scaling factor, and text-encoder states or the prompt's token
+// ids): batches drawn in a seeded order, noise and timesteps from a seeded
+// generator, gradient accumulation, the learning-rate schedule, a
+// checkpoint every N optimizer steps and at the end, resume from a
+// checkpoint, progress and cancel; optionally a text-encoder adapter
+// trained alongside the UNet's.
 //
 // Data order: the instance examples are shuffled once per epoch with a
 // generator seeded from (seed, epoch), so the example at any position is a
@@ -11,7 +13,19 @@
 // positions as diffusers' DreamBoothDataset pairs them (position mod the
 // class count). Noise and timesteps come from the run's generator, whose
 // state is in every checkpoint: a resumed run ends bit-identical to an
-// uninterrupted one.
+// uninterrupted one. Each micro-batch draws, in order: its noise, the
+// offset noise when noise_offset ≠ 0, its timesteps (DrawTrainingNoise).
+//
+// Text-encoder LoRA (TrainingModels::text_lora, train_dreambooth_lora.py's
+// --train_text_encoder): the text states of a micro-batch are computed by
+// the text encoder from the examples' token ids with grad, in one call for
+// the instance then class prompts, as upstream encodes batch["input_ids"];
+// cached states cannot be used, as the encoder changes every step. Both
+// adapters' parameters go to one AdamW with one learning rate (upstream has
+// no separate text-encoder rate in this script), the UNet's first, then the
+// text encoder's (each in peft-key order; upstream's module order differs
+// only in the order the gradient norm sums them); gradients are clipped
+// together; checkpoints hold both adapters.
 #ifndef DREAMSHOT_TRAINER_TRAINING_LOOP_H_
 #define DREAMSHOT_TRAINER_TRAINING_LOOP_H_
 
@@ -26,22 +40,14 @@
 #include "absl/status/statusor.h"
 #include "core/cancel_flag.h"
 #include "diffusion/schedulers/scheduler.h"
+#include "models/clip/text_model.h"
 #include "models/unet/unet_2d_condition.h"
 #include "trainer/dreambooth_step.h"
 #include "trainer/lr_schedule.h"
+#include "trainer/training_data.h"
 #include "trainer/trainable_lora.h"
 
 namespace dreamshot::trainer {
-
-struct EncodedExample {
-  at::Tensor latents;  // [4, h, w], × the VAE's scaling factor
-  at::Tensor text;     // [77, D], text-encoder output for its prompt
-};
-
-struct TrainingData {
-  std::vector<EncodedExample> instance;
-  std::vector<EncodedExample> prior;  // class examples; empty without prior preservation
-};
 
 struct AdamWSettings {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
@@ -63,6 +69,13 @@ struct TrainingLoopOptions {
   std::map<std::string, std::string> identity;
   // Resume from `checkpoint_path` when it exists.
   bool resume = true;
+  // Recompute the UNet's resnet and transformer blocks in backward instead
+  // of keeping their activations (train_dreambooth_lora.py's
+  // --gradient_checkpointing): less memory, a slower backward, the same
+  // gradients up to float rounding. Set on the UNet for the run and put
+  // back as it was when the loop returns. The text encoder is never
+  // checkpointed.
+  bool gradient_checkpointing = false;
 };
 
 struct StepReport {
@@ -80,8 +93,26 @@ struct TrainingSummary {
   std::vector<StepReport> reports;  // this call's steps
 };
 
+// The networks of a run. `text_encoder` is needed when examples carry token
+// ids instead of text states; `text_lora` (attached to `text_encoder`'s
+// projections, base weights frozen with FreezeParameters) trains it too.
+struct TrainingModels {
+  models::unet::UNet2DConditionModel* unet = nullptr;
+  TrainableLora* unet_lora = nullptr;
+  models::clip::ClipTextModel* text_encoder = nullptr;
+  TrainableLora* text_lora = nullptr;
+};
+
 // Runs until max_steps, a cancel (CANCELLED, after writing a checkpoint)
-// or an error. `on_step` sees every optimizer step.
+// or an error. `on_step` sees every optimizer step. INVALID_ARGUMENT before
+// any step for bad options, an example without what its prompt needs (named
+// by its index), or a text adapter without a text encoder.
+absl::StatusOr<TrainingSummary> RunTrainingLoop(const TrainingModels& models, const diffusion::Scheduler& scheduler,
+                                                const TrainingData& data, const TrainingLoopOptions& options,
+                                                const std::function<void(const StepReport&)>& on_step,
+                                                const core::CancelFlag* cancel = nullptr);
+
+// The UNet adapter alone, over examples with cached text states.
 absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionModel& unet,
                                                 const diffusion::Scheduler& scheduler, TrainableLora& lora,
                                                 const TrainingData& data, const TrainingLoopOptions& options,

@@ -54,6 +54,7 @@ absl::StatusOr<at::Tensor> EncodePrompts(StableDiffusionModels& models, const st
   if (clip_skip < 0 || clip_skip >= layers) {
     return absl::InvalidArgumentError(absl::StrCat("clip_skip must be in [0, ", layers - 1, "], got ", clip_skip));
   }
+  torch::NoGradGuard no_grad;  // inference: the text encoder follows the caller's grad mode
   // Longer prompts are cut to the text encoder's 77 positions, as upstream.
   const models::clip::TokenizedBatch batch = models.tokenizer->Tokenize(prompts, /*max_length=*/77);
   const at::Tensor ids =

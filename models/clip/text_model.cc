@@ -215,7 +215,6 @@ absl::StatusOr<at::Tensor> ClipTextModel::FinalLayerNorm(const at::Tensor& hidde
         absl::StrCat("FinalLayerNorm: last dimension must be ", config_.hidden_size, ", got ", c10::str(hidden.sizes())));
   }
   try {
-    torch::NoGradGuard no_grad;
     return impl_->root->text_model->final_layer_norm(hidden.to(spec_.device, spec_.dtype));
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("CLIP final_layer_norm failed: ", e.what_without_backtrace()));
@@ -231,7 +230,6 @@ absl::StatusOr<ClipTextOutput> ClipTextModel::Forward(const at::Tensor& input_id
                                                    config_.max_position_embeddings, "]"));
   }
   try {
-    torch::NoGradGuard no_grad;
     auto& tm = impl_->root->text_model;
     const torch::Tensor ids = input_ids.to(spec_.device);
     if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= config_.vocab_size)) {

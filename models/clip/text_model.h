@@ -70,10 +70,13 @@ class ClipTextModel {
   absl::Status LoadWeights(const TensorMap& tensors, const std::string& source);
 
   // input_ids: [B, L] int64, L <= max_position_embeddings. No attention mask,
-  // as Stable Diffusion calls it.
+  // as Stable Diffusion calls it. Autograd follows the caller's grad mode,
+  // so that text-encoder LoRA can train through it: wrap inference in
+  // torch::NoGradGuard (generation does), or the graph of every call is kept
+  // for as long as its outputs live.
   absl::StatusOr<ClipTextOutput> Forward(const at::Tensor& input_ids, bool output_hidden_states = false);
   // The final LayerNorm alone: "clip skip" takes an earlier hidden state
-  // through it, as diffusers does.
+  // through it, as diffusers does. Follows the caller's grad mode, as Forward.
   absl::StatusOr<at::Tensor> FinalLayerNorm(const at::Tensor& hidden);
 
   const ClipTextConfig& config() const { return config_; }

@@ -150,6 +150,34 @@ TEST(ClipTextModelTest, ForwardValidatesInputsAndPoolsAtEos) {
   EXPECT_FALSE(torch::allclose(changed->last_hidden_state[0][1], out->last_hidden_state[0][1]));
 }
 
+// Forward records a graph only when the caller's grad mode is on: that is
+// what lets text-encoder LoRA train through it, and what inference callers
+// turn off with NoGradGuard.
+TEST(ClipTextModelTest, ForwardFollowsTheCallersGradMode) {
+  auto model = ClipTextModel::Create(TinyConfig(), {});
+  ASSERT_TRUE(model.ok());
+  for (at::Tensor& p : (*model)->module().parameters()) p.set_requires_grad(false);
+  torch::nn::Module& root = (*model)->module();
+  at::Tensor q = root.named_parameters()["text_model.encoder.layers.0.self_attn.q_proj.weight"];
+  q.set_requires_grad(true);
+  const torch::Tensor ids = torch::tensor({98, 5, 99}, torch::kLong).view({1, 3});
+  at::Tensor frozen;
+  {
+    torch::NoGradGuard no_grad;
+    auto out = (*model)->Forward(ids);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_FALSE(out->last_hidden_state.requires_grad());
+    frozen = out->last_hidden_state;
+  }
+  auto out = (*model)->Forward(ids);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_TRUE(out->last_hidden_state.requires_grad());
+  EXPECT_TRUE(torch::equal(out->last_hidden_state.detach(), frozen));
+  out->last_hidden_state.sum().backward();
+  ASSERT_TRUE(q.grad().defined());
+  EXPECT_GT(q.grad().abs().sum().item<double>(), 0.0);
+}
+
 TEST(ClipTextModelTest, ConfigFromUpstreamJson) {
   auto json = core::JsonConfig::FromFile(core::ReferencePath("tiny_sd/text_encoder/config.json"));
   ASSERT_TRUE(json.ok()) << json.status();

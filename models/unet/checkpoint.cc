@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "models/lora/lora_linear.h"
+
 namespace dreamshot::models::unet {
 namespace {
 
@@ -70,6 +72,18 @@ at::Tensor CheckpointedCall(const BlockFn& fn, const std::vector<at::Tensor>& in
   std::vector<at::Tensor> params;
   for (const auto& p : module.parameters()) {
     if (p.requires_grad()) params.push_back(p);
+  }
+  // Runtime LoRA deltas are not registered parameters, yet they are what
+  // LoRA training differentiates: without them here their gradients would
+  // be lost inside the recomputed block.
+  for (const auto& m : module.modules(/*include_self=*/false)) {
+    const auto* linear = dynamic_cast<const lora::LoraLinearImpl*>(m.get());
+    if (linear == nullptr) continue;
+    for (const lora::RuntimeDelta& d : linear->runtime_deltas()) {
+      for (const at::Tensor& t : {d.down, d.up}) {
+        if (t.defined() && t.requires_grad()) params.push_back(t);
+      }
+    }
   }
   bool any_grad = !params.empty();
   auto state = c10::make_intrusive<CheckpointState>();

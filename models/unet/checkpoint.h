@@ -27,7 +27,8 @@ using BlockFn = std::function<at::Tensor(const std::vector<at::Tensor>&)>;
 
 // fn(inputs) with activations recomputed in backward. `module` owns the
 // parameters fn reads (its parameters() are looked up at call time, so
-// modules patched in later, e.g. LoRA, are covered). Without grad mode, or
+// modules patched in later, e.g. LoRA, are covered, and so are the runtime
+// LoRA deltas attached to its LoraLinear layers, which are not parameters). Without grad mode, or
 // when nothing requires grad, this is just fn(inputs).
 at::Tensor CheckpointedCall(const BlockFn& fn, const std::vector<at::Tensor>& inputs,
                             const torch::nn::Module& module);
