@@ -94,7 +94,6 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   text.reset();
 
   trainer::FreezeParameters(unet->module());
-  unet->SetGradientCheckpointing(c.gradient_checkpointing());
   ASSIGN_OR_RETURN(models::lora::AdaptableModules modules,
                    models::lora::AdaptableModules::Index(unet->module(), models::lora::LoraComponent::kUNet));
   trainer::LoraTrainingOptions lora_options;
@@ -115,6 +114,9 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   loop.step.with_prior_preservation = c.with_prior_preservation();
   loop.step.prior_loss_weight = c.prior_loss_weight();
   loop.step.max_grad_norm = c.max_grad_norm();
+  loop.step.snr_gamma = c.has_snr_gamma() ? c.snr_gamma() : 0;
+  loop.step.noise_offset = c.has_noise_offset() ? c.noise_offset() : 0;
+  loop.gradient_checkpointing = c.gradient_checkpointing();
   loop.checkpoint_every = c.checkpointing_steps();
   const fs::path job_dir = fs::path(deps.checkpoint_root) / absl::StrCat("job-", ctx.job().id);
   RETURN_IF_ERROR(core::MakeDirectories(job_dir.string()));
