@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -250,6 +251,26 @@ absl::StatusOr<std::vector<Dimension>> CheckDimensions(const v1::TrainConfig& ba
 // trials everywhere.
 double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
+
+// The mean over steps (S - window, S], if the points reach S.
+std::optional<double> WindowMean(const v1::EarlyStop& rule, const std::vector<MetricPoint>& points) {
+  bool reached = false;
+  double sum = 0;
+  int n = 0;
+  for (const MetricPoint& p : points) {
+    if (p.step > rule.step() - rule.window() && p.step <= rule.step()) {
+      sum += p.value;
+      ++n;
+      reached = reached || p.step == rule.step();
+    }
+  }
+  if (!reached || n == 0) return std::nullopt;
+  return sum / n;
+}
+
+std::string Num(double v) { return absl::StrFormat("%.6g", v); }
+
+
 }  // namespace
 
 absl::StatusOr<v1::EarlyStop> ValidateEarlyStop(const v1::EarlyStop& rule) {
@@ -388,6 +409,30 @@ absl::StatusOr<std::vector<SweepChildConfig>> ExpandSweep(const v1::TrainConfig&
     }
   }
   return out;
+}
+
+std::optional<std::string> EarlyStopVerdict(const v1::EarlyStop& rule,
+                                            const std::vector<MetricPoint>& child,
+                                            const std::vector<std::vector<MetricPoint>>& siblings) {
+  if (rule.step() <= 0) return std::nullopt;
+  const std::optional<double> mine = WindowMean(rule, child);
+  if (!mine) return std::nullopt;
+  std::vector<double> theirs;
+  for (const auto& sibling : siblings) {
+    if (std::optional<double> m = WindowMean(rule, sibling)) theirs.push_back(*m);
+  }
+  if (theirs.empty() || static_cast<int>(theirs.size()) < rule.min_siblings()) return std::nullopt;
+  std::sort(theirs.begin(), theirs.end());
+  const size_t n = theirs.size();
+  const double median = n % 2 == 1 ? theirs[n / 2] : (theirs[n / 2 - 1] + theirs[n / 2]) / 2;
+  if (!(*mine > rule.factor() * median)) return std::nullopt;
+  const std::string what =
+      rule.window() == 1
+          ? absl::StrCat(rule.metric(), " at step ", rule.step())
+          : absl::StrCat(rule.metric(), " (mean of steps ", rule.step() - rule.window() + 1, "-", rule.step(), ")");
+  return absl::StrCat("stopped by the sweep's early-stop rule: ", what, " ", Num(*mine), " > ", Num(rule.factor()),
+                      " × ", Num(median), ", the median of ", n, n == 1 ? " sibling" : " siblings", " at step ",
+                      rule.step());
 }
 
 }  // namespace dreamshot::services

@@ -6,6 +6,8 @@
 #ifndef DREAMSHOT_SERVICES_TRAIN_SWEEP_H_
 #define DREAMSHOT_SERVICES_TRAIN_SWEEP_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +19,11 @@ namespace dreamshot::services {
 
 // Beyond it a sweep is refused with RESOURCE_EXHAUSTED.
 inline constexpr int kMaxSweepChildren = 256;
+
+struct MetricPoint {
+  int64_t step = 0;
+  double value = 0;
+};
 
 // (field, value as text) per dimension, in the spec's order, then "seed"
 // when spec.seeds is set.
@@ -49,6 +56,13 @@ std::string SweepChildName(const SweepValues& values);
 // naming the field otherwise: a metric the train job does not log, window
 // above step, a factor that is not positive and finite.
 absl::StatusOr<v1::EarlyStop> ValidateEarlyStop(const v1::EarlyStop& rule);
+
+// The rule on one child (its points of rule.metric, as logged) against its
+// siblings' (each sibling's points of the same metric): the reason to stop
+// it, or nothing. The mean over steps (S - window, S] counts only for a
+// series with a point at S; `rule` has its defaults filled in.
+std::optional<std::string> EarlyStopVerdict(const v1::EarlyStop& rule, const std::vector<MetricPoint>& child,
+                                            const std::vector<std::vector<MetricPoint>>& siblings);
 
 }  // namespace dreamshot::services
 

@@ -191,5 +191,47 @@ TEST(ExpandSweepTest, TheEarlyStopRuleGetsItsDefaults) {
   EXPECT_EQ(none->step(), 0);
 }
 
+std::vector<MetricPoint> Series(std::vector<double> values) {
+  std::vector<MetricPoint> out;
+  for (size_t i = 0; i < values.size(); ++i) out.push_back({static_cast<int64_t>(i + 1), values[i]});
+  return out;
+}
+
+TEST(EarlyStopVerdictTest, StopsAChildAboveFactorTimesTheMedianOfItsSiblingsAtStepS) {
+  v1::EarlyStop rule = *ValidateEarlyStop(Spec("early_stop { step: 3 }").early_stop());
+  // Siblings' values at step 3: 0.2, 0.4, 0.9 → median 0.4.
+  const std::vector<std::vector<MetricPoint>> siblings = {Series({1, 1, 0.2}), Series({1, 1, 0.9, 5}),
+                                                          Series({1, 1, 0.4})};
+  EXPECT_FALSE(EarlyStopVerdict(rule, Series({0, 0, 0.4}), siblings).has_value());  // equal: not above
+  auto verdict = EarlyStopVerdict(rule, Series({0, 0, 0.41}), siblings);
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(*verdict,
+            "stopped by the sweep's early-stop rule: loss at step 3 0.41 > 1 × 0.4, the median of 3 siblings at step 3");
+  rule.set_factor(1.5);
+  EXPECT_FALSE(EarlyStopVerdict(rule, Series({0, 0, 0.6}), siblings).has_value());
+  EXPECT_TRUE(EarlyStopVerdict(rule, Series({0, 0, 0.61}), siblings).has_value());
+}
+
+TEST(EarlyStopVerdictTest, TheWindowAveragesTheLastKStepsAndAnEvenCountTakesTheMiddleTwo) {
+  v1::EarlyStop rule = *ValidateEarlyStop(Spec("early_stop { step: 4 window: 2 }").early_stop());
+  // Means over steps 3-4: 0.5 and 1.0 → median 0.75.
+  const std::vector<std::vector<MetricPoint>> siblings = {Series({9, 9, 0.4, 0.6}), Series({9, 9, 1.5, 0.5})};
+  auto verdict = EarlyStopVerdict(rule, Series({0, 0, 0.5, 1.1}), siblings);  // mean 0.8
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(*verdict,
+            "stopped by the sweep's early-stop rule: loss (mean of steps 3-4) 0.8 > 1 × 0.75, the median of 2 "
+            "siblings at step 4");
+  EXPECT_FALSE(EarlyStopVerdict(rule, Series({0, 0, 0.5, 1.0}), siblings).has_value());  // mean 0.75
+}
+
+TEST(EarlyStopVerdictTest, OnlySiblingsThatReachedSCountAndTooFewMeansNoVerdict) {
+  v1::EarlyStop rule = *ValidateEarlyStop(Spec("early_stop { step: 3 min_siblings: 2 }").early_stop());
+  const std::vector<MetricPoint> high = Series({0, 0, 10});
+  EXPECT_FALSE(EarlyStopVerdict(rule, high, {Series({1, 1, 1}), Series({1, 1})}).has_value());  // one reached 3
+  EXPECT_TRUE(EarlyStopVerdict(rule, high, {Series({1, 1, 1}), Series({1, 1, 1})}).has_value());
+  EXPECT_FALSE(EarlyStopVerdict(rule, Series({0, 0}), {Series({1, 1, 1}), Series({1, 1, 1})}).has_value());
+  EXPECT_FALSE(EarlyStopVerdict(v1::EarlyStop(), high, {Series({1, 1, 1}), Series({1, 1, 1})}).has_value());
+}
+
 }  // namespace
 }  // namespace dreamshot::services
