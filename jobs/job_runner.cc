@@ -315,6 +315,9 @@ void JobRunner::PublishState(const JobRecord& job) {
 void JobRunner::Settle(int64_t parent_id) {
   absl::StatusOr<JobRecord> group = jobs_.SettleGroup(parent_id);
   if (group.ok()) {
+    // Running again after it ended (a retried child), or after a restart:
+    // its channel is live again, so watchers follow this round to its end.
+    if (!experiments::IsTerminal(group->state)) events_.Open(parent_id);
     SyncGroupRun(*group);
     PublishState(*group);
   } else {
@@ -517,10 +520,14 @@ absl::StatusOr<std::vector<JobRecord>> JobRunner::Retry(int64_t id) {
   std::vector<JobRecord> queued;
   for (const JobRecord& target : targets) {
     ASSIGN_OR_RETURN(JobRecord requeued, jobs_.Requeue(target.id, /*automatic=*/false, "retried"));
-    Enqueue(requeued);
-    PublishState(requeued);
-    if (requeued.parent_id > 0) Settle(requeued.parent_id);
     queued.push_back(std::move(requeued));
+  }
+  // The group runs again before any of its jobs can start (and end it
+  // early, before the others are back in the queue).
+  if (queued.front().parent_id > 0) Settle(queued.front().parent_id);
+  for (const JobRecord& job : queued) {
+    Enqueue(job);
+    PublishState(job);
   }
   return queued;
 }

@@ -172,6 +172,14 @@ class JobRunnerTest : public ::testing::Test {
     return *runner_->store().Get(id);
   }
   JobState StateOf(int64_t id) { return runner_->store().Get(id)->state; }
+  // A group's run ends just after the group.
+  void AwaitRunEnd(int64_t run_id) {
+    for (int i = 0; i < 2000; ++i) {
+      if (experiments::IsTerminal(store_->GetRun(run_id)->status)) return;
+      std::this_thread::sleep_for(5ms);
+    }
+    ADD_FAILURE() << "run " << run_id << " did not end";
+  }
   experiments::NewJob Group(int limit) {
     experiments::NewJob group;
     group.kind = "limited";
@@ -459,7 +467,8 @@ TEST_F(JobRunnerTest, AGroupFollowsItsChildrenAndRetryingItRetriesTheFailedOnes)
   const int64_t ok_id = Submit(ok_child), bad_id = Submit(bad_child);
   AwaitEnd(ok_id);
   AwaitEnd(bad_id);
-  JobRecord settled = *runner_->store().Get(group->id);
+  // The group settles just after its last job ends.
+  JobRecord settled = AwaitEnd(group->id);
   EXPECT_EQ(settled.state, JobState::kFailed);
   EXPECT_EQ(settled.error, "1 of 2 jobs did not finish");
   auto retried = runner_->Retry(group->id);
@@ -467,7 +476,7 @@ TEST_F(JobRunnerTest, AGroupFollowsItsChildrenAndRetryingItRetriesTheFailedOnes)
   ASSERT_EQ(retried->size(), 1u);
   EXPECT_EQ((*retried)[0].id, bad_id);
   AwaitEnd(bad_id);
-  EXPECT_EQ(runner_->store().Get(group->id)->state, JobState::kFailed);  // fails again, so does the group
+  EXPECT_EQ(AwaitEnd(group->id).state, JobState::kFailed);  // fails again, so does the group
 }
 
 TEST_F(JobRunnerTest, AGroupRunsAtMostItsLimitOfChildrenAtOnceWithoutHoldingBackOtherJobs) {
@@ -492,7 +501,7 @@ TEST_F(JobRunnerTest, AGroupRunsAtMostItsLimitOfChildrenAtOnceWithoutHoldingBack
   for (const Submitted& child : sweep->children) EXPECT_EQ(AwaitEnd(child.job.id).state, JobState::kFinished);
   AwaitEnd(other);
   EXPECT_EQ(most_at_once_[sweep->group.id], 2);
-  EXPECT_EQ(runner_->store().Get(sweep->group.id)->state, JobState::kFinished);
+  EXPECT_EQ(AwaitEnd(sweep->group.id).state, JobState::kFinished);
 }
 
 TEST_F(JobRunnerTest, AGroupsLimitHoldsAfterARestart) {
@@ -570,9 +579,10 @@ TEST_F(JobRunnerTest, AGroupsRunIsTheParentOfItsChildrensRunsAndFollowsTheGroup)
     ASSERT_GT(child.run.run_id, 0);
     EXPECT_EQ(store_->GetRun(child.run.run_id)->parent_run_id, group_run);
   }
-  const JobRecord group = *runner_->store().Get(sweep->group.id);
+  const JobRecord group = AwaitEnd(sweep->group.id);
   EXPECT_EQ(group.state, JobState::kFailed);
   EXPECT_EQ(group.error, "2 of 4 jobs did not finish");
+  AwaitRunEnd(group_run);
   experiments::Run run = *store_->GetRun(group_run);
   EXPECT_EQ(run.status, experiments::RunStatus::kFailed);
   EXPECT_THAT(run.notes, HasSubstr("2 of 4 jobs did not finish"));
@@ -581,6 +591,18 @@ TEST_F(JobRunnerTest, AGroupsRunIsTheParentOfItsChildrensRunsAndFollowsTheGroup)
   // and, when they finish, ends finished. (The failing kind fails again.)
   auto retried = runner_->Retry(sweep->group.id);
   ASSERT_TRUE(retried.ok()) << retried.status();
+  // A watcher of the group follows this round, not the last one's end.
+  std::mutex ends_mu;
+  std::vector<std::string> ends;
+  ASSERT_TRUE(runner_
+                  ->Watch(sweep->group.id, 0,
+                          [&](const JobEvent& e) {
+                            if (e.type != JobEvent::Type::kState || !experiments::IsTerminal(e.job.state)) return true;
+                            std::lock_guard<std::mutex> l(ends_mu);
+                            ends.push_back(e.job.error);
+                            return false;
+                          })
+                  .ok());
   std::vector<int64_t> again;
   for (const JobRecord& job : *retried) again.push_back(job.id);
   EXPECT_THAT(again, ::testing::UnorderedElementsAre(cancelled, failed));
@@ -588,6 +610,17 @@ TEST_F(JobRunnerTest, AGroupsRunIsTheParentOfItsChildrensRunsAndFollowsTheGroup)
   EXPECT_EQ(StateOf(done), JobState::kFinished);
   EXPECT_EQ(runner_->store().Get(done)->attempts, 1);
   EXPECT_EQ(StateOf(cancelled), JobState::kFinished);
+  AwaitEnd(sweep->group.id);
+  AwaitRunEnd(group_run);
+  for (int i = 0; i < 2000; ++i) {  // the end is published just after it is stored
+    std::lock_guard<std::mutex> l(ends_mu);
+    if (!ends.empty()) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  {
+    std::lock_guard<std::mutex> l(ends_mu);
+    EXPECT_THAT(ends, ElementsAre("1 of 4 jobs did not finish"));
+  }
   run = *store_->GetRun(group_run);
   EXPECT_EQ(run.status, experiments::RunStatus::kFailed);
   EXPECT_THAT(run.notes, HasSubstr("running again at "));
@@ -606,7 +639,8 @@ TEST_F(JobRunnerTest, AGroupsRunFailedByARestartIsReopenedWhileItsChildrenRun) {
   // Interrupted (it cannot resume): retried, it finishes, and so does the group.
   ASSERT_TRUE(runner_->Retry(sweep->group.id).ok());
   AwaitEnd(sweep->children[0].job.id);
-  EXPECT_EQ(runner_->store().Get(sweep->group.id)->state, JobState::kFinished);
+  EXPECT_EQ(AwaitEnd(sweep->group.id).state, JobState::kFinished);
+  AwaitRunEnd(sweep->group.run.run_id);
   const experiments::Run run = *store_->GetRun(sweep->group.run.run_id);
   EXPECT_EQ(run.status, experiments::RunStatus::kFinished);
   EXPECT_THAT(run.notes, HasSubstr("found interrupted at "));
