@@ -297,7 +297,6 @@ std::string Grid(const v1::SweepStatusResponse& s) {
   const std::vector<std::string> columns = dims > 1 ? Distinct(s, 1) : std::vector<std::string>{""};
   std::string out;
   for (const std::string& key : section_order) {
-    if (!key.empty()) absl::StrAppend(&out, key, "\n");
     std::vector<std::string> header = {dims > 1 ? absl::StrCat(s.dimensions(0), " \\ ", s.dimensions(1))
                                                 : s.dimensions(0)};
     for (const std::string& col : columns) header.push_back(dims > 1 ? col : "state, loss");
@@ -314,7 +313,8 @@ std::string Grid(const v1::SweepStatusResponse& s) {
       }
       table.AddRow(cells);
     }
-    absl::StrAppend(&out, table.Render(), section_order.size() > 1 ? "\n" : "");
+    if (!out.empty() && !key.empty()) absl::StrAppend(&out, "\n");
+    absl::StrAppend(&out, key.empty() ? "" : absl::StrCat(key, "\n"), table.Render());
   }
   return out;
 }
