@@ -145,7 +145,9 @@ absl::StatusOr<v1::LaunchSweepRequest> BuildRequest(const Args& args) {
   status = ApplyJobOptions(args, request.mutable_job());
   if (!status.ok()) return status;
   if (request.base().base_model().empty()) return UsageError("give --model (a diffusers folder) or --config");
-  if (request.base().instance_dir().empty()) return UsageError("give --images (a folder of training images) or --config");
+  if (request.base().instance_dir().empty()) {
+    return UsageError("give --images (a folder of training images) or --config");
+  }
   return request;
 }
 
@@ -153,7 +155,8 @@ absl::StatusOr<v1::SweepStatusResponse> FetchStatus(Context& ctx, int64_t job_id
   v1::SweepStatusRequest request;
   request.set_job_id(job_id);
   v1::SweepStatusResponse response;
-  absl::Status status = ctx.client.Call(ctx.client.trainer(), &v1::TrainerService::Stub::SweepStatus, request, &response);
+  absl::Status status =
+      ctx.client.Call(ctx.client.trainer(), &v1::TrainerService::Stub::SweepStatus, request, &response);
   if (!status.ok()) return status;
   return response;
 }
@@ -342,7 +345,8 @@ absl::Status Status(Context& ctx) {
   jobs.SetMaxWidth(6, 0);
   for (const v1::SweepChild& c : s->children()) {
     jobs.AddRow({absl::StrCat(c.job_id()), c.name(), JobStateName(c.state()),
-                 c.step() > 0 ? absl::StrCat(c.step(), "/", c.max_steps()) : "", c.has_loss() ? FormatNumber(c.loss()) : "",
+                 c.step() > 0 ? absl::StrCat(c.step(), "/", c.max_steps()) : "",
+                 c.has_loss() ? FormatNumber(c.loss()) : "",
                  c.run_id() > 0 ? absl::StrCat(c.run_id()) : "", c.state() == v1::JOB_FINISHED ? "" : c.error()});
   }
   ctx.out << "\n" << jobs.Render();

@@ -49,7 +49,8 @@ absl::StatusOr<FieldAt> Resolve(const std::string& path, const Message& root, Me
     const FieldDescriptor* field = type->FindFieldByName(parts[i]);
     if (field == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat(type->name(), " has no field '", parts[i], "'", i > 0 ? absl::StrCat(" (in '", path, "')") : ""));
+          absl::StrCat(type->name(), " has no field '", parts[i], "'",
+                       i > 0 ? absl::StrCat(" (in '", path, "')") : ""));
     }
     if (i + 1 == parts.size()) {
       at.field = field;
@@ -165,7 +166,8 @@ std::string FormatOne(const Message& m, const FieldDescriptor* f, int i) {
     case FieldDescriptor::CPPTYPE_UINT64: return absl::StrCat(rep ? r->GetRepeatedUInt64(m, f, i) : r->GetUInt64(m, f));
     case FieldDescriptor::CPPTYPE_DOUBLE: return FormatDouble(rep ? r->GetRepeatedDouble(m, f, i) : r->GetDouble(m, f));
     case FieldDescriptor::CPPTYPE_FLOAT: return FormatDouble(rep ? r->GetRepeatedFloat(m, f, i) : r->GetFloat(m, f));
-    case FieldDescriptor::CPPTYPE_BOOL: return (rep ? r->GetRepeatedBool(m, f, i) : r->GetBool(m, f)) ? "true" : "false";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return (rep ? r->GetRepeatedBool(m, f, i) : r->GetBool(m, f)) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_ENUM: return (rep ? r->GetRepeatedEnum(m, f, i) : r->GetEnum(m, f))->name();
     case FieldDescriptor::CPPTYPE_STRING: return rep ? r->GetRepeatedString(m, f, i) : r->GetString(m, f);
     case FieldDescriptor::CPPTYPE_MESSAGE: break;
@@ -230,7 +232,8 @@ absl::StatusOr<std::vector<Dimension>> CheckDimensions(const v1::TrainConfig& ba
       const double lo = d.log_uniform().min(), hi = d.log_uniform().max();
       if (!(lo > 0) || !(hi > lo) || !std::isfinite(hi)) {
         return absl::InvalidArgumentError(
-            absl::StrCat(where, ": log_uniform needs 0 < min < max, got [", FormatDouble(lo), ", ", FormatDouble(hi), "]"));
+            absl::StrCat(where, ": log_uniform needs 0 < min < max, got [", FormatDouble(lo), ", ",
+                         FormatDouble(hi), "]"));
       }
       dim.log_uniform = true;
       dim.min = lo;
@@ -322,7 +325,9 @@ SweepValues ValuesOf(const v1::SweepSpec& spec, const v1::TrainConfig& config) {
 
 std::string SweepChildName(const SweepValues& values) {
   std::vector<std::string> parts;
-  for (const auto& [field, value] : values) parts.push_back(absl::StrCat(field == "learning_rate" ? "lr" : field, "=", value));
+  for (const auto& [field, value] : values) {
+    parts.push_back(absl::StrCat(field == "learning_rate" ? "lr" : field, "=", value));
+  }
   return absl::StrJoin(parts, " ");
 }
 
@@ -331,11 +336,13 @@ absl::StatusOr<std::vector<SweepChildConfig>> ExpandSweep(const v1::TrainConfig&
     return absl::InvalidArgumentError("spec: give at least one dimension or seeds");
   }
   if (spec.max_concurrent() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("spec.max_concurrent must not be negative, got ", spec.max_concurrent()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec.max_concurrent must not be negative, got ", spec.max_concurrent()));
   }
   const bool random = spec.mode() == v1::SweepSpec::RANDOM;
   if (random && spec.trials() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("spec.trials: a RANDOM sweep needs trials ≥ 1, got ", spec.trials()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec.trials: a RANDOM sweep needs trials ≥ 1, got ", spec.trials()));
   }
   if (!random && spec.trials() != 0) return absl::InvalidArgumentError("spec.trials is for RANDOM sweeps");
   RETURN_IF_ERROR(ValidateEarlyStop(spec.early_stop()).status());
@@ -356,7 +363,8 @@ absl::StatusOr<std::vector<SweepChildConfig>> ExpandSweep(const v1::TrainConfig&
   if (spec.seeds_size() > 0) factors.push_back(absl::StrCat(spec.seeds_size(), " seeds"));
   if (too_many || configs * seeds > kMaxSweepChildren) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("the sweep has ", too_many ? absl::StrCat("more than ", kMaxSweepChildren) : absl::StrCat(configs * seeds),
+        absl::StrCat("the sweep has ",
+                     too_many ? absl::StrCat("more than ", kMaxSweepChildren) : absl::StrCat(configs * seeds),
                      " children (", absl::StrJoin(factors, " × "), "); at most ", kMaxSweepChildren));
   }
 
@@ -397,7 +405,10 @@ absl::StatusOr<std::vector<SweepChildConfig>> ExpandSweep(const v1::TrainConfig&
     for (size_t i = 0; i < dims.size(); ++i) {
       ASSIGN_OR_RETURN(FieldAt at, Resolve(dims[i].path, config, &config));
       absl::Status set = SetValue(at.message, at.field, point[i]);
-      if (!set.ok()) return absl::InvalidArgumentError(absl::StrCat(Where(static_cast<int>(i), dims[i].path), ": ", set.message()));
+      if (!set.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(Where(static_cast<int>(i), dims[i].path), ": ", set.message()));
+      }
     }
     for (int64_t s = 0; s < seeds; ++s) {
       SweepChildConfig child;

@@ -29,7 +29,8 @@ absl::StatusOr<SubmittedTrainGroup> SubmitTrainGroup(experiments::ExperimentStor
   if (request.children.empty()) return absl::InvalidArgumentError("a group of training jobs needs children");
   if (request.run_config == nullptr) return absl::InvalidArgumentError("a group of training jobs needs a run config");
   if (request.target.run_id() != 0) {
-    return absl::InvalidArgumentError("a group of training runs makes a run of its own: give target.experiment, not target.run_id");
+    return absl::InvalidArgumentError(
+        "a group of training runs makes a run of its own: give target.experiment, not target.run_id");
   }
   ASSIGN_OR_RETURN(experiments::JobRunPlan plan,
                    PlanRun(runs, request.target, *request.run_config, request.kind, request.name, "training", "group"));

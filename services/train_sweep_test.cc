@@ -206,7 +206,8 @@ TEST(EarlyStopVerdictTest, StopsAChildAboveFactorTimesTheMedianOfItsSiblingsAtSt
   auto verdict = EarlyStopVerdict(rule, Series({0, 0, 0.41}), siblings);
   ASSERT_TRUE(verdict.has_value());
   EXPECT_EQ(*verdict,
-            "stopped by the sweep's early-stop rule: loss at step 3 0.41 > 1 × 0.4, the median of 3 siblings at step 3");
+            "stopped by the sweep's early-stop rule: loss at step 3 0.41 > 1 × 0.4, the median of 3 siblings at "
+            "step 3");
   rule.set_factor(1.5);
   EXPECT_FALSE(EarlyStopVerdict(rule, Series({0, 0, 0.6}), siblings).has_value());
   EXPECT_TRUE(EarlyStopVerdict(rule, Series({0, 0, 0.61}), siblings).has_value());

@@ -227,7 +227,8 @@ TEST_F(TrainerSweepTest, TheEarlyStopRuleCancelsChildrenAtStepSNamingTheRule) {
     const v1::SweepChild& c = grid.children(i);
     EXPECT_EQ(c.state(), v1::JOB_CANCELLED) << c.name();
     EXPECT_THAT(c.error(), StartsWith("stopped by the sweep's early-stop rule: loss at step 2 "));
-    EXPECT_THAT(c.error(), HasSubstr(i == 1 ? "the median of 1 sibling at step 2" : "the median of 2 siblings at step 2"));
+    EXPECT_THAT(c.error(),
+                HasSubstr(i == 1 ? "the median of 1 sibling at step 2" : "the median of 2 siblings at step 2"));
     EXPECT_EQ(c.step(), 2);  // stopped before step 3
     const v1::Run run = testing::GetRun(*experiments_, c.run_id());
     EXPECT_EQ(run.status(), v1::CANCELLED);
