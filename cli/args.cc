@@ -213,15 +213,21 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(const std::vector<std::string
       }
       continue;
     }
-    if (!out.command) {
+    // A group may have a verbless command and verbs too (`sweep`, `sweep
+    // status`): a verb right after the group picks its command.
+    if (!out.command || (out.command->verb.empty() && out.args.positionals().empty())) {
+      const CommandSpec* verb = nullptr;
       for (const CommandSpec* c : commands) {
-        if (c->group == out.group && c->verb == word) out.command = c;
+        if (c->group == out.group && !c->verb.empty() && c->verb == word) verb = c;
+      }
+      if (verb) {
+        out.command = verb;
+        continue;
       }
       if (!out.command) {
         return UsageError(absl::StrCat("unknown verb '", word, "' for '", out.group,
                                        "' (verbs: ", absl::StrJoin(VerbsOf(out.group, commands), ", "), ")"));
       }
-      continue;
     }
     out.args.AddPositional(word);
   }

@@ -23,7 +23,13 @@ class ParseTest : public ::testing::Test {
     create_.verb = "create";
     create_.flags = {{"experiment", "NAME_OR_ID", "", false, true}};
     version_.group = "version";
-    specs_ = {&list_, &tag_, &create_, &version_};
+    sweep_.group = "sweep";
+    sweep_.positionals = {{"WORD", false}};
+    sweep_.flags = {{"rank", "N", ""}};
+    sweep_status_.group = "sweep";
+    sweep_status_.verb = "status";
+    sweep_status_.positionals = {{"JOB"}};
+    specs_ = {&list_, &tag_, &create_, &version_, &sweep_, &sweep_status_};
   }
 
   absl::StatusOr<ParsedCommandLine> Parse(std::vector<std::string> argv,
@@ -31,7 +37,7 @@ class ParseTest : public ::testing::Test {
     return ParseCommandLine(argv, specs_, env);
   }
 
-  CommandSpec list_, tag_, create_, version_;
+  CommandSpec list_, tag_, create_, version_, sweep_, sweep_status_;
   std::vector<const CommandSpec*> specs_;
 };
 
@@ -117,6 +123,23 @@ TEST(ValueTest, Parsers) {
   EXPECT_FALSE(ParseKeyValue("=v", "--param").ok());
   EXPECT_FALSE(ParseDouble("x1", "v").ok());
   EXPECT_EQ(*ParseInt64("-3", "step"), -3);
+}
+
+TEST_F(ParseTest, AGroupWithAVerblessCommandAndVerbs) {
+  auto launch = Parse({"sweep", "--rank", "4,8"});
+  ASSERT_TRUE(launch.ok()) << launch.status();
+  EXPECT_EQ(launch->command, &sweep_);
+  auto status = Parse({"sweep", "status", "7"});
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->command, &sweep_status_);
+  EXPECT_THAT(status->args.positionals(), ElementsAre("7"));
+  // Only right after the group: later the word is a positional.
+  auto word = Parse({"sweep", "other", "status"});
+  EXPECT_FALSE(word.ok());  // one positional at most
+  auto positional = Parse({"sweep", "other"});
+  ASSERT_TRUE(positional.ok()) << positional.status();
+  EXPECT_EQ(positional->command, &sweep_);
+  EXPECT_THAT(positional->args.positionals(), ElementsAre("other"));
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ std::vector<Command> DatasetBuildCommands();  // dataset shots | build | report
 std::vector<Command> SurveyCommands();
 std::vector<Command> JobsCommands();
 std::vector<Command> TrainCommands();
+std::vector<Command> SweepCommands();  // sweep | sweep status
 
 // --priority N and --detach, for commands that submit a job.
 std::vector<FlagSpec> JobFlags();

@@ -25,12 +25,6 @@ namespace {
 
 constexpr int kMaxPageSize = 1000;
 
-std::string StateName(v1::JobState state) {
-  std::string name = v1::JobState_Name(state);
-  if (name.rfind("JOB_", 0) == 0) name = name.substr(4);
-  return absl::AsciiStrToLower(name);
-}
-
 absl::StatusOr<v1::JobState> ParseState(const std::string& text) {
   v1::JobState state;
   if (v1::JobState_Parse(absl::StrCat("JOB_", absl::AsciiStrToUpper(text)), &state) &&
@@ -105,7 +99,7 @@ absl::Status List(Context& ctx) {
   const int64_t now = NowMs();
   Table table({"ID", "KIND", "STATE", "DEVICE", "PRI", "RUN", "TRIES", "AGE", "PARENT", "ERROR"});
   for (const v1::Job& job : jobs) {
-    table.AddRow({absl::StrCat(job.id()), job.kind(), StateName(job.state()), job.device(),
+    table.AddRow({absl::StrCat(job.id()), job.kind(), JobStateName(job.state()), job.device(),
                   absl::StrCat(job.priority()), job.run_id() > 0 ? absl::StrCat(job.run_id()) : "",
                   absl::StrCat(job.attempts()), Age(job.created_ms(), now),
                   job.parent_id() > 0 ? absl::StrCat(job.parent_id()) : "", Outcome(job)});
@@ -127,7 +121,7 @@ absl::Status Show(Context& ctx) {
   if (ctx.global.json) return PrintJson(job, ctx.out);
   const int64_t now = NowMs();
   ctx.out << "job " << job.id() << " (" << job.kind() << ")\n"
-          << "  state      " << StateName(job.state()) << "\n"
+          << "  state      " << JobStateName(job.state()) << "\n"
           << "  device     " << (job.device().empty() ? "(a group)" : job.device()) << ", priority "
           << job.priority() << ", owner " << job.owner() << "\n";
   if (job.run_id() > 0) ctx.out << "  run        " << job.run_id() << "\n";
@@ -198,8 +192,15 @@ std::optional<ProgressLine> DescribeProgress(const google::protobuf::Any& any) {
   return std::nullopt;
 }
 
-// The exit status of a watch: the job's outcome.
-absl::Status OutcomeStatus(const v1::Job& job) {
+}  // namespace
+
+std::string JobStateName(v1::JobState state) {
+  std::string name = v1::JobState_Name(state);
+  if (name.rfind("JOB_", 0) == 0) name = name.substr(4);
+  return absl::AsciiStrToLower(name);
+}
+
+absl::Status JobOutcome(const v1::Job& job) {
   switch (job.state()) {
     case v1::JOB_FINISHED:
       return absl::OkStatus();
@@ -215,8 +216,10 @@ absl::Status OutcomeStatus(const v1::Job& job) {
       code = static_cast<absl::StatusCode>(c);
     }
   }
-  return absl::Status(code, absl::StrCat("job ", job.id(), " ", StateName(job.state()), ": ", job.error()));
+  return absl::Status(code, absl::StrCat("job ", job.id(), " ", JobStateName(job.state()), ": ", job.error()));
 }
+
+namespace {
 
 absl::Status Watch(Context& ctx) {
   absl::StatusOr<int64_t> id = ParseJobId(ctx.args.Positional(0));
@@ -243,7 +246,7 @@ absl::Status Cancel(Context& ctx) {
   if (job.state() == v1::JOB_RUNNING) {
     ctx.out << "job " << job.id() << ": cancelling (it stops at its next step)\n";
   } else {
-    ctx.out << "job " << job.id() << ": " << StateName(job.state()) << "\n";
+    ctx.out << "job " << job.id() << ": " << JobStateName(job.state()) << "\n";
   }
   return absl::OkStatus();
 }
@@ -289,7 +292,7 @@ absl::Status FollowJob(Context& ctx, int64_t job_id, int64_t after_seq) {
       last = event.job();
       if (!ctx.global.json) {
         bar.Clear();
-        ctx.out << "job " << event.job().id() << ": " << StateName(event.job().state());
+        ctx.out << "job " << event.job().id() << ": " << JobStateName(event.job().state());
         if (event.job().run_id() > 0) ctx.out << " (run " << event.job().run_id() << ")";
         ctx.out << "\n" << std::flush;
       }
@@ -316,7 +319,7 @@ absl::Status FollowJob(Context& ctx, int64_t job_id, int64_t after_seq) {
   absl::Status status = ctx.client.Check(finished);
   if (!status.ok()) return status;
   if (!last.has_value()) return absl::InternalError("the watch ended without the job's state");
-  return OutcomeStatus(*last);
+  return JobOutcome(*last);
 }
 
 std::vector<Command> JobsCommands() {

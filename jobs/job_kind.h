@@ -67,6 +67,11 @@ struct JobKind {
   // they end cancelled instead.
   bool survives_restart = true;
   std::function<absl::Status(JobContext&)> run;
+  // Only for the kind of a group (JobRunner::SubmitGroup; it has no `run`):
+  // how many of one group's children may run at once in one lane, read
+  // from the group's stored config, so that the limit survives a restart.
+  // Unset or 0: as many as the lane runs.
+  std::function<int(const experiments::JobRecord& group)> max_running_children;
 };
 
 }  // namespace dreamshot::jobs

@@ -41,19 +41,24 @@ absl::StatusOr<int64_t> StartJobRun(experiments::ExperimentStore& store, experim
   run.config_type = job.run.config_type;
   run.config_json = job.run.config_json;
   run.status = experiments::RunStatus::kRunning;
+  if (job.parent_id > 0) {
+    ASSIGN_OR_RETURN(JobRecord group, jobs.Get(job.parent_id));
+    if (group.run.run_id > 0) run.parent_run_id = group.run.run_id;
+  }
   ASSIGN_OR_RETURN(experiments::Run created, store.CreateRun(run));
   RETURN_IF_ERROR(jobs.SetRun(job.id, created.id));
   return created.id;
 }
 
 void EndJobRun(experiments::ExperimentStore& store, const JobRecord& job, int64_t run_id, JobState state,
-               const absl::Status& outcome) {
+               const absl::Status& outcome, bool note_cancel) {
   if (!OwnsRun(job) || run_id <= 0) return;
   experiments::RunStatus status = experiments::RunStatus::kFinished;
   std::string note;
   const std::string when = experiments::NoteTime(core::NowMillis());
   if (state == JobState::kCancelled) {
     status = experiments::RunStatus::kCancelled;
+    if (note_cancel) note = absl::StrCat("cancelled at ", when, ": ", outcome.message());
   } else if (state == JobState::kInterrupted) {
     // The run status has no "interrupted": failed, with the event noted,
     // and reopened if the job resumes.

@@ -34,6 +34,43 @@ void JobRunner::Register(JobKind kind) {
   kinds_[name] = std::move(kind);
 }
 
+void JobRunner::AddProgressListener(ProgressListener listener) { listeners_.push_back(std::move(listener)); }
+
+int JobRunner::Lane::Load() const {
+  int grouped = 0;
+  for (const auto& [group, n] : group_jobs) grouped += n;
+  return running + static_cast<int>(queued.size()) - grouped + static_cast<int>(group_jobs.size());
+}
+
+int64_t JobRunner::Lane::Next(const std::map<int64_t, int>& group_limits) const {
+  for (const auto& [priority, id] : queued) {
+    auto group = group_of.find(id);
+    if (group == group_of.end()) return id;
+    auto limit = group_limits.find(group->second);
+    if (limit == group_limits.end() || limit->second <= 0) return id;
+    auto running_now = group_running.find(group->second);
+    if (running_now == group_running.end() || running_now->second < limit->second) return id;
+  }
+  return 0;
+}
+
+void JobRunner::Lane::Add(int64_t id, int priority, int64_t group) {
+  if (!queued.insert({-priority, id}).second) return;
+  if (group > 0) {
+    group_of[id] = group;
+    ++group_jobs[group];
+  }
+}
+
+bool JobRunner::Lane::Unqueue(int64_t id, int priority) { return queued.erase({-priority, id}) > 0; }
+
+void JobRunner::Lane::Finish(int64_t id) {
+  auto group = group_of.find(id);
+  if (group == group_of.end()) return;
+  if (--group_jobs[group->second] <= 0) group_jobs.erase(group->second);
+  group_of.erase(group);
+}
+
 JobRunner::Lane& JobRunner::LaneFor(const std::string& device) {
   auto& lane = lanes_[device];
   if (!lane) {
@@ -89,21 +126,54 @@ absl::StatusOr<RecoveryReport> JobRunner::Start() {
     Enqueue(job);
     ++report.queued;
   }
+  // A group stays running in the store across a restart, but its run was
+  // failed above with the other running ones, and children left
+  // interrupted may leave it nothing to wait for: settle each.
+  experiments::JobQuery running;
+  running.states = {JobState::kRunning};
+  running.limit = 1 << 20;
+  ASSIGN_OR_RETURN(std::vector<JobRecord> groups, jobs_.List(running));
+  for (const JobRecord& group : groups) {
+    if (IsGroup(group)) Settle(group.id);
+  }
   return report;
 }
 
 void JobRunner::Enqueue(const JobRecord& job) {
   events_.Open(job.id);
+  if (job.parent_id > 0) LearnGroupLimit(job.parent_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    LaneFor(job.device).queued.insert({-job.priority, job.id});
+    LaneFor(job.device).Add(job.id, job.priority, job.parent_id);
   }
   work_.notify_all();
 }
 
+int JobRunner::GroupLimitOf(const JobRecord& group) const {
+  auto kind = kinds_.find(group.kind);
+  if (kind == kinds_.end() || !kind->second.max_running_children) return 0;
+  return kind->second.max_running_children(group);
+}
+
+void JobRunner::LearnGroupLimit(int64_t group_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (group_limits_.count(group_id) > 0) return;
+  }
+  absl::StatusOr<JobRecord> group = jobs_.Get(group_id);
+  const int limit = group.ok() ? GroupLimitOf(*group) : 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  group_limits_[group_id] = limit;
+}
+
 absl::StatusOr<Submitted> JobRunner::Submit(const experiments::NewJob& job) {
-  if (kinds_.count(job.kind) == 0) return absl::InvalidArgumentError(absl::StrCat("no job kind '", job.kind, "'"));
+  auto kind = kinds_.find(job.kind);
+  if (kind == kinds_.end()) return absl::InvalidArgumentError(absl::StrCat("no job kind '", job.kind, "'"));
+  if (!kind->second.run) {
+    return absl::InvalidArgumentError(absl::StrCat("job kind '", job.kind, "' is a kind of group, not of job"));
+  }
   if (job.device.empty()) return absl::InvalidArgumentError("a job needs a device to run on");
+  if (job.parent_id > 0) LearnGroupLimit(job.parent_id);
   Submitted submitted;
   {
     // Held across the insert so that two submissions cannot both take the
@@ -111,8 +181,9 @@ absl::StatusOr<Submitted> JobRunner::Submit(const experiments::NewJob& job) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || !started_) return absl::UnavailableError("the server is stopping: no new jobs");
     Lane& lane = LaneFor(job.device);
-    const int load = lane.running + static_cast<int>(lane.queued.size());
-    if (load >= options_.capacity) {
+    const int load = lane.Load();
+    // A group already here has its place.
+    if (load >= options_.capacity && (job.parent_id <= 0 || lane.group_jobs.count(job.parent_id) == 0)) {
       return absl::ResourceExhaustedError(absl::StrCat("the ", job.device, " queue is full: ", load,
                                                        " jobs waiting or running (capacity ", options_.capacity,
                                                        "); retry later"));
@@ -124,36 +195,111 @@ absl::StatusOr<Submitted> JobRunner::Submit(const experiments::NewJob& job) {
       if (other < key) ++submitted.ahead;
     }
     events_.Open(submitted.job.id);
-    lane.queued.insert(key);
+    lane.Add(submitted.job.id, job.priority, job.parent_id);
   }
   work_.notify_all();
   if (submitted.job.parent_id > 0) Settle(submitted.job.parent_id);
   return submitted;
 }
 
-absl::StatusOr<JobRecord> JobRunner::CreateGroup(const experiments::NewJob& group) {
+absl::StatusOr<JobRecord> JobRunner::CreateGroupLocked(const experiments::NewJob& group) {
   experiments::NewJob g = group;
   g.group = true;
   g.device.clear();
-  g.run = {};
+  if (g.run.mode != experiments::RunMode::kNew) g.run = {};
+  g.run.run_id = 0;
   ASSIGN_OR_RETURN(JobRecord created, jobs_.Create(g));
+  if (created.run.mode == experiments::RunMode::kNew) {
+    absl::StatusOr<int64_t> run = StartJobRun(*store_, jobs_, created);
+    if (!run.ok()) {
+      (void)jobs_.End(created.id, JobState::kFailed, static_cast<int>(run.status().code()),
+                      std::string(run.status().message()));
+      return run.status();
+    }
+    created.run.run_id = *run;
+  }
+  group_limits_[created.id] = GroupLimitOf(created);
   events_.Open(created.id);
   return created;
+}
+
+absl::StatusOr<JobRecord> JobRunner::CreateGroup(const experiments::NewJob& group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return CreateGroupLocked(group);
+}
+
+absl::StatusOr<GroupSubmitted> JobRunner::SubmitGroup(const experiments::NewJob& group,
+                                                      std::vector<experiments::NewJob> children) {
+  for (const experiments::NewJob& child : children) {
+    auto kind = kinds_.find(child.kind);
+    if (kind == kinds_.end() || !kind->second.run) {
+      return absl::InvalidArgumentError(absl::StrCat("no job kind '", child.kind, "'"));
+    }
+    if (child.device.empty()) return absl::InvalidArgumentError("a job needs a device to run on");
+  }
+  GroupSubmitted out;
+  {
+    // Held throughout, as in Submit: nobody takes the place the check found.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || !started_) return absl::UnavailableError("the server is stopping: no new jobs");
+    std::set<std::string> devices;
+    for (const experiments::NewJob& child : children) devices.insert(child.device);
+    for (const std::string& device : devices) {
+      const int load = LaneFor(device).Load();
+      if (load >= options_.capacity) {
+        return absl::ResourceExhaustedError(absl::StrCat("the ", device, " queue is full: ", load,
+                                                         " jobs waiting or running (capacity ", options_.capacity,
+                                                         "); retry later"));
+      }
+    }
+    ASSIGN_OR_RETURN(out.group, CreateGroupLocked(group));
+    for (experiments::NewJob& child : children) {
+      child.parent_id = out.group.id;
+      Lane& lane = LaneFor(child.device);
+      Submitted submitted;
+      ASSIGN_OR_RETURN(submitted.job, jobs_.Create(child));
+      const std::pair<int, int64_t> key{-child.priority, submitted.job.id};
+      submitted.ahead = lane.running;
+      for (const auto& other : lane.queued) {
+        if (other < key) ++submitted.ahead;
+      }
+      events_.Open(submitted.job.id);
+      lane.Add(submitted.job.id, child.priority, out.group.id);
+      out.children.push_back(std::move(submitted));
+    }
+  }
+  work_.notify_all();
+  Settle(out.group.id);
+  return out;
 }
 
 void JobRunner::Work(Lane* lane) {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    work_.wait(lock, [&] { return stopping_ || (!lane->queued.empty() && lane->running < lane->concurrency); });
+    int64_t id = 0;
+    work_.wait(lock, [&] {
+      if (stopping_ || lane->running >= lane->concurrency) return stopping_;
+      id = lane->Next(group_limits_);
+      return id > 0;
+    });
     if (stopping_) return;
-    const int64_t id = lane->queued.begin()->second;
-    lane->queued.erase(lane->queued.begin());
+    for (auto it = lane->queued.begin(); it != lane->queued.end(); ++it) {
+      if (it->second == id) {
+        lane->queued.erase(it);
+        break;
+      }
+    }
     ++lane->running;
+    auto group = lane->group_of.find(id);
+    const int64_t group_id = group == lane->group_of.end() ? 0 : group->second;
+    if (group_id > 0) ++lane->group_running[group_id];
     active_[id] = std::make_shared<Active>();
     lock.unlock();
     RunOne(id);
     lock.lock();
     --lane->running;
+    if (group_id > 0 && --lane->group_running[group_id] <= 0) lane->group_running.erase(group_id);
+    lane->Finish(id);
     active_.erase(id);
     work_.notify_all();
   }
@@ -169,10 +315,35 @@ void JobRunner::PublishState(const JobRecord& job) {
 void JobRunner::Settle(int64_t parent_id) {
   absl::StatusOr<JobRecord> group = jobs_.SettleGroup(parent_id);
   if (group.ok()) {
+    // Running again after it ended (a retried child), or after a restart:
+    // its channel is live again, so watchers follow this round to its end.
+    if (!experiments::IsTerminal(group->state)) events_.Open(parent_id);
+    SyncGroupRun(*group);
     PublishState(*group);
   } else {
     LOG(WARNING) << "job group " << parent_id << ": " << group.status();
   }
+}
+
+void JobRunner::SyncGroupRun(const JobRecord& group) {
+  if (group.run.run_id <= 0 || !OwnsRun(group)) return;
+  absl::StatusOr<experiments::Run> run = store_->GetRun(group.run.run_id);
+  if (!run.ok()) return;
+  const bool run_ended = experiments::IsTerminal(run->status);
+  const std::string when = experiments::NoteTime(core::NowMillis());
+  if (!experiments::IsTerminal(group.state)) {
+    if (run_ended) (void)store_->ReopenRun(run->id, absl::StrCat("running again at ", when));
+    return;
+  }
+  const experiments::RunStatus wanted = group.state == JobState::kFinished ? experiments::RunStatus::kFinished
+                                        : group.state == JobState::kCancelled ? experiments::RunStatus::kCancelled
+                                                                               : experiments::RunStatus::kFailed;
+  if (run_ended && run->status == wanted) return;
+  // Ended otherwise behind the group's back (a restart fails the runs it
+  // finds running, the group's included): the group's outcome stands.
+  if (run_ended && !store_->ReopenRun(run->id, "").ok()) return;
+  EndJobRun(*store_, group, run->id, group.state,
+            absl::Status(static_cast<absl::StatusCode>(group.error_code), group.error));
 }
 
 void JobRunner::RunOne(int64_t id) {
@@ -207,12 +378,16 @@ void JobRunner::RunOne(int64_t id) {
         job.run.run_id = run_id;
         PublishState(job);  // watchers learn the run
       }
-      JobContext::Publisher publish = [this, id](bool progress, const google::protobuf::Message& message) {
+      JobContext::Publisher publish = [this, id, &job, run_id](bool progress,
+                                                               const google::protobuf::Message& message) {
         JobEvent event;
         event.type = progress ? JobEvent::Type::kProgress : JobEvent::Type::kOutput;
         event.payload_type = message.GetDescriptor()->full_name();
         event.payload = message.SerializeAsString();
         events_.Publish(id, std::move(event));
+        if (progress) {
+          for (const ProgressListener& listen : listeners_) listen(job, run_id, message);
+        }
       };
       JobContext context(job, run_id, AttemptPrefix(job, kind->second.resumable), active->flag, std::move(publish));
       try {
@@ -227,9 +402,11 @@ void JobRunner::RunOne(int64_t id) {
   }
 
   bool by_user, stopping;
+  std::string reason;
   {
     std::lock_guard<std::mutex> lock(mu_);
     by_user = active->cancelled_by_user;
+    reason = active->reason;
     stopping = stopping_;
   }
   JobState state = JobState::kFailed;
@@ -237,12 +414,12 @@ void JobRunner::RunOne(int64_t id) {
     state = JobState::kFinished;
   } else if (active->flag.cancelled() && by_user) {
     state = JobState::kCancelled;
-    outcome = absl::CancelledError(absl::StrCat("job ", id, " was cancelled"));
+    outcome = absl::CancelledError(reason.empty() ? absl::StrCat("job ", id, " was cancelled") : reason);
   } else if (active->flag.cancelled() && stopping) {
     state = JobState::kInterrupted;
     outcome = absl::UnavailableError("the server stopped while it ran");
   }
-  EndJobRun(*store_, job, run_id, state, outcome);
+  EndJobRun(*store_, job, run_id, state, outcome, /*note_cancel=*/!reason.empty());
   absl::StatusOr<JobRecord> ended = jobs_.End(id, state, static_cast<int>(outcome.code()),
                                               std::string(outcome.message()));
   if (!ended.ok()) {
@@ -267,7 +444,7 @@ absl::Status JobRunner::EndQueued(const JobRecord& job, JobState state, const ab
   return absl::OkStatus();
 }
 
-absl::StatusOr<JobRecord> JobRunner::Cancel(int64_t id) {
+absl::StatusOr<JobRecord> JobRunner::Cancel(int64_t id, const std::string& reason) {
   ASSIGN_OR_RETURN(JobRecord job, jobs_.Get(id));
   if (IsGroup(job)) {
     experiments::JobQuery children;
@@ -279,7 +456,7 @@ absl::StatusOr<JobRecord> JobRunner::Cancel(int64_t id) {
       return absl::FailedPreconditionError(
           absl::StrCat("job ", id, " is ", experiments::JobStateName(job.state), ": nothing in it to cancel"));
     }
-    for (const JobRecord& child : active) (void)Cancel(child.id);
+    for (const JobRecord& child : active) (void)Cancel(child.id, reason);
     return jobs_.Get(id);
   }
   if (job.owner == experiments::JobOwner::kClient) {
@@ -295,17 +472,21 @@ absl::StatusOr<JobRecord> JobRunner::Cancel(int64_t id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto lane = lanes_.find(job.device);
-    if (lane != lanes_.end() && lane->second->queued.erase({-job.priority, id}) > 0) {
+    if (lane != lanes_.end() && lane->second->Unqueue(id, job.priority)) {
+      lane->second->Finish(id);
       was_queued = true;
     } else if (auto a = active_.find(id); a != active_.end()) {
       a->second->cancelled_by_user = true;
+      a->second->reason = reason;
       a->second->flag.Cancel();
       return job;
     }
   }
   if (was_queued || job.state == JobState::kQueued) {
     RETURN_IF_ERROR(EndQueued(job, JobState::kCancelled,
-                              absl::CancelledError(absl::StrCat("job ", id, " was cancelled while queued"))));
+                              absl::CancelledError(reason.empty()
+                                                       ? absl::StrCat("job ", id, " was cancelled while queued")
+                                                       : reason)));
     return jobs_.Get(id);
   }
   return absl::FailedPreconditionError(absl::StrCat("job ", id, " is ", experiments::JobStateName(job.state),
@@ -339,10 +520,14 @@ absl::StatusOr<std::vector<JobRecord>> JobRunner::Retry(int64_t id) {
   std::vector<JobRecord> queued;
   for (const JobRecord& target : targets) {
     ASSIGN_OR_RETURN(JobRecord requeued, jobs_.Requeue(target.id, /*automatic=*/false, "retried"));
-    Enqueue(requeued);
-    PublishState(requeued);
-    if (requeued.parent_id > 0) Settle(requeued.parent_id);
     queued.push_back(std::move(requeued));
+  }
+  // The group runs again before any of its jobs can start (and end it
+  // early, before the others are back in the queue).
+  if (queued.front().parent_id > 0) Settle(queued.front().parent_id);
+  for (const JobRecord& job : queued) {
+    Enqueue(job);
+    PublishState(job);
   }
   return queued;
 }

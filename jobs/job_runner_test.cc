@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "experiments/store.h"
@@ -105,6 +107,37 @@ class JobRunnerTest : public ::testing::Test {
     failing.name = "failing";
     failing.run = [](JobContext&) { return absl::DataLossError("the source is corrupt"); };
     runner_->Register(failing);
+    // Counts how many jobs of each group run at once, and reports each step
+    // as progress (for listeners).
+    JobKind counted;
+    counted.name = "counted";
+    counted.run = [this](JobContext& ctx) -> absl::Status {
+      const int64_t group = ctx.job().parent_id;
+      {
+        std::lock_guard<std::mutex> l(count_mu_);
+        most_at_once_[group] = std::max(most_at_once_[group], ++at_once_[group]);
+      }
+      absl::Status status = absl::OkStatus();
+      for (int i = 1; i <= std::stoi(ctx.job().config_json); ++i) {
+        if (!gate_.Pass(ctx)) {
+          status = absl::CancelledError("cancelled");
+          break;
+        }
+        google::protobuf::Int64Value step;
+        step.set_value(i);
+        ctx.Progress(step);
+      }
+      std::lock_guard<std::mutex> l(count_mu_);
+      --at_once_[group];
+      return status;
+    };
+    runner_->Register(counted);
+    // A group kind whose config is its limit on running children.
+    JobKind limited;
+    limited.name = "limited";
+    limited.max_running_children = [](const JobRecord& group) { return std::stoi(group.config_json); };
+    runner_->Register(limited);
+    for (const auto& listener : listeners_) runner_->AddProgressListener(listener);
     auto report = runner_->Start();
     ASSERT_TRUE(report.ok()) << report.status();
     report_ = *report;
@@ -139,9 +172,40 @@ class JobRunnerTest : public ::testing::Test {
     return *runner_->store().Get(id);
   }
   JobState StateOf(int64_t id) { return runner_->store().Get(id)->state; }
+  // A group's run ends just after the group.
+  void AwaitRunEnd(int64_t run_id) {
+    for (int i = 0; i < 2000; ++i) {
+      if (experiments::IsTerminal(store_->GetRun(run_id)->status)) return;
+      std::this_thread::sleep_for(5ms);
+    }
+    ADD_FAILURE() << "run " << run_id << " did not end";
+  }
+  experiments::NewJob Group(int limit) {
+    experiments::NewJob group;
+    group.kind = "limited";
+    group.config_json = std::to_string(limit);
+    group.run.mode = RunMode::kNew;
+    group.run.experiment_id = experiment_id_;
+    group.run.run_name = "sweep";
+    group.run.run_kind = "sweep";
+    return group;
+  }
+  int64_t CountJobs() {
+    experiments::JobQuery all;
+    all.limit = 1 << 20;
+    return static_cast<int64_t>(runner_->store().List(all)->size());
+  }
+  // Waits until `n` job bodies wait at the closed gate.
+  void AwaitWaiting(int n) {
+    std::unique_lock<std::mutex> l(gate_.mu);
+    ASSERT_TRUE(gate_.cv.wait_for(l, 10s, [&] { return gate_.waiting >= n; })) << gate_.waiting << " waiting";
+  }
 
   std::string path_;
   Gate gate_;
+  std::mutex count_mu_;
+  std::map<int64_t, int> at_once_, most_at_once_;
+  std::vector<JobRunner::ProgressListener> listeners_;  // added at each (re)start
   std::vector<int64_t> order_;
   std::unique_ptr<experiments::ExperimentStore> store_;
   std::unique_ptr<JobRunner> runner_;
@@ -403,7 +467,8 @@ TEST_F(JobRunnerTest, AGroupFollowsItsChildrenAndRetryingItRetriesTheFailedOnes)
   const int64_t ok_id = Submit(ok_child), bad_id = Submit(bad_child);
   AwaitEnd(ok_id);
   AwaitEnd(bad_id);
-  JobRecord settled = *runner_->store().Get(group->id);
+  // The group settles just after its last job ends.
+  JobRecord settled = AwaitEnd(group->id);
   EXPECT_EQ(settled.state, JobState::kFailed);
   EXPECT_EQ(settled.error, "1 of 2 jobs did not finish");
   auto retried = runner_->Retry(group->id);
@@ -411,7 +476,193 @@ TEST_F(JobRunnerTest, AGroupFollowsItsChildrenAndRetryingItRetriesTheFailedOnes)
   ASSERT_EQ(retried->size(), 1u);
   EXPECT_EQ((*retried)[0].id, bad_id);
   AwaitEnd(bad_id);
-  EXPECT_EQ(runner_->store().Get(group->id)->state, JobState::kFailed);  // fails again, so does the group
+  EXPECT_EQ(AwaitEnd(group->id).state, JobState::kFailed);  // fails again, so does the group
+}
+
+TEST_F(JobRunnerTest, AGroupRunsAtMostItsLimitOfChildrenAtOnceWithoutHoldingBackOtherJobs) {
+  Restart([] {
+    RunnerOptions o;
+    o.default_concurrency = 3;
+    return o;
+  }());
+  gate_.Close();
+  std::vector<experiments::NewJob> children(4, Job(2, "counted"));
+  auto sweep = runner_->SubmitGroup(Group(2), children);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  ASSERT_EQ(sweep->children.size(), 4u);
+  // Submitted after the group, yet it takes the lane's third worker.
+  const int64_t other = Submit(Job(2, "counted"));
+  AwaitWaiting(3);
+  EXPECT_EQ(StateOf(other), JobState::kRunning);
+  std::vector<JobState> states;
+  for (const Submitted& child : sweep->children) states.push_back(StateOf(child.job.id));
+  EXPECT_THAT(states, ElementsAre(JobState::kRunning, JobState::kRunning, JobState::kQueued, JobState::kQueued));
+  gate_.Open();
+  for (const Submitted& child : sweep->children) EXPECT_EQ(AwaitEnd(child.job.id).state, JobState::kFinished);
+  AwaitEnd(other);
+  EXPECT_EQ(most_at_once_[sweep->group.id], 2);
+  EXPECT_EQ(AwaitEnd(sweep->group.id).state, JobState::kFinished);
+}
+
+TEST_F(JobRunnerTest, AGroupsLimitHoldsAfterARestart) {
+  Restart([] {
+    RunnerOptions o;
+    o.default_concurrency = 3;
+    return o;
+  }());
+  gate_.Close();
+  std::vector<experiments::NewJob> children(3, Job(1, "counted"));
+  auto sweep = runner_->SubmitGroup(Group(1), children);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  AwaitWaiting(1);
+  // The running child is interrupted (its kind cannot resume); the queued
+  // ones run after the restart, still one at a time.
+  Restart([] {
+    RunnerOptions o;
+    o.default_concurrency = 3;
+    return o;
+  }());
+  gate_.Open();
+  EXPECT_EQ(AwaitEnd(sweep->children[0].job.id).state, JobState::kInterrupted);
+  EXPECT_EQ(AwaitEnd(sweep->children[1].job.id).state, JobState::kFinished);
+  EXPECT_EQ(AwaitEnd(sweep->children[2].job.id).state, JobState::kFinished);
+  EXPECT_EQ(most_at_once_[sweep->group.id], 1);
+}
+
+TEST_F(JobRunnerTest, AGroupTakesOnePlaceOfALaneAndAFullLaneRefusesAllOfIt) {
+  Restart([] {
+    RunnerOptions o;
+    o.capacity = 2;
+    return o;
+  }());
+  gate_.Close();
+  std::vector<experiments::NewJob> children(5, Job(1, "counted"));
+  auto sweep = runner_->SubmitGroup(Group(0), children);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  Submit(Job(1));  // the second place
+  const int64_t stored = CountJobs();
+  auto refused = runner_->SubmitGroup(Group(0), children);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("the cpu queue is full: 2 jobs"));
+  EXPECT_EQ(CountJobs(), stored);  // neither the group nor any child
+  EXPECT_EQ(runner_->Submit(Job(1)).status().code(), absl::StatusCode::kResourceExhausted);
+  experiments::NewJob late_child = Job(1, "counted");
+  late_child.parent_id = sweep->group.id;
+  EXPECT_TRUE(runner_->Submit(late_child).ok());  // its group has its place already
+  auto not_a_job = runner_->Submit(Group(0));
+  EXPECT_EQ(not_a_job.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(JobRunnerTest, AGroupsRunIsTheParentOfItsChildrensRunsAndFollowsTheGroup) {
+  gate_.Close();
+  std::vector<experiments::NewJob> children = {Job(1, "counted"), Job(1, "counted"), Job(1, "failing"),
+                                               Job(1, "counted")};
+  auto sweep = runner_->SubmitGroup(Group(0), children);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  const int64_t group_run = sweep->group.run.run_id;
+  ASSERT_GT(group_run, 0);
+  EXPECT_EQ(store_->GetRun(group_run)->status, experiments::RunStatus::kRunning);
+  EXPECT_EQ(store_->GetRun(group_run)->tags.at("dreamshot.job"), std::to_string(sweep->group.id));
+  const int64_t done = sweep->children[0].job.id, cancelled = sweep->children[1].job.id,
+                failed = sweep->children[2].job.id, queued = sweep->children[3].job.id;
+  AwaitWaiting(1);
+  // Queued: it leaves at once, with the reason and without a run.
+  ASSERT_TRUE(runner_->Cancel(cancelled, "stopped by a rule: loss too high").ok());
+  gate_.Open();
+  for (int64_t id : {done, cancelled, failed, queued}) AwaitEnd(id);
+  const JobRecord stopped = *runner_->store().Get(cancelled);
+  EXPECT_EQ(stopped.state, JobState::kCancelled);
+  EXPECT_EQ(stopped.error, "stopped by a rule: loss too high");
+  EXPECT_EQ(StateOf(failed), JobState::kFailed);
+  for (int64_t id : {done, failed, queued}) {
+    const JobRecord child = *runner_->store().Get(id);
+    ASSERT_GT(child.run.run_id, 0);
+    EXPECT_EQ(store_->GetRun(child.run.run_id)->parent_run_id, group_run);
+  }
+  const JobRecord group = AwaitEnd(sweep->group.id);
+  EXPECT_EQ(group.state, JobState::kFailed);
+  EXPECT_EQ(group.error, "2 of 4 jobs did not finish");
+  AwaitRunEnd(group_run);
+  experiments::Run run = *store_->GetRun(group_run);
+  EXPECT_EQ(run.status, experiments::RunStatus::kFailed);
+  EXPECT_THAT(run.notes, HasSubstr("2 of 4 jobs did not finish"));
+
+  // Only the two that did not finish run again; the group's run reopens
+  // and, when they finish, ends finished. (The failing kind fails again.)
+  auto retried = runner_->Retry(sweep->group.id);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  // A watcher of the group follows this round, not the last one's end.
+  std::mutex ends_mu;
+  std::vector<std::string> ends;
+  ASSERT_TRUE(runner_
+                  ->Watch(sweep->group.id, 0,
+                          [&](const JobEvent& e) {
+                            if (e.type != JobEvent::Type::kState || !experiments::IsTerminal(e.job.state)) return true;
+                            std::lock_guard<std::mutex> l(ends_mu);
+                            ends.push_back(e.job.error);
+                            return false;
+                          })
+                  .ok());
+  std::vector<int64_t> again;
+  for (const JobRecord& job : *retried) again.push_back(job.id);
+  EXPECT_THAT(again, ::testing::UnorderedElementsAre(cancelled, failed));
+  for (int64_t id : again) AwaitEnd(id);
+  EXPECT_EQ(StateOf(done), JobState::kFinished);
+  EXPECT_EQ(runner_->store().Get(done)->attempts, 1);
+  EXPECT_EQ(StateOf(cancelled), JobState::kFinished);
+  AwaitEnd(sweep->group.id);
+  AwaitRunEnd(group_run);
+  for (int i = 0; i < 2000; ++i) {  // the end is published just after it is stored
+    std::lock_guard<std::mutex> l(ends_mu);
+    if (!ends.empty()) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  {
+    std::lock_guard<std::mutex> l(ends_mu);
+    EXPECT_THAT(ends, ElementsAre("1 of 4 jobs did not finish"));
+  }
+  run = *store_->GetRun(group_run);
+  EXPECT_EQ(run.status, experiments::RunStatus::kFailed);
+  EXPECT_THAT(run.notes, HasSubstr("running again at "));
+  EXPECT_THAT(run.notes, HasSubstr("1 of 4 jobs did not finish"));
+}
+
+TEST_F(JobRunnerTest, AGroupsRunFailedByARestartIsReopenedWhileItsChildrenRun) {
+  gate_.Close();
+  std::vector<experiments::NewJob> children(2, Job(1, "counted"));
+  auto sweep = runner_->SubmitGroup(Group(0), children);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  AwaitWaiting(1);
+  Restart();
+  gate_.Open();
+  AwaitEnd(sweep->children[1].job.id);
+  // Interrupted (it cannot resume): retried, it finishes, and so does the group.
+  ASSERT_TRUE(runner_->Retry(sweep->group.id).ok());
+  AwaitEnd(sweep->children[0].job.id);
+  EXPECT_EQ(AwaitEnd(sweep->group.id).state, JobState::kFinished);
+  AwaitRunEnd(sweep->group.run.run_id);
+  const experiments::Run run = *store_->GetRun(sweep->group.run.run_id);
+  EXPECT_EQ(run.status, experiments::RunStatus::kFinished);
+  EXPECT_THAT(run.notes, HasSubstr("found interrupted at "));
+  EXPECT_THAT(run.notes, HasSubstr("running again at "));
+}
+
+TEST_F(JobRunnerTest, AProgressListenerSeesEachStepOnTheJobsThreadAndMayCancelIt) {
+  std::vector<int64_t> seen;
+  listeners_.push_back([&](const JobRecord& job, int64_t run_id, const google::protobuf::Message& progress) {
+    const auto& step = dynamic_cast<const google::protobuf::Int64Value&>(progress);
+    seen.push_back(step.value());
+    EXPECT_GT(run_id, 0);
+    if (step.value() == 2) (void)runner_->Cancel(job.id, "stopped at step 2");
+  });
+  Restart();
+  const JobRecord job = AwaitEnd(Submit(Job(5, "counted")));
+  EXPECT_EQ(job.state, JobState::kCancelled);
+  EXPECT_EQ(job.error, "stopped at step 2");
+  EXPECT_THAT(seen, ElementsAre(1, 2));  // the job stops at its next step
+  const experiments::Run run = *store_->GetRun(job.run.run_id);
+  EXPECT_EQ(run.status, experiments::RunStatus::kCancelled);
+  EXPECT_THAT(run.notes, ::testing::MatchesRegex("cancelled at [0-9: -]+ UTC: stopped at step 2"));
 }
 
 }  // namespace

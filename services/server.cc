@@ -25,6 +25,8 @@
 #include "services/generate_job.h"
 #include "services/job_service.h"
 #include "services/train_job.h"
+#include "services/train_sweep_group.h"
+#include "services/train_sweep_stop.h"
 #include "services/trainer_service.h"
 #include "services/rpc_guard.h"
 #include "services/survey_service.h"
@@ -85,6 +87,13 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   runner.Register(DetectShotsJobKind());
   runner.Register(TrainJobKind({stores.runs(), stores.artifacts(), stores.datasets(), server->blobs_.get(),
                                 server->model_cache_.get(), data_dir + "/training"}));
+  runner.Register(TrainGroupKind(kSweepJob));
+  runner.Register(TrainGroupKind(kTrainScalesJob));
+  auto early_stop = std::make_shared<SweepEarlyStop>(stores.runs(), &runner);
+  runner.AddProgressListener([early_stop](const experiments::JobRecord& job, int64_t run_id,
+                                          const google::protobuf::Message& progress) {
+    early_stop->OnProgress(job, run_id, progress);
+  });
   // We hold the store's lock, so nobody else is driving these jobs: running
   // ones were interrupted; queued ones start now.
   ASSIGN_OR_RETURN(server->recovery_, runner.Start());

@@ -751,4 +751,42 @@ run 0 env DREAMSHOT_TOKEN=e2e-secret DREAMSHOT_SERVER="127.0.0.1:$AUTH_PORT" "$D
 contains "$OUT" "secured" "DREAMSHOT_TOKEN / DREAMSHOT_SERVER"
 ok "good token (--token-file and DREAMSHOT_TOKEN) -> exit 0"
 
+# --- sweep --------------------------------------------------------------------
+run 2 ds sweep --images "$TMP/train" --rank 2,4
+contains "$ERR" "--model" "sweep names the missing --model"
+run 2 ds sweep --model "$TINY" --images "$TMP/train" --no-prior --resolution 32 --steps 2 --rank 2,x
+contains "$ERR" "spec.dimensions[0] (rank): 'x' is not a valid int32 for rank" "sweep names a bad value"
+run 8 ds sweep --model "$TINY" --images "$TMP/train" --no-prior --resolution 32 \
+  --sweep lr_warmup_steps="$(seq -s, 1 17)" --seeds "$(seq -s, 1 16)"
+contains "$ERR" "the sweep has 272 children (17 lr_warmup_steps × 16 seeds); at most 256" "sweep caps its children"
+run 0 ds sweep --model "$TINY" --images "$TMP/train" --no-prior --scale close --resolution 32 --steps 2 \
+  --rank 2,4 --lr 1e-3,5e-4 --max-concurrent 1 --experiment e2e-sweep
+SWEEP_JOB="$(sed -n 's/^sweep job \([0-9]*\) (run [0-9]*): 4 runs$/\1/p' <<<"$OUT")"
+[[ -n "$SWEEP_JOB" ]] || fail "sweep printed no 'sweep job N (run R): 4 runs' line"
+contains "$OUT" "rank=4 lr=0.0005" "sweep names each run by its values"
+contains "$OUT" "rank=2 lr=0.001: finished, loss " "sweep follows each run to its end"
+contains "$OUT" "sweep job $SWEEP_JOB: finished (4 finished)" "sweep ends with its parent"
+run 0 ds sweep status "$SWEEP_JOB"
+contains "$OUT" 'rank \ learning_rate  0.001' "sweep status: rows rank, columns lr"
+grep -Eq '^ +4  finished [0-9.e-]+ +finished [0-9.e-]+$' <<<"$OUT" || fail "sweep status: no grid row for rank 4"
+run 0 ds --json sweep status "$SWEEP_JOB"
+expect_json '[c["state"] for c in d["children"]] == ["JOB_FINISHED"] * 4 and d["dimensions"]' \
+  "['rank', 'learning_rate']" "sweep status --json"
+cat >"$TMP/sweep.textproto" <<EOF
+base { base_model: "$TINY" instance_dir: "$TMP/train" with_prior_preservation: false resolution: 32 max_train_steps: 4 }
+spec { seeds: [1, 2, 3] max_concurrent: 1 early_stop { step: 2 factor: 1e-6 } }
+target { experiment: "e2e-sweep" }
+EOF
+run 0 ds sweep --config "$TMP/sweep.textproto" --detach
+STOP_JOB="$(sed -n 's/^sweep job \([0-9]*\) .*/\1/p' <<<"$OUT")"
+contains "$OUT" "dreamshot sweep status $STOP_JOB" "sweep --detach says how to follow"
+run 1 ds jobs watch "$STOP_JOB"
+run 0 ds sweep status "$STOP_JOB"
+grep -Eq '^ +[0-9]+  seed=2 +cancelled +2/4 ' <<<"$OUT" || fail "the early-stop rule did not stop seed=2 at step 2"
+contains "$OUT" "stopped by the sweep's early-stop rule: loss at step 2 " "sweep status says which rule stopped it"
+run 0 ds jobs retry "$STOP_JOB"
+[[ "$(grep -c "queued again (continues run" <<<"$OUT")" == 2 ]] || fail "retry queued other than the 2 stopped runs"
+run 0 ds jobs watch "$STOP_JOB"
+ok "sweep: a 2×2 grid followed to its end, its status grid, early stop, retry of the stopped runs only"
+
 echo "PASS: all dreamshot CLI checks"

@@ -269,6 +269,60 @@ TEST_F(TrainerServiceTest, TrainingFromAPoolScaleWritesAKohyaFileSayingWhatItLea
   EXPECT_EQ(Start(c, &id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(TrainerServiceTest, ThreeShotScalesTrainThreeAdaptersUnderOneParent) {
+  const int64_t pool = MakePool(*server_, *experiments_, dir_ + "/instance");
+  v1::StartTrainingRequest request;
+  v1::TrainConfig* c = request.mutable_config();
+  *c = Config(2);
+  c->clear_instance_dir();
+  c->clear_shot_scale();
+  c->set_pool_run_id(pool);
+  c->set_pool_split("train");
+  for (const char* scale : {"close", "medium", "long"}) request.add_shot_scales(scale);
+  v1::StartTrainingResponse response;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = trainer_->StartTraining(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  ASSERT_EQ(response.child_job_ids_size(), 3);
+  ASSERT_GT(response.parent_run_id(), 0);
+  auto [none, parent] = Watch(response.job_id());
+  EXPECT_EQ(parent.state(), v1::JOB_FINISHED) << parent.error();
+  const std::vector<std::string> scales = {"close", "medium", "long"};
+  for (int i = 0; i < 3; ++i) {
+    auto [result, job] = Watch(response.child_job_ids(i));
+    ASSERT_EQ(job.state(), v1::JOB_FINISHED) << job.error();
+    ASSERT_TRUE(result.has_value());
+    const v1::Run run = testing::GetRun(*experiments_, result->run_id());
+    EXPECT_EQ(run.parent_run_id(), response.parent_run_id());
+    EXPECT_EQ(run.name(), scales[i] + " shots from pool run " + std::to_string(pool));
+    auto file = core::SafetensorsFile::Open(result->adapter().uri().substr(std::string("file://").size()));
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_EQ(file->metadata().at("dreamshot.shot_scale"), scales[i]);
+    EXPECT_EQ(file->metadata().at("ss_num_train_images"), i == 0 ? "2" : "1");
+  }
+  {
+    grpc::ClientContext context;
+    v1::SweepStatusRequest status_request;
+    status_request.set_job_id(response.job_id());
+    v1::SweepStatusResponse status;
+    ASSERT_TRUE(trainer_->SweepStatus(&context, status_request, &status).ok());
+    ASSERT_EQ(status.children_size(), 3);
+    for (const auto& child : status.children()) EXPECT_EQ(child.state(), v1::JOB_FINISHED);
+  }
+  // A scale named twice, or one with a scale of its own: refused, nothing queued.
+  request.add_shot_scales("close");
+  grpc::ClientContext twice;
+  EXPECT_EQ(trainer_->StartTraining(&twice, request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  request.clear_shot_scales();
+  request.add_shot_scales("extreme");
+  grpc::ClientContext bad;
+  const grpc::Status refused = trainer_->StartTraining(&bad, request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("shot scale extreme: shot_scale"));
+}
+
 TEST_F(TrainerServiceTest, ACancelledTrainingRetriedResumesFromItsCheckpoint) {
   int64_t id = 0;
   ASSERT_TRUE(Start(Config(60), &id).ok());
