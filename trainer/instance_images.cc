@@ -22,12 +22,12 @@
 namespace dreamshot::trainer {
 namespace fs = std::filesystem;
 
-namespace {
-
-bool IsImage(const fs::path& p) {
-  const std::string ext = absl::AsciiStrToLower(p.extension().string());
+bool IsImageFileName(const std::string& path) {
+  const std::string ext = absl::AsciiStrToLower(fs::path(path).extension().string());
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".webp";
 }
+
+namespace {
 
 std::string ReadCaption(const fs::path& image) {
   fs::path txt = image;
@@ -46,7 +46,7 @@ absl::StatusOr<std::vector<CaptionedImage>> ListImageFolder(const std::string& d
   if (!fs::is_directory(dir, ec)) return absl::NotFoundError(absl::StrCat("instance images: no folder ", dir));
   std::vector<fs::path> paths;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && IsImage(entry.path())) paths.push_back(entry.path());
+    if (entry.is_regular_file() && IsImageFileName(entry.path().string())) paths.push_back(entry.path());
   }
   if (ec) return absl::InvalidArgumentError(absl::StrCat("instance images: cannot list ", dir, ": ", ec.message()));
   if (paths.empty()) {

@@ -27,6 +27,9 @@ struct CaptionedImage {
   std::string caption;  // "" without a .txt beside the image
 };
 
+// Whether the name ends in .png, .jpg, .jpeg, .bmp or .webp (any case).
+bool IsImageFileName(const std::string& path);
+
 // The images (.png, .jpg, .jpeg, .bmp, .webp) directly in `dir`, by name.
 // NOT_FOUND / INVALID_ARGUMENT naming the folder when it is missing or
 // holds no image.
