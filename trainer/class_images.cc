@@ -86,14 +86,7 @@ absl::Status Validate(const ClassImageRequest& r) {
   if (r.settings.batch_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("class images: batch_size must be ≥ 1, got ", r.settings.batch_size));
   }
-  diffusion::TextToImageRequest check;
-  check.prompt = r.prompts[0];
-  check.negative_prompt = r.settings.negative_prompt;
-  check.width = r.settings.width;
-  check.height = r.settings.height;
-  check.steps = r.settings.steps;
-  check.guidance_scale = r.settings.guidance_scale;
-  check.scheduler = r.settings.scheduler;
+  const diffusion::TextToImageRequest check = ClassImageGenerationRequest(r.settings, r.prompts[0], {});
   if (absl::Status s = diffusion::ValidateTextToImageRequest(check); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("class image settings: ", s.message()));
   }
@@ -197,15 +190,9 @@ class Generation {
     int64_t finished_steps = 0;
     for (size_t k = 0; k < groups.size(); ++k) {
       if (Cancelled()) return absl::CancelledError("class image generation cancelled");
-      diffusion::TextToImageRequest t;
-      t.prompt = groups[k].first;
-      t.negative_prompt = s.negative_prompt;
-      t.width = s.width;
-      t.height = s.height;
-      t.steps = s.steps;
-      t.guidance_scale = s.guidance_scale;
-      t.scheduler = s.scheduler;
-      for (int64_t slot : groups[k].second) t.seeds.push_back(ClassImageSeed(request_.seed, slot));
+      std::vector<uint64_t> seeds;
+      for (int64_t slot : groups[k].second) seeds.push_back(ClassImageSeed(request_.seed, slot));
+      const diffusion::TextToImageRequest t = ClassImageGenerationRequest(s, groups[k].first, std::move(seeds));
       int64_t later = 0;
       for (size_t j = k + 1; j < groups.size(); ++j) later += planned[j];
       int64_t group_total = planned[k];
@@ -251,6 +238,20 @@ std::vector<PromptedImage> ClassImageResult::Prompted() const {
   std::vector<PromptedImage> out;
   for (const ClassImage& image : images) out.push_back({image.path, image.prompt});
   return out;
+}
+
+diffusion::TextToImageRequest ClassImageGenerationRequest(const ClassImageSettings& settings,
+                                                          const std::string& prompt, std::vector<uint64_t> seeds) {
+  diffusion::TextToImageRequest t;
+  t.prompt = prompt;
+  t.negative_prompt = settings.negative_prompt;
+  t.width = settings.width;
+  t.height = settings.height;
+  t.steps = settings.steps;
+  t.guidance_scale = settings.guidance_scale;
+  t.scheduler = settings.scheduler;
+  t.seeds = std::move(seeds);
+  return t;
 }
 
 uint64_t ClassImageSeed(uint64_t seed, int64_t index) {

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "core/cancel_flag.h"
 #include "diffusion/pipeline/model_cache.h"
+#include "diffusion/pipeline/text_to_image.h"
 #include "diffusion/schedulers/scheduler_factory.h"
 #include "trainer/instance_images.h"
 
@@ -91,6 +92,10 @@ struct ClassImageProgress {
   int64_t steps_done = 0, steps_total = 0;  // denoising steps over all of them
 };
 using ClassImageProgressFn = std::function<void(const ClassImageProgress&)>;
+
+// The pipeline request that generates class images with `settings`.
+diffusion::TextToImageRequest ClassImageGenerationRequest(const ClassImageSettings& settings,
+                                                          const std::string& prompt, std::vector<uint64_t> seeds);
 
 // The seed of generated class image `index`: 32 bits (what most UIs' seed
 // fields take), derived from the run seed with DerivedSeed.
