@@ -1,3 +1,5 @@
+// EncodeImages (declared in instance_images.h): the VAE and text encoder
+// over training images, through the encoding caches.
 #include <torch/torch.h>
 
 #include <map>
@@ -15,8 +17,6 @@
 #include "trainer/encoding_cache.h"
 #include "trainer/instance_images.h"
 
-// EncodeImages (declared in instance_images.h): the VAE and text encoder
-// over training images, through the encoding caches.
 namespace dreamshot::trainer {
 namespace {
 
