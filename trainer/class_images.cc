@@ -5,7 +5,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -282,7 +282,7 @@ absl::StatusOr<ClassImageResult> EnsureClassImages(diffusion::ModelCache& cache,
   std::vector<std::string> keys(static_cast<size_t>(n));
   std::vector<CacheKeyParts> parts(static_cast<size_t>(n));
   std::vector<int64_t> missing;
-  std::map<std::string, bool> wanted_files;
+  std::set<std::string> wanted_files;
   if (own < n) {
     ASSIGN_OR_RETURN(result.model_sha256, cache.ModelSha256(request.base.path, request.base.config_dir));
   }
@@ -300,7 +300,7 @@ absl::StatusOr<ClassImageResult> EnsureClassImages(diffusion::ModelCache& cache,
     const CacheEntryPaths entry = EntryPaths(request.cache_root, keys[slot]);
     if (!request.class_dir.empty()) {
       const std::string name = SlotFileName(slot, keys[slot]);
-      wanted_files[name] = true;
+      wanted_files.insert(name);
       if (folder.generated.count(name) > 0) continue;
       if (CacheHolds(entry, keys[slot])) {
         RETURN_IF_ERROR(LinkIntoClassFolder(entry.png, image.path));
