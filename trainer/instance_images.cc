@@ -11,20 +11,23 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "core/sha256.h"
 #include "core/status_macros.h"
+#include "trainer/derived_seed.h"
 
 namespace dreamshot::trainer {
 namespace fs = std::filesystem;
 
-namespace {
-
-bool IsImage(const fs::path& p) {
-  const std::string ext = absl::AsciiStrToLower(p.extension().string());
+bool IsImageFileName(const std::string& path) {
+  const std::string ext = absl::AsciiStrToLower(fs::path(path).extension().string());
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".webp";
 }
+
+namespace {
 
 std::string ReadCaption(const fs::path& image) {
   fs::path txt = image;
@@ -43,7 +46,7 @@ absl::StatusOr<std::vector<CaptionedImage>> ListImageFolder(const std::string& d
   if (!fs::is_directory(dir, ec)) return absl::NotFoundError(absl::StrCat("instance images: no folder ", dir));
   std::vector<fs::path> paths;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && IsImage(entry.path())) paths.push_back(entry.path());
+    if (entry.is_regular_file() && IsImageFileName(entry.path().string())) paths.push_back(entry.path());
   }
   if (ec) return absl::InvalidArgumentError(absl::StrCat("instance images: cannot list ", dir, ": ", ec.message()));
   if (paths.empty()) {
@@ -56,14 +59,37 @@ absl::StatusOr<std::vector<CaptionedImage>> ListImageFolder(const std::string& d
   return out;
 }
 
-absl::StatusOr<at::Tensor> LoadTrainingImage(const std::string& path, int64_t resolution, int64_t min_side) {
+absl::StatusOr<std::string> ReadImageBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": not a readable image (cannot open it)"));
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": not a readable image (read failed)"));
+  return bytes.str();
+}
+
+namespace {
+
+uint64_t ImageStream(const std::string& sha256) {
+  uint64_t stream = 0;
+  (void)absl::SimpleHexAtoi(absl::string_view(sha256).substr(0, 16), &stream);
+  return stream;
+}
+
+}  // namespace
+
+absl::StatusOr<at::Tensor> DecodeTrainingImage(const std::string& bytes, const std::string& sha256,
+                                               const std::string& path, int64_t resolution, int64_t min_side,
+                                               const ImageTransform& transform, AppliedTransform* applied) {
   if (resolution <= 0 || resolution % 8 != 0) {
     return absl::InvalidArgumentError(absl::StrCat("resolution must be a positive multiple of 8, got ", resolution));
   }
-  // IMREAD_COLOR applies the EXIF orientation, as PIL's exif_transpose.
+  // IMREAD_COLOR applies a JPEG's EXIF orientation (IMREAD_IGNORE_ORIENTATION
+  // would not), as PIL's exif_transpose does upstream; the test pins it.
   cv::Mat bgr;
   try {
-    bgr = cv::imread(path, cv::IMREAD_COLOR);
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a readable image (", e.what(), ")"));
   }
@@ -74,18 +100,41 @@ absl::StatusOr<at::Tensor> LoadTrainingImage(const std::string& path, int64_t re
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", bgr.cols, "x", bgr.rows, " is too small (the shorter ",
                                                    "side must be at least ", min_side, " px)"));
   }
-  // Shorter side to the resolution, then the centre square.
+  const int r = static_cast<int>(resolution);
   const double scale = static_cast<double>(resolution) / shorter;
-  const int width = std::max<int>(resolution, static_cast<int>(std::lround(bgr.cols * scale)));
-  const int height = std::max<int>(resolution, static_cast<int>(std::lround(bgr.rows * scale)));
+  const int width = std::max(r, static_cast<int>(std::lround(bgr.cols * scale)));
+  const int height = std::max(r, static_cast<int>(std::lround(bgr.rows * scale)));
   cv::Mat resized;
   cv::resize(bgr, resized, cv::Size(width, height), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-  const int left = (width - static_cast<int>(resolution)) / 2, top = (height - static_cast<int>(resolution)) / 2;
-  cv::Mat square = resized(cv::Rect(left, top, static_cast<int>(resolution), static_cast<int>(resolution))).clone();
+  AppliedTransform done;
+  done.resized_width = width;
+  done.resized_height = height;
+  if (transform.random()) {
+    at::Generator generator = at::detail::createCPUGenerator(DerivedSeed(transform.seed, ImageStream(sha256)));
+    if (transform.crop == CropMode::kRandom) {  // torchvision's RandomCrop: the row, then the column
+      done.top = torch::randint(0, height - r + 1, {1}, generator, torch::kLong).item<int64_t>();
+      done.left = torch::randint(0, width - r + 1, {1}, generator, torch::kLong).item<int64_t>();
+    }
+    if (transform.random_flip) done.flipped = torch::rand({1}, generator).item<float>() < 0.5f;
+  }
+  if (transform.crop == CropMode::kCenter) {
+    done.left = (width - r) / 2;
+    done.top = (height - r) / 2;
+  }
+  cv::Mat square = resized(cv::Rect(static_cast<int>(done.left), static_cast<int>(done.top), r, r)).clone();
+  if (done.flipped) cv::flip(square, square, /*flipCode=*/1);
   cv::Mat rgb;
   cv::cvtColor(square, rgb, cv::COLOR_BGR2RGB);
+  if (applied != nullptr) *applied = done;
   at::Tensor pixels = torch::from_blob(rgb.data, {resolution, resolution, 3}, torch::kUInt8).clone();
   return pixels.permute({2, 0, 1}).to(torch::kFloat).div(127.5).sub(1.0);  // [3, R, R] in [-1, 1]
+}
+
+absl::StatusOr<at::Tensor> LoadTrainingImage(const std::string& path, int64_t resolution, int64_t min_side,
+                                             const ImageTransform& transform, AppliedTransform* applied) {
+  ASSIGN_OR_RETURN(const std::string bytes, ReadImageBytes(path));
+  const std::string sha256 = transform.random() ? core::Sha256Hex(bytes) : std::string();
+  return DecodeTrainingImage(bytes, sha256, path, resolution, min_side, transform, applied);
 }
 
 std::string FillPrompt(const std::string& templ, const std::string& token, const std::string& scale,
@@ -94,36 +143,6 @@ std::string FillPrompt(const std::string& templ, const std::string& token, const
   absl::string_view view = absl::StripAsciiWhitespace(out);
   while (absl::ConsumeSuffix(&view, ",")) view = absl::StripTrailingAsciiWhitespace(view);
   return std::string(view);
-}
-
-absl::StatusOr<std::vector<EncodedExample>> EncodeImages(models::vae::AutoencoderKL& vae,
-                                                         const models::clip::ClipTokenizer& tokenizer,
-                                                         models::clip::ClipTextModel& text_encoder,
-                                                         const std::vector<PromptedImage>& images, int64_t resolution,
-                                                         at::Generator& generator, EncodingReport* report) {
-  torch::NoGradGuard no_grad;
-  std::vector<EncodedExample> out;
-  for (const PromptedImage& image : images) {
-    absl::StatusOr<at::Tensor> pixels = LoadTrainingImage(image.path, resolution);
-    if (!pixels.ok()) {
-      if (report != nullptr) report->skipped.push_back(std::string(pixels.status().message()));
-      continue;
-    }
-    ASSIGN_OR_RETURN(models::vae::LatentDistribution dist, vae.Encode(pixels->unsqueeze(0)));
-    ASSIGN_OR_RETURN(at::Tensor latents, dist.Sample(generator));
-    const models::clip::TokenizedBatch tokens = tokenizer.Tokenize({image.prompt});
-    const at::Tensor ids = torch::tensor(tokens.input_ids, torch::kLong).view({tokens.batch_size, tokens.seq_len});
-    ASSIGN_OR_RETURN(models::clip::ClipTextOutput text, text_encoder.Forward(ids));
-    out.push_back({(latents[0] * vae.scaling_factor()).to(torch::kFloat).cpu(),
-                   text.last_hidden_state[0].to(torch::kFloat).cpu()});
-  }
-  if (out.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("none of the ", images.size(), " images could be used",
-                                                   report != nullptr && !report->skipped.empty()
-                                                       ? absl::StrCat(" (first: ", report->skipped.front(), ")")
-                                                       : ""));
-  }
-  return out;
 }
 
 }  // namespace dreamshot::trainer
