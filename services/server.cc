@@ -86,7 +86,7 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   runner.Register(BuildPoolJobKind(stores.datasets(), server->blobs_.get()));
   runner.Register(DetectShotsJobKind());
   runner.Register(TrainJobKind({stores.runs(), stores.artifacts(), stores.datasets(), server->blobs_.get(),
-                                server->model_cache_.get(), data_dir + "/training"}));
+                                server->model_cache_.get(), data_dir + "/training", data_dir + "/cache"}));
   runner.Register(TrainGroupKind(kSweepJob));
   runner.Register(TrainGroupKind(kTrainScalesJob));
   auto early_stop = std::make_shared<SweepEarlyStop>(stores.runs(), &runner);

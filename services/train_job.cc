@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -23,6 +24,7 @@
 #include "services/experiment_convert.h"
 #include "services/train_instances.h"
 #include "services/train_validation.h"
+#include "trainer/class_images.h"
 #include "trainer/instance_images.h"
 #include "trainer/pool_images.h"
 #include "trainer/trainable_lora.h"
@@ -75,24 +77,59 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   ddpm.name = "ddpm";  // training adds noise as DDPM does, whatever the model samples with
   ASSIGN_OR_RETURN(std::unique_ptr<diffusion::Scheduler> scheduler, diffusion::LoadScheduler(c.base_model(), ddpm));
 
+  int64_t class_generated = 0, class_images = 0;
+  std::vector<trainer::PromptedImage> class_prompted;
+  if (c.with_prior_preservation() && c.num_class_images() > 0) {
+    trainer::ClassImageRequest request;
+    request.base = {c.base_model(), "", device};
+    // The class template filled with the instance captions in turn, so the
+    // prior images show what the instance images show, in the base model's
+    // own idea of the scale.
+    for (const auto& image : instances.images) {
+      request.prompts.push_back(trainer::FillPrompt(c.class_prompt(), c.token(), c.shot_scale(), image.caption));
+    }
+    request.num_class_images = c.num_class_images();
+    request.class_dir = c.class_dir();
+    request.cache_root = deps.cache_root;
+    request.seed = c.seed();
+    request.settings.width = request.settings.height = c.resolution();
+    auto on_progress = [&](const trainer::ClassImageProgress& p) {
+      Progress(ctx, absl::StrCat("generating class images (", p.generated, " of ", p.to_generate, ")"));
+    };
+    ASSIGN_OR_RETURN(trainer::ClassImageResult generated,
+                     trainer::EnsureClassImages(*deps.models, request, on_progress, &ctx.cancel_flag()));
+    class_generated = generated.generated;
+    class_prompted = generated.Prompted();
+  } else if (c.with_prior_preservation()) {
+    ASSIGN_OR_RETURN(std::vector<trainer::CaptionedImage> class_files, trainer::ListImageFolder(c.class_dir()));
+    class_prompted = Prompted(class_files, c.class_prompt(), c);
+  }
+  class_images = static_cast<int64_t>(class_prompted.size());
+
   Progress(ctx, "encoding images");
   at::Generator encode_generator = at::detail::createCPUGenerator(c.seed());
+  trainer::EncodeOptions encode;
+  encode.resolution = c.resolution();
+  encode.transform.crop = c.center_crop() ? trainer::CropMode::kCenter : trainer::CropMode::kRandom;
+  encode.transform.random_flip = c.random_flip();
+  encode.transform.seed = c.seed();
+  encode.cache_root = c.cache_latents() ? deps.cache_root : "";
+  encode.input_ids = c.train_text_encoder();
   trainer::EncodingReport report;
   trainer::TrainingData data;
-  ASSIGN_OR_RETURN(data.instance,
-                   trainer::EncodeImages(*vae, tokenizer, *text, Prompted(instances.images, c.instance_prompt(), c),
-                                         c.resolution(), encode_generator, &report));
-  int64_t class_images = 0;
-  if (c.with_prior_preservation()) {
-    ASSIGN_OR_RETURN(std::vector<trainer::CaptionedImage> class_files, trainer::ListImageFolder(c.class_dir()));
-    class_images = static_cast<int64_t>(class_files.size());
+  ASSIGN_OR_RETURN(data.instance, trainer::EncodeImages(*vae, tokenizer, *text,
+                                                        Prompted(instances.images, c.instance_prompt(), c), encode,
+                                                        encode_generator, &report));
+  if (!class_prompted.empty()) {
     ASSIGN_OR_RETURN(data.prior,
-                     trainer::EncodeImages(*vae, tokenizer, *text, Prompted(class_files, c.class_prompt(), c),
-                                           c.resolution(), encode_generator, &report));
+                     trainer::EncodeImages(*vae, tokenizer, *text, class_prompted, encode, encode_generator, &report));
   }
   vae.reset();
-  text.reset();
+  if (!c.train_text_encoder()) text.reset();
 
+  // One generator initialises the UNet's adapter, then the text encoder's,
+  // as upstream draws both from the global RNG in that order.
+  at::Generator init_generator = at::detail::createCPUGenerator(c.seed());
   trainer::FreezeParameters(unet->module());
   ASSIGN_OR_RETURN(models::lora::AdaptableModules modules,
                    models::lora::AdaptableModules::Index(unet->module(), models::lora::LoraComponent::kUNet));
@@ -101,7 +138,18 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   lora_options.alpha = c.has_alpha() ? c.alpha() : 0;
   lora_options.target_modules = {c.target_modules().begin(), c.target_modules().end()};
   ASSIGN_OR_RETURN(std::unique_ptr<trainer::TrainableLora> lora,
-                   trainer::TrainableLora::Attach(modules, lora_options, at::detail::createCPUGenerator(c.seed())));
+                   trainer::TrainableLora::Attach(modules, lora_options, init_generator));
+  std::unique_ptr<trainer::TrainableLora> text_lora;
+  std::optional<models::lora::AdaptableModules> text_modules;
+  if (c.train_text_encoder()) {
+    trainer::FreezeParameters(text->module());
+    ASSIGN_OR_RETURN(text_modules, models::lora::AdaptableModules::Index(text->module(),
+                                                                         models::lora::LoraComponent::kTextEncoder));
+    trainer::LoraTrainingOptions text_options = lora_options;
+    text_options.target_modules = trainer::kTextEncoderTargets;
+    ASSIGN_OR_RETURN(text_lora, trainer::TrainableLora::Attach(*text_modules, text_options, init_generator));
+  }
+  auto adapter_weights = [&]() { return trainer::ToLoraWeights(*lora, text_lora.get()); };
 
   trainer::TrainingLoopOptions loop;
   loop.max_steps = c.max_train_steps();
@@ -167,7 +215,9 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
     }
     if (logging.ok() && validation && r.step % c.validation_steps() == 0) {
       Progress(ctx, absl::StrCat("validation images at step ", r.step), r.step, r.max_steps);
-      absl::StatusOr<int64_t> stored = validation->Render(r.step, lora->ToLoraWeights(), &ctx.cancel_flag());
+      absl::StatusOr<models::lora::LoraWeights> weights = adapter_weights();
+      absl::StatusOr<int64_t> stored =
+          weights.ok() ? validation->Render(r.step, *weights, &ctx.cancel_flag()) : weights.status();
       if (stored.ok()) {
         validation_images += *stored;
       } else if (stored.status().code() != absl::StatusCode::kCancelled) {
@@ -185,11 +235,12 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
     ctx.Progress(p);
   };
   ASSIGN_OR_RETURN(trainer::TrainingSummary summary,
-                   trainer::RunTrainingLoop(*unet, *scheduler, *lora, data, loop, on_step, &ctx.cancel_flag()));
+                   trainer::RunTrainingLoop({unet.get(), lora.get(), text.get(), text_lora.get()}, *scheduler, data,
+                                            loop, on_step, &ctx.cancel_flag()));
   RETURN_IF_ERROR(logging);
 
   Progress(ctx, "saving the adapter", summary.steps, c.max_train_steps());
-  models::lora::LoraWeights weights = lora->ToLoraWeights();
+  ASSIGN_OR_RETURN(models::lora::LoraWeights weights, adapter_weights());
   AdapterFacts facts;
   facts.base_model_sha256 = base_sha256;
   facts.dataset_sha256 = dataset_sha256;
@@ -223,6 +274,7 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   result.set_dataset_sha256(dataset_sha256);
   result.set_validation_images(validation_images);
   result.set_peak_rss_bytes(core::PeakRssBytes());
+  result.set_class_images_generated(class_generated);
   ctx.Output(result);
   return absl::OkStatus();
 }

@@ -30,6 +30,7 @@ struct TrainJobDeps {
   experiments::ArtifactBlobs* blobs = nullptr;
   diffusion::ModelCache* models = nullptr;  // validation images, base-model hashes
   std::string checkpoint_root;              // <data_dir>/training
+  std::string cache_root;                   // <data_dir>/cache: class images, latents, text states
 };
 
 jobs::JobKind TrainJobKind(TrainJobDeps deps);

@@ -323,6 +323,44 @@ TEST_F(TrainerServiceTest, ThreeShotScalesTrainThreeAdaptersUnderOneParent) {
   EXPECT_THAT(refused.error_message(), HasSubstr("shot scale extreme: shot_scale"));
 }
 
+TEST_F(TrainerServiceTest, ClassImagesAreGeneratedOnceAndReusedAndTheTextEncoderTrainsToo) {
+  v1::TrainConfig c = Config(2);
+  c.clear_class_dir();
+  c.set_num_class_images(3);
+  c.set_train_text_encoder(true);
+  int64_t id = 0;
+  grpc::Status started = Start(c, &id);
+  ASSERT_TRUE(started.ok()) << started.error_message();
+  auto [first, job] = Watch(id);
+  ASSERT_EQ(job.state(), v1::JOB_FINISHED) << job.error();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->class_images_generated(), 3);
+  auto file = core::SafetensorsFile::Open(first->adapter().uri().substr(std::string("file://").size()));
+  ASSERT_TRUE(file.ok()) << file.status();
+  int text_keys = 0;
+  for (const std::string& key : file->names()) text_keys += key.rfind("text_encoder.", 0) == 0;
+  EXPECT_GT(text_keys, 0);  // both adapters in one file, as upstream saves them
+  EXPECT_EQ(file->metadata().at("ss_num_reg_images"), "3");
+  EXPECT_NE(Generate(""), Generate([&] {
+              const std::string lora = dir_ + "/with_text.safetensors";
+              fs::copy_file(first->adapter().uri().substr(std::string("file://").size()), lora);
+              return lora;
+            }()));
+
+  // The same model, prompts and seeds: the cache serves them, nothing is generated.
+  c.set_train_text_encoder(false);
+  ASSERT_TRUE(Start(c, &id).ok());
+  auto [second, again] = Watch(id);
+  ASSERT_EQ(again.state(), v1::JOB_FINISHED) << again.error();
+  EXPECT_EQ(second->class_images_generated(), 0);
+  // Another seed wants other images.
+  c.set_seed(2);
+  ASSERT_TRUE(Start(c, &id).ok());
+  auto [third, other] = Watch(id);
+  ASSERT_EQ(other.state(), v1::JOB_FINISHED) << other.error();
+  EXPECT_EQ(third->class_images_generated(), 3);
+}
+
 TEST_F(TrainerServiceTest, ACancelledTrainingRetriedResumesFromItsCheckpoint) {
   int64_t id = 0;
   ASSERT_TRUE(Start(Config(60), &id).ok());

@@ -219,7 +219,12 @@ absl::StatusOr<std::vector<EncodedExample>> EncodeImages(models::vae::Autoencode
     }
     ASSIGN_OR_RETURN(at::Tensor latents, dist->Sample(generator));
     ASSIGN_OR_RETURN(at::Tensor text, TextStatesOf(image.prompt, tokenizer, text_encoder, caches, record, report));
-    out.push_back({(latents[0] * vae.scaling_factor()).to(torch::kFloat).cpu(), std::move(text)});
+    at::Tensor ids;
+    if (options.input_ids) {
+      const models::clip::TokenizedBatch tokens = tokenizer.Tokenize({image.prompt});
+      ids = torch::tensor(tokens.input_ids, torch::kLong);
+    }
+    out.push_back({(latents[0] * vae.scaling_factor()).to(torch::kFloat).cpu(), std::move(text), std::move(ids)});
     if (report != nullptr) {
       if (caches.latents_on()) ++(record.latents_cached ? report->latent_hits : report->latent_misses);
       if (caches.text_on()) ++(record.text_cached ? report->text_hits : report->text_misses);

@@ -101,6 +101,9 @@ struct EncodeOptions {
   std::string cache_root;
   bool cache_latents = true;
   bool cache_text = true;
+  // Also give each example its prompt's token ids (EncodedExample::input_ids),
+  // which a run training the text encoder re-encodes every step.
+  bool input_ids = false;
   // WeightsFingerprint of the VAE and the text encoder; computed when
   // empty and a cache needs it. Pass them when encoding several image
   // sets with one model, so the weights are hashed once.
