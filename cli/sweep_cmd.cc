@@ -242,8 +242,10 @@ absl::Status Status(Context& ctx) {
   absl::StatusOr<v1::SweepStatusResponse> s = FetchTrainGroupStatus(ctx, *id);
   if (!s.ok()) return s.status();
   if (ctx.global.json) return PrintJson(*s, ctx.out);
-  ctx.out << "sweep job " << s->parent().id() << ": " << JobStateName(s->parent().state()) << " (" << TrainGroupCounts(*s)
-          << ")";
+  // A training over several shot scales is a group without dimensions.
+  const bool sweep = s->dimensions_size() > 0;
+  ctx.out << (sweep ? "sweep job " : "job ") << s->parent().id() << ": " << JobStateName(s->parent().state()) << " ("
+          << TrainGroupCounts(*s) << ")";
   if (s->parent().run_id() > 0) ctx.out << ", run " << s->parent().run_id();
   ctx.out << "\n";
   if (s->early_stop().step() > 0) {
@@ -253,7 +255,7 @@ absl::Status Status(Context& ctx) {
     ctx.out << " is above " << FormatNumber(r.factor()) << " × the median of at least " << r.min_siblings()
             << " sibling(s) there is cancelled\n";
   }
-  ctx.out << "\n" << Grid(*s);
+  if (sweep) ctx.out << "\n" << Grid(*s);
   Table jobs({"JOB", "RUN NAME", "STATE", "STEP", "LOSS", "RUN", "ERROR"});
   jobs.SetMaxWidth(1, 0);
   jobs.SetMaxWidth(6, 0);

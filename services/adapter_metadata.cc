@@ -7,7 +7,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "core/version.h"
+#include "trainer/training_loop.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace dreamshot::services {
@@ -66,6 +68,13 @@ std::string TagFrequency(const std::string& source, const std::vector<std::strin
   return absl::StrCat("{", Quote(source), ": {", absl::StrJoin(parts, ", "), "}}");
 }
 
+// The optimizer as sd-scripts records it: the class and its arguments,
+// here the settings every DreamShot training uses.
+std::string Optimizer(const trainer::AdamWSettings& a) {
+  return absl::StrCat("torch.optim.adamw.AdamW(weight_decay=", PyFloat(a.weight_decay), ",betas=(", PyFloat(a.beta1),
+                      ", ", PyFloat(a.beta2), "),eps=", absl::StrFormat("%g", a.eps), ")");
+}
+
 }  // namespace
 
 std::map<std::string, std::string> AdapterMetadata(const v1::TrainConfig& c, const AdapterFacts& f) {
@@ -110,7 +119,7 @@ std::map<std::string, std::string> AdapterMetadata(const v1::TrainConfig& c, con
       {"ss_max_grad_norm", PyFloat(c.max_grad_norm())},
       {"ss_min_snr_gamma", c.has_snr_gamma() ? PyFloat(c.snr_gamma()) : "None"},
       {"ss_noise_offset", c.has_noise_offset() ? PyFloat(c.noise_offset()) : "None"},
-      {"ss_optimizer", "torch.optim.adamw.AdamW(weight_decay=0.01,betas=(0.9, 0.999),eps=1e-08)"},
+      {"ss_optimizer", Optimizer(trainer::AdamWSettings{})},
       {"ss_mixed_precision", "no"},
       {"ss_cache_latents", Bool(!c.has_cache_latents() || c.cache_latents())},
       {"ss_num_train_images", absl::StrCat(f.captions.size())},
@@ -119,8 +128,8 @@ std::map<std::string, std::string> AdapterMetadata(const v1::TrainConfig& c, con
       {"ss_tag_frequency", TagFrequency(f.dataset_source, f.captions)},
       {"ss_dataset_dirs", absl::StrCat("{", Quote(f.dataset_source), ": {\"n_repeats\": 1, \"img_count\": ",
                                        f.captions.size(), "}}")},
-      {"ss_training_started_at", absl::StrCat(f.started_ms / 1000.0)},
-      {"ss_training_finished_at", absl::StrCat(f.finished_ms / 1000.0)},
+      {"ss_training_started_at", absl::StrFormat("%.3f", f.started_ms / 1000.0)},
+      {"ss_training_finished_at", absl::StrFormat("%.3f", f.finished_ms / 1000.0)},
   };
   return m;
 }

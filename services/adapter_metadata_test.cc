@@ -75,8 +75,9 @@ TEST(AdapterMetadataTest, KohyaKeysAsSdScriptsWritesThem) {
   EXPECT_EQ(m["ss_num_reg_images"], "5");
   EXPECT_EQ(m["ss_steps"], "400");
   EXPECT_EQ(m["ss_gradient_accumulation_steps"], "2");
-  EXPECT_EQ(m["ss_training_started_at"], "1");
-  EXPECT_EQ(m["ss_training_finished_at"], "61.5");
+  EXPECT_EQ(m["ss_training_started_at"], "1.000");
+  EXPECT_EQ(m["ss_training_finished_at"], "61.500");
+  EXPECT_EQ(m["ss_optimizer"], "torch.optim.adamw.AdamW(weight_decay=0.01,betas=(0.9, 0.999),eps=1e-08)");
   // Tags are the captions' comma-separated parts, counted; JSON-escaped.
   EXPECT_EQ(m["ss_tag_frequency"],
             "{\"pool run 3 split 'train' (close)\": {\"a \\\"quoted\\\" man\": 1, \"a desk\": 1, \"a man\": 1}}");
