@@ -693,6 +693,17 @@ run 0 ds dataset export "$POOL_RUN"
 [[ $(wc -l <"$TMP/out") -eq 9 ]] || fail "export: $(wc -l <"$TMP/out") lines, want 9 (every shot)"
 ok "dataset export: 9 lines, --kept-only 5"
 
+# Training on the pool: one scale, then scales the pool lacks (refused, nothing queued).
+run 0 ds train --model "$TINY" --pool "$POOL_RUN" --scale close --class-count 2 --resolution 32 --steps 3 \
+  --lr 1e-3 --validate-every 3 --validation-steps 2 --adapter-format kohya
+contains "$OUT" "adapter lora/dreamshot_close_sks_run" "train --pool stores a kohya adapter named for its scale"
+TRAIN_RUN="$(sed -n 's/^job [0-9]*: finished (run \([0-9]*\))$/\1/p' <<<"$OUT" | tail -1)"
+run 0 ds artifacts list "$TRAIN_RUN"
+contains "$OUT" "lora/validation/step-000003/p0-seed0.png" "train --validate-every stores validation images"
+run 5 ds train --model "$TINY" --pool "$POOL_RUN" --scales close,long,medium --no-prior --resolution 32 --steps 2
+contains "$ERR" "has no kept item of scale" "train --scales names the scale the pool lacks"
+ok "train --pool $POOL_RUN --scale close: a kohya LoRA + validation images; a scale the pool lacks -> exit 5"
+
 # Ctrl-C after the first of 4 sources (~3 s each with one thread), then --resume.
 POOL2="$TMP/pool2"
 mkdir -p "$POOL2"
