@@ -4,14 +4,21 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <vector>
+#include <atomic>
 
+#include "models/attention/attention_autograd.h"
 #include "models/attention/cpu_attention.h"
 
 namespace dreamshot::models {
 namespace {
 
 constexpr int64_t kMiB = int64_t{1} << 20;
+
+std::atomic<AttentionAutograd> g_autograd_mode{AttentionAutograd::kMemoryEfficient};
+
+bool NeedsAutograd(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  return torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+}
 
 int64_t FreeCpuBytes() {
   const long pages = ::sysconf(_SC_AVPHYS_PAGES);
@@ -27,6 +34,11 @@ int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
 // ATen path: [N, Lq, D] × [N, Lk, D] × [N, Lk, Dv] in blocks of query rows.
 at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
                                   const AttentionOptions& options) {
+  if (NeedsAutograd(q, k, v)) {
+    return GetAttentionAutograd() == AttentionAutograd::kStock
+               ? internal::StockAttention(q, k, v, scale)
+               : internal::MemoryEfficientAttention(q, k, v, scale, options);
+  }
   const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1);
   const int64_t block =
       AttentionQueryBlock(n, lq, lk, q.element_size(), options, q.device().is_cuda());
@@ -36,15 +48,6 @@ at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, cons
     // CPU path multiplies the uninitialised memory by 0, and NaN · 0 = NaN.
     torch::Tensor scores = torch::bmm(q, kt).mul_(scale);
     return torch::bmm(scores.softmax(-1).to(v.scalar_type()), v);  // [N, Lq, Dv]
-  }
-  if (torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
-    // out= variants do not record autograd history: concatenate the blocks.
-    std::vector<torch::Tensor> blocks;
-    for (int64_t start = 0; start < lq; start += block) {
-      const torch::Tensor qb = q.narrow(1, start, std::min(block, lq - start));
-      blocks.push_back(torch::bmm(torch::bmm(qb, kt).mul_(scale).softmax(-1).to(v.scalar_type()), v));
-    }
-    return torch::cat(blocks, 1);
   }
   torch::Tensor out = torch::empty({n, lq, v.size(2)}, v.options());
   torch::Tensor scores = torch::zeros({n, block, lk}, q.options());  // finite: baddbmm's beta = 0 still reads it
@@ -59,6 +62,10 @@ at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, cons
 }
 
 }  // namespace
+
+void SetAttentionAutogradForComparison(AttentionAutograd mode) { g_autograd_mode.store(mode); }
+
+AttentionAutograd GetAttentionAutograd() { return g_autograd_mode.load(); }
 
 int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_bytes,
                             const AttentionOptions& options, bool on_cuda) {
