@@ -26,18 +26,13 @@ int64_t FreeCpuBytes() {
   return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : 1024 * kMiB;
 }
 
-int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
-  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_cache_bytes)
-                                     : options.cpu_cache_bytes;
-}
-
 // ATen path: [N, Lq, D] × [N, Lk, D] × [N, Lk, Dv] in blocks of query rows.
 at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
                                   const AttentionOptions& options) {
   if (NeedsAutograd(q, k, v)) {
     return GetAttentionAutograd() == AttentionAutograd::kStock
                ? internal::StockAttention(q, k, v, scale)
-               : internal::MemoryEfficientAttention(q, k, v, scale, options);
+               : internal::MemoryEfficientAttention(q, k, v, /*heads=*/1, scale, options);
   }
   const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1);
   const int64_t block =
@@ -63,6 +58,15 @@ at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, cons
 
 }  // namespace
 
+namespace internal {
+
+int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
+  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_cache_bytes)
+                                     : options.cpu_cache_bytes;
+}
+
+}  // namespace internal
+
 void SetAttentionAutogradForComparison(AttentionAutograd mode) { g_autograd_mode.store(mode); }
 
 AttentionAutograd GetAttentionAutograd() { return g_autograd_mode.load(); }
@@ -80,7 +84,7 @@ int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_b
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      double scale, const AttentionOptions& options) {
   if (internal::CpuBlockedAttentionApplies(q, k, v)) {
-    return internal::CpuBlockedAttention(q, k, v, /*heads=*/1, scale, CpuScoreBlockBytes(options));
+    return internal::CpuBlockedAttention(q, k, v, /*heads=*/1, scale, internal::CpuScoreBlockBytes(options));
   }
   return BatchedMatmulAttention(q, k, v, scale, options);
 }
@@ -88,17 +92,14 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
 at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                               double scale, const AttentionOptions& options) {
   if (internal::CpuBlockedAttentionApplies(q, k, v)) {
-    return internal::CpuBlockedAttention(q, k, v, heads, scale, CpuScoreBlockBytes(options));
+    return internal::CpuBlockedAttention(q, k, v, heads, scale, internal::CpuScoreBlockBytes(options));
   }
-  const int64_t b = q.size(0), lq = q.size(1);
-  // [B, L, H·D] → [B·H, L, D]
-  auto split_heads = [&](const at::Tensor& t) {
-    return t.reshape({b, t.size(1), heads, t.size(2) / heads}).permute({0, 2, 1, 3}).reshape(
-        {b * heads, t.size(1), t.size(2) / heads});
-  };
-  at::Tensor out = BatchedMatmulAttention(split_heads(q), split_heads(k), split_heads(v), scale, options);
-  const int64_t dv = out.size(2);
-  return out.view({b, heads, lq, dv}).permute({0, 2, 1, 3}).reshape({b, lq, heads * dv});
+  if (NeedsAutograd(q, k, v) && GetAttentionAutograd() == AttentionAutograd::kMemoryEfficient) {
+    return internal::MemoryEfficientAttention(q, k, v, heads, scale, options);  // reads heads through strides
+  }
+  const at::Tensor out = BatchedMatmulAttention(internal::SplitHeads(q, heads), internal::SplitHeads(k, heads),
+                                                internal::SplitHeads(v, heads), scale, options);
+  return internal::MergeHeads(out, heads);
 }
 
 }  // namespace dreamshot::models

@@ -24,13 +24,24 @@
 
 namespace dreamshot::models::internal {
 
-// q: [N, Lq, D], k: [N, Lk, D], v: [N, Lk, Dv] → [N, Lq, Dv] with v's dtype,
-// differentiable in q, k and v (not twice: backward records no graph).
-// Softmax statistics are float32 (float64 for float64 inputs).
-at::Tensor MemoryEfficientAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
-                                    const AttentionOptions& options);
+// q: [B, Lq, H·D], k: [B, Lk, H·D], v: [B, Lk, H·Dv] → [B, Lq, H·Dv] with
+// v's dtype (heads = 1: plain [N, L, D] tensors), differentiable in q, k
+// and v (not twice: backward records no graph). Softmax statistics are
+// float32 (float64 for float64 inputs). float32 on the CPU runs the kernels
+// of cpu_attention_training.h on blocks of `CpuScoreBlockBytes(options)`;
+// everything else ATen ops on blocks of `options.max_score_bytes`.
+at::Tensor MemoryEfficientAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                                    double scale, const AttentionOptions& options);
 
-// Same shapes: softmax(Q·Kᵀ·scale)·V through ATen ops under autograd.
+// [B, L, H·D] ↔ [B·H, L, D], as upstream's head_to_batch_dim and
+// batch_to_head_dim (copies unless heads = 1).
+at::Tensor SplitHeads(const at::Tensor& t, int64_t heads);
+at::Tensor MergeHeads(const at::Tensor& t, int64_t heads);
+
+// Bytes of one thread's score block in the CPU kernels (attention.cc).
+int64_t CpuScoreBlockBytes(const AttentionOptions& options);
+
+// q: [N, Lq, D], k: [N, Lk, D], v: [N, Lk, Dv]: softmax(Q·Kᵀ·scale)·V through ATen ops under autograd.
 at::Tensor StockAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale);
 
 }  // namespace dreamshot::models::internal

@@ -95,6 +95,52 @@ TEST(AttentionAutogradTest, Float32GradientsMatchFloat64Reference) {
   }
 }
 
+// Reference for [B, L, H·D] projections: split heads, reference, merge.
+Grads MultiHeadReference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                         const torch::Tensor& dout, int64_t heads, double scale) {
+  auto split = [&](const torch::Tensor& t) {
+    return t.reshape({t.size(0), t.size(1), heads, -1}).permute({0, 2, 1, 3}).reshape(
+        {t.size(0) * heads, t.size(1), -1});
+  };
+  auto merge = [&](const torch::Tensor& t) {
+    return t.reshape({q.size(0), heads, t.size(1), -1}).permute({0, 2, 1, 3}).reshape(
+        {q.size(0), t.size(1), -1});
+  };
+  Grads g = Reference(split(q), split(k), split(v), split(dout), scale);
+  return {merge(g.out), merge(g.dq), merge(g.dk), merge(g.dv)};
+}
+
+// The CPU kernels read heads through strides: projections that are column
+// slices of wider tensors, several query blocks with a ragged last one, and
+// SD 1.5's shapes (8 heads × 40; 77 text tokens).
+TEST(AttentionAutogradTest, MultiHeadOnStridedProjectionsMatchesReference) {
+  torch::manual_seed(6);
+  struct Case {
+    int64_t b, lq, lk, heads, d, dv, cpu_cache_bytes;
+  };
+  const Case cases[] = {{2, 64, 64, 8, 40, 40, 512 << 10},  {2, 64, 77, 8, 40, 40, 512 << 10},
+                        {2, 301, 157, 3, 8, 6, 1},          {1, 45, 45, 2, 16, 16, 16 * 45 * 4 + 100},
+                        {2, 1, 77, 8, 40, 40, 512 << 10}};
+  for (const Case& c : cases) {
+    const torch::Tensor q = (torch::randn({c.b, c.lq, c.heads * c.d + 5}) * 2).narrow(2, 5, c.heads * c.d);
+    const torch::Tensor kv = torch::randn({c.b, c.lk, c.heads * (c.d + c.dv) + 2});
+    const torch::Tensor k = kv.narrow(2, 0, c.heads * c.d), v = kv.narrow(2, c.heads * c.d, c.heads * c.dv);
+    const torch::Tensor dout = torch::randn({c.b, c.lq, c.heads * c.dv});
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.d));
+    AttentionOptions options;
+    options.cpu_cache_bytes = c.cpu_cache_bytes;
+    std::vector<torch::Tensor> leaves;
+    for (const torch::Tensor& t : {q, k, v}) leaves.push_back(t.detach().requires_grad_(true));
+    // Leaves that are views of wider tensors keep their strides.
+    torch::Tensor out = MultiHeadAttention(leaves[0], leaves[1], leaves[2], c.heads, scale, options);
+    out.backward(dout);
+    const std::string what = "lq " + std::to_string(c.lq) + " lk " + std::to_string(c.lk) + " heads " +
+                             std::to_string(c.heads);
+    ExpectClose({out.detach(), leaves[0].grad(), leaves[1].grad(), leaves[2].grad()},
+                MultiHeadReference(q, k, v, dout, c.heads, scale), 2e-6, what);
+  }
+}
+
 TEST(AttentionAutogradTest, Float64GradientsMatchToRoundingError) {
   torch::manual_seed(1);
   for (const Shape& s : kShapes) {
