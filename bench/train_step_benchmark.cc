@@ -4,9 +4,9 @@
 // without gradient checkpointing. Forward (loss), backward (with clipping)
 // and the AdamW step are timed apart, for our attention backward, the stock
 // one and the frozen-base floor, alternated within each round (ours, stock,
-// floor, ours, ...) so that load drifts over all three alike; medians are
-// reported, with each path's process CPU time (less sensitive to other
-// processes than wall time on a shared machine) and the load average.
+// floor, ours, ...) so that load drifts over all three alike: medians of
+// each path's times and of the per-round ratios, each path's process CPU
+// time and the load average at the start and end.
 //
 // Peak RSS per path comes from the untimed warm-up round: before each
 // path's warm-up step the allocator's cache is released and the kernel's
@@ -108,7 +108,7 @@ void BM_DreamBoothLoraStep(benchmark::State& state) {
       times[path].push_back(*t);
     }
   }
-  std::map<TrainPath, double> step, cpu;
+  std::map<TrainPath, double> step;
   for (TrainPath path : kTrainPaths) {
     std::vector<double> f, b, o, total, c;
     for (const StepTimes& t : times[path]) {
@@ -117,26 +117,38 @@ void BM_DreamBoothLoraStep(benchmark::State& state) {
     }
     const std::string name = TrainPathName(path);
     step[path] = Median(total);
-    cpu[path] = Median(c);
     state.counters[name + "_step_s"] = step[path];
     state.counters[name + "_forward_s"] = Median(f);
     state.counters[name + "_backward_s"] = Median(b);
-    state.counters[name + "_cpu_s"] = cpu[path];
+    state.counters[name + "_cpu_s"] = Median(c);
     if (path != TrainPath::kFloor) state.counters[name + "_optimizer_s"] = Median(o);
   }
-  state.counters["ours_over_stock"] = step[TrainPath::kOurs] / step[TrainPath::kStock];
-  state.counters["ours_over_floor"] = step[TrainPath::kOurs] / step[TrainPath::kFloor];
-  state.counters["ours_over_stock_cpu"] = cpu[TrainPath::kOurs] / cpu[TrainPath::kStock];
-  state.counters["ours_over_floor_cpu"] = cpu[TrainPath::kOurs] / cpu[TrainPath::kFloor];
+  // Ratios within each round (its steps ran back to back, under about the
+  // same load), then their median: steadier than a ratio of medians when
+  // the load drifts.
+  std::vector<double> over_stock, over_floor;
+  for (size_t i = 0; i < times[TrainPath::kOurs].size(); ++i) {
+    over_stock.push_back(times[TrainPath::kOurs][i].total() / times[TrainPath::kStock][i].total());
+    over_floor.push_back(times[TrainPath::kOurs][i].total() / times[TrainPath::kFloor][i].total());
+  }
+  state.counters["ours_over_stock"] = Median(over_stock);
+  state.counters["ours_over_floor"] = Median(over_floor);
+  state.counters["ours_over_stock_of_medians"] = step[TrainPath::kOurs] / step[TrainPath::kStock];
   state.counters["rss_reset"] = rss_reset;
   state.counters["threads"] = torch::get_num_threads();
   state.counters["load_start"] = load_at_start;
   state.counters["load_end"] = LoadAverage();
 }
+// Rounds (iterations): each runs one step of every path.
 BENCHMARK(BM_DreamBoothLoraStep)
     ->ArgNames({"latent", "checkpointing"})
     ->Args({32, 0})
     ->Args({32, 1})
+    ->Iterations(5)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK(BM_DreamBoothLoraStep)
+    ->ArgNames({"latent", "checkpointing"})
     ->Args({64, 0})
     ->Args({64, 1})
     ->Iterations(3)

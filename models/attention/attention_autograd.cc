@@ -180,7 +180,9 @@ at::Tensor MemoryEfficientAttention(const at::Tensor& q, const at::Tensor& k, co
 }
 
 at::Tensor StockAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale) {
-  const at::Tensor probs = at::softmax(at::matmul(q, k.transpose(1, 2)).mul(scale), -1);
+  // Scaled in place, as diffusers' baddbmm(alpha=scale) does in one op: the
+  // product's autograd node keeps its inputs, not its output.
+  const at::Tensor probs = at::softmax(at::matmul(q, k.transpose(1, 2)).mul_(scale), -1);
   return at::matmul(probs.to(v.scalar_type()), v);
 }
 
