@@ -1,108 +1,159 @@
 // One DreamBooth-LoRA training step on the full-size Stable Diffusion 1.5
-// UNet (random weights: timing does not depend on values), float32 on the
-// CPU: batch 1 instance + 1 class example, rank-4 adapters on to_q, to_k,
-// to_v and to_out.0, latents and text states given (as when they are
-// cached), at 32×32 latents (256²) and 64×64 (512²), with and without
-// gradient checkpointing. Forward (loss), backward (with clipping) and the
-// AdamW step are timed apart, after one untimed warm-up step:
-//   bazel run -c opt //bench:train_step_benchmark -- --benchmark_filter='/32/'
-// The 512² runs need ~18 GB without gradient checkpointing (every fp32
-// attention-probability matrix is kept for backward, as PyTorch eager keeps
-// it); issue 17's memory-efficient attention backward is what will change
-// that, and a stock-LibTorch comparison path belongs with it.
+// UNet (bench/train_step_setup.h: fp32 CPU, batch 1 + 1, rank 4 on
+// to_q/k/v/out.0) at 32×32 latents (256²) and 64×64 (512²), with and
+// without gradient checkpointing. Forward (loss), backward (with clipping)
+// and the AdamW step are timed apart, for our attention backward, the stock
+// one and the frozen-base floor, alternated within each round (ours, stock,
+// floor, ours, ...) so that load drifts over all three alike: medians of
+// each path's times and of the per-round ratios, each path's process CPU
+// time and the load average at the start and end.
+//
+// Peak RSS per path comes from the untimed warm-up round: before each
+// path's warm-up step the allocator's cache is released and the kernel's
+// RSS high-water mark reset (/proc/self/clear_refs), so each path's figure
+// is its own (`rss_reset` = 0 if the kernel refused: then each figure also
+// covers the paths before it). The warm-up also fills the oneDNN caches.
+//   bazel run -c opt //bench:train_step_benchmark -- --benchmark_filter='latent:32/'
+// The 512² stock path needs ~18 GB without gradient checkpointing.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include <chrono>
-#include <memory>
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "bench/torch_bench_main.h"
-#include "core/device.h"
-#include "diffusion/schedulers/scheduler_factory.h"
-#include "models/lora/adaptable_modules.h"
-#include "models/unet/unet_2d_condition.h"
-#include "trainer/dreambooth_step.h"
-#include "trainer/trainable_lora.h"
+#include "bench/train_step_setup.h"
+#include "core/caching_cpu_allocator.h"
 
-namespace dreamshot::trainer {
+namespace dreamshot::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
 
-double Seconds(Clock::time_point from) { return std::chrono::duration<double>(Clock::now() - from).count(); }
+// Google Benchmark prints the cores and caches but not the model.
+const bool kCpuModelRegistered = [] {
+  benchmark::AddCustomContext("cpu_model", CpuModel());
+  return true;
+}();
+
+// VmHWM of /proc/self/status, MiB (getrusage's maxrss is the same mark).
+double HighWaterRssMiB() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;  // kB
+  }
+  return PeakRssMiB();
+}
+
+// Linux ≥ 4.0: "5" resets the high-water mark to the current RSS.
+bool ResetHighWaterRss() {
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (f == nullptr) return false;
+  const bool wrote = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && wrote;
+}
+
+double LoadAverage() {
+  double load[1] = {0};
+  return ::getloadavg(load, 1) == 1 ? load[0] : -1;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
 
 void BM_DreamBoothLoraStep(benchmark::State& state) {
-  const int64_t latent = state.range(0);
-  const bool checkpointing = state.range(1) != 0;
-  auto unet = models::unet::UNet2DConditionModel::Create(models::unet::UNetConfig{}, core::DeviceSpec{});
-  if (!unet.ok()) {
-    state.SkipWithError(std::string(unet.status().message()).c_str());
+  const double load_at_start = LoadAverage();
+  auto setup = TrainStepSetup::Create(state.range(0), state.range(1) != 0);
+  if (!setup.ok()) {
+    state.SkipWithError(std::string(setup.status().message()).c_str());
     return;
   }
-  (*unet)->SetGradientCheckpointing(checkpointing);
-  FreezeParameters((*unet)->module());
-  auto modules = models::lora::AdaptableModules::Index((*unet)->module(), models::lora::LoraComponent::kUNet);
-  auto lora = TrainableLora::Attach(*modules, LoraTrainingOptions{}, at::detail::createCPUGenerator(0));
-  if (!lora.ok()) {
-    state.SkipWithError(std::string(lora.status().message()).c_str());
-    return;
-  }
-  // SD 1.5's scheduler config: the scaled-linear betas DDPM trains with.
-  auto config = core::JsonConfig::FromString(
-      R"({"_class_name": "DDPMScheduler", "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
-          "num_train_timesteps": 1000, "prediction_type": "epsilon"})",
-      "sd15 scheduler");
-  auto scheduler = diffusion::CreateScheduler(diffusion::SchedulerChoice{"ddpm"}, *config);
-  const std::vector<at::Tensor> params = (*lora)->parameters();
-  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-4));
-  at::Generator g = at::detail::createCPUGenerator(1);
-  DreamBoothBatch batch;
-  batch.latents = torch::randn({2, 4, latent, latent}, g);
-  batch.encoder_hidden_states = torch::randn({2, 77, 768}, g);
-  batch.noise = torch::randn({2, 4, latent, latent}, g);
-  batch.timesteps = torch::randint(0, 1000, {2}, g, torch::kLong);
-  const DreamBoothOptions options;
-  double forward = 0, backward = 0, step = 0;
-  auto one_step = [&](bool timed) -> bool {
-    Clock::time_point t = Clock::now();
-    auto loss = ComputeDreamBoothLoss(**unet, **scheduler, batch, options);
-    if (!loss.ok()) {
-      state.SkipWithError(std::string(loss.status().message()).c_str());
-      return false;
+  bool rss_reset = true;
+  for (TrainPath path : kTrainPaths) {
+    core::ReleaseCachedCpuMemory();
+    core::ResetPeakCpuAllocated();
+    rss_reset = ResetHighWaterRss() && rss_reset;
+    const absl::StatusOr<StepTimes> warm = (*setup)->Step(path);
+    if (!warm.ok()) {
+      state.SkipWithError(std::string(warm.status().message()).c_str());
+      return;
     }
-    const double f = Seconds(t);
-    t = Clock::now();
-    BackwardAndClip(loss->loss, params, options.max_grad_norm);
-    const double b = Seconds(t);
-    t = Clock::now();
-    optimizer.step();
-    optimizer.zero_grad();
-    if (timed) forward += f, backward += b, step += Seconds(t);
-    return true;
-  };
-  if (!one_step(false)) return;  // warm-up: oneDNN kernels, allocator cache
-  int64_t n = 0;
+    const std::string name = TrainPathName(path);
+    state.counters[name + "_peak_rss_MiB"] = HighWaterRssMiB();
+    state.counters[name + "_peak_live_MiB"] = core::GetCpuCacheStats().peak_allocated_bytes / double(1 << 20);
+  }
+  std::map<TrainPath, std::vector<StepTimes>> times;
   for (auto _ : state) {
-    if (!one_step(true)) break;
-    ++n;
+    for (TrainPath path : kTrainPaths) {
+      absl::StatusOr<StepTimes> t = (*setup)->Step(path);
+      if (!t.ok()) {
+        state.SkipWithError(std::string(t.status().message()).c_str());
+        return;
+      }
+      times[path].push_back(*t);
+    }
   }
-  if (n > 0) {
-    state.counters["forward_s"] = forward / n;
-    state.counters["backward_s"] = backward / n;
-    state.counters["optimizer_s"] = step / n;
+  std::map<TrainPath, double> step;
+  for (TrainPath path : kTrainPaths) {
+    std::vector<double> f, b, o, total, c;
+    for (const StepTimes& t : times[path]) {
+      f.push_back(t.forward), b.push_back(t.backward), o.push_back(t.optimizer);
+      total.push_back(t.total()), c.push_back(t.cpu);
+    }
+    const std::string name = TrainPathName(path);
+    step[path] = Median(total);
+    state.counters[name + "_step_s"] = step[path];
+    state.counters[name + "_forward_s"] = Median(f);
+    state.counters[name + "_backward_s"] = Median(b);
+    state.counters[name + "_cpu_s"] = Median(c);
+    if (path != TrainPath::kFloor) state.counters[name + "_optimizer_s"] = Median(o);
   }
+  // Ratios within each round (its steps ran back to back, under about the
+  // same load), then their median: steadier than a ratio of medians when
+  // the load drifts.
+  std::vector<double> over_stock, over_floor;
+  for (size_t i = 0; i < times[TrainPath::kOurs].size(); ++i) {
+    over_stock.push_back(times[TrainPath::kOurs][i].total() / times[TrainPath::kStock][i].total());
+    over_floor.push_back(times[TrainPath::kOurs][i].total() / times[TrainPath::kFloor][i].total());
+  }
+  state.counters["ours_over_stock"] = Median(over_stock);
+  state.counters["ours_over_floor"] = Median(over_floor);
+  state.counters["ours_over_stock_of_medians"] = step[TrainPath::kOurs] / step[TrainPath::kStock];
+  state.counters["rss_reset"] = rss_reset;
   state.counters["threads"] = torch::get_num_threads();
-  state.counters["peak_rss_MiB"] = bench::PeakRssMiB();
+  state.counters["load_start"] = load_at_start;
+  state.counters["load_end"] = LoadAverage();
 }
+// Rounds (iterations): each runs one step of every path.
 BENCHMARK(BM_DreamBoothLoraStep)
+    ->ArgNames({"latent", "checkpointing"})
     ->Args({32, 0})
     ->Args({32, 1})
+    ->Iterations(5)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+BENCHMARK(BM_DreamBoothLoraStep)
+    ->ArgNames({"latent", "checkpointing"})
     ->Args({64, 0})
     ->Args({64, 1})
-    ->Iterations(2)
+    ->Iterations(3)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();
 
 }  // namespace
-}  // namespace dreamshot::trainer
+}  // namespace dreamshot::bench

@@ -4,8 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <vector>
+#include <atomic>
 
+#include "models/attention/attention_autograd.h"
 #include "models/attention/cpu_attention.h"
 
 namespace dreamshot::models {
@@ -13,20 +14,26 @@ namespace {
 
 constexpr int64_t kMiB = int64_t{1} << 20;
 
+std::atomic<AttentionAutograd> g_autograd_mode{AttentionAutograd::kMemoryEfficient};
+
+bool NeedsAutograd(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  return torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+}
+
 int64_t FreeCpuBytes() {
   const long pages = ::sysconf(_SC_AVPHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGESIZE);
   return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : 1024 * kMiB;
 }
 
-int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
-  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_cache_bytes)
-                                     : options.cpu_cache_bytes;
-}
-
 // ATen path: [N, Lq, D] × [N, Lk, D] × [N, Lk, Dv] in blocks of query rows.
 at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
                                   const AttentionOptions& options) {
+  if (NeedsAutograd(q, k, v)) {
+    return GetAttentionAutograd() == AttentionAutograd::kStock
+               ? internal::StockAttention(q, k, v, scale)
+               : internal::MemoryEfficientAttention(q, k, v, /*heads=*/1, scale, options);
+  }
   const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1);
   const int64_t block =
       AttentionQueryBlock(n, lq, lk, q.element_size(), options, q.device().is_cuda());
@@ -36,15 +43,6 @@ at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, cons
     // CPU path multiplies the uninitialised memory by 0, and NaN · 0 = NaN.
     torch::Tensor scores = torch::bmm(q, kt).mul_(scale);
     return torch::bmm(scores.softmax(-1).to(v.scalar_type()), v);  // [N, Lq, Dv]
-  }
-  if (torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
-    // out= variants do not record autograd history: concatenate the blocks.
-    std::vector<torch::Tensor> blocks;
-    for (int64_t start = 0; start < lq; start += block) {
-      const torch::Tensor qb = q.narrow(1, start, std::min(block, lq - start));
-      blocks.push_back(torch::bmm(torch::bmm(qb, kt).mul_(scale).softmax(-1).to(v.scalar_type()), v));
-    }
-    return torch::cat(blocks, 1);
   }
   torch::Tensor out = torch::empty({n, lq, v.size(2)}, v.options());
   torch::Tensor scores = torch::zeros({n, block, lk}, q.options());  // finite: baddbmm's beta = 0 still reads it
@@ -60,6 +58,19 @@ at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, cons
 
 }  // namespace
 
+namespace internal {
+
+int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
+  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_cache_bytes)
+                                     : options.cpu_cache_bytes;
+}
+
+}  // namespace internal
+
+void SetAttentionAutogradForComparison(AttentionAutograd mode) { g_autograd_mode.store(mode); }
+
+AttentionAutograd GetAttentionAutograd() { return g_autograd_mode.load(); }
+
 int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_bytes,
                             const AttentionOptions& options, bool on_cuda) {
   int64_t budget = options.max_score_bytes;
@@ -73,7 +84,7 @@ int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_b
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      double scale, const AttentionOptions& options) {
   if (internal::CpuBlockedAttentionApplies(q, k, v)) {
-    return internal::CpuBlockedAttention(q, k, v, /*heads=*/1, scale, CpuScoreBlockBytes(options));
+    return internal::CpuBlockedAttention(q, k, v, /*heads=*/1, scale, internal::CpuScoreBlockBytes(options));
   }
   return BatchedMatmulAttention(q, k, v, scale, options);
 }
@@ -81,17 +92,14 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
 at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                               double scale, const AttentionOptions& options) {
   if (internal::CpuBlockedAttentionApplies(q, k, v)) {
-    return internal::CpuBlockedAttention(q, k, v, heads, scale, CpuScoreBlockBytes(options));
+    return internal::CpuBlockedAttention(q, k, v, heads, scale, internal::CpuScoreBlockBytes(options));
   }
-  const int64_t b = q.size(0), lq = q.size(1);
-  // [B, L, H·D] → [B·H, L, D]
-  auto split_heads = [&](const at::Tensor& t) {
-    return t.reshape({b, t.size(1), heads, t.size(2) / heads}).permute({0, 2, 1, 3}).reshape(
-        {b * heads, t.size(1), t.size(2) / heads});
-  };
-  at::Tensor out = BatchedMatmulAttention(split_heads(q), split_heads(k), split_heads(v), scale, options);
-  const int64_t dv = out.size(2);
-  return out.view({b, heads, lq, dv}).permute({0, 2, 1, 3}).reshape({b, lq, heads * dv});
+  if (NeedsAutograd(q, k, v) && GetAttentionAutograd() == AttentionAutograd::kMemoryEfficient) {
+    return internal::MemoryEfficientAttention(q, k, v, heads, scale, options);  // reads heads through strides
+  }
+  const at::Tensor out = BatchedMatmulAttention(internal::SplitHeads(q, heads), internal::SplitHeads(k, heads),
+                                                internal::SplitHeads(v, heads), scale, options);
+  return internal::MergeHeads(out, heads);
 }
 
 }  // namespace dreamshot::models

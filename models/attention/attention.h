@@ -4,12 +4,15 @@
 // LibTorch 1.13 has no public fused attention kernel, so this is the one
 // implementation every model calls; a fused kernel would slot in here.
 //
-// Two paths behind one interface:
+// Three paths behind one interface:
 //  - float32 on the CPU without autograd: cache-blocked kernel
 //    (cpu_attention.h) that reads heads through strides and keeps each
 //    thread's scores in L2;
-//  - everything else (CUDA, half precision, training): ATen batched matmuls
-//    over blocks of query rows sized by `max_score_bytes`.
+//  - autograd needed (grad mode on and q, k or v requiring grad): a custom
+//    autograd Function whose backward recomputes the probabilities from the
+//    saved log-sum-exp instead of keeping them (attention_autograd.h);
+//  - everything else (CUDA, half precision): ATen batched matmuls over
+//    blocks of query rows sized by `max_score_bytes`.
 #ifndef DREAMSHOT_MODELS_ATTENTION_ATTENTION_H_
 #define DREAMSHOT_MODELS_ATTENTION_ATTENTION_H_
 
@@ -42,6 +45,18 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
 // head_to_batch_dim/batch_to_head_dim do.
 at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                               double scale, const AttentionOptions& options = {});
+
+// How attention is differentiated when autograd needs it. kStock is the
+// formulation PyTorch eager and diffusers train with (ATen matmul + softmax,
+// every probability matrix saved for backward); it is here only so that
+// //bench:train_step_benchmark and tests can compare against it in one
+// process. Process-wide; models and the trainer never set it.
+enum class AttentionAutograd {
+  kMemoryEfficient,  // the default
+  kStock,
+};
+void SetAttentionAutogradForComparison(AttentionAutograd mode);
+AttentionAutograd GetAttentionAutograd();
 
 // Rows of queries per block for the given shapes (exposed for tests and benchmarks).
 int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_bytes,
