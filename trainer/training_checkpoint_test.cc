@@ -7,7 +7,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "trainer/tiny_training_model.h"
 #include "models/unet/unet_2d_condition.h"
@@ -93,6 +100,52 @@ TEST(TrainingCheckpointTest, ACheckpointOfAnotherRankOrBaseModelIsRefusedNamingT
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
+}
+
+
+// A disk that fills up while a checkpoint is written: the write fails with
+// RESOURCE_EXHAUSTED and the previous checkpoint still loads, whole. Needs
+// root to mount a small tmpfs (CI runs as root); skipped elsewhere.
+TEST(TrainingCheckpointTest, ADiskThatFillsUpMidCheckpointLeavesThePreviousOneValid) {
+  if (::geteuid() != 0) GTEST_SKIP() << "skipped: mounting the tmpfs this test fills needs root";
+  const std::string dir = std::string(::testing::TempDir()) + "/ckpt-tmpfs-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=4m") != 0) {
+    GTEST_SKIP() << "skipped: cannot mount a tmpfs on " << dir << ": " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount(dir.c_str()); }
+  } unmount{dir};
+  const std::string path = dir + "/checkpoint.safetensors";
+  const std::map<std::string, std::string> identity = {{"dreamshot.base_model", "tiny_sd"}};
+  TrainingProcess process;
+  process.Steps(1);
+  ASSERT_TRUE(SaveTrainingCheckpoint(path, *process.lora, *process.optimizer, 1, process.generator, identity).ok());
+  const auto size = std::filesystem::file_size(path);
+  // Fill the disk up to less than half a checkpoint.
+  {
+    struct statvfs fs {};
+    ASSERT_EQ(::statvfs(dir.c_str(), &fs), 0);
+    const int64_t free_bytes = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+    std::ofstream filler(dir + "/filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    for (int64_t left = free_bytes - static_cast<int64_t>(size / 2); left > 0; left -= 4096) filler << block;
+  }
+  process.Steps(1);
+  const absl::Status full =
+      SaveTrainingCheckpoint(path, *process.lora, *process.optimizer, 2, process.generator, identity);
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted) << full;
+  EXPECT_THAT(std::string(full.message()), HasSubstr(dir));
+  // Nothing half-written beside it, and the step-1 checkpoint is whole.
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name == "checkpoint.safetensors" || name == "filler") << name;
+  }
+  TrainingProcess resumed;
+  auto step = LoadTrainingCheckpoint(path, *resumed.lora, *resumed.optimizer, resumed.generator, identity);
+  ASSERT_TRUE(step.ok()) << step.status();
+  EXPECT_EQ(*step, 1);
 }
 
 }  // namespace
