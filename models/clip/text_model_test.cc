@@ -156,7 +156,15 @@ TEST(ClipTextModelTest, ForwardValidatesInputsAndPoolsAtEos) {
 TEST(ClipTextModelTest, ForwardFollowsTheCallersGradMode) {
   auto model = ClipTextModel::Create(TinyConfig(), {});
   ASSERT_TRUE(model.ok());
-  for (at::Tensor& p : (*model)->module().parameters()) p.set_requires_grad(false);
+  // Defined weights (Create leaves them as allocated) and a loss that is
+  // not a plain sum: the sum of a LayerNorm's output has no gradient when
+  // its scale is the same for every feature.
+  auto init = at::detail::createCPUGenerator(5);
+  for (at::Tensor& p : (*model)->module().parameters()) {
+    torch::NoGradGuard no_grad;
+    p.uniform_(-0.5, 0.5, init);
+    p.set_requires_grad(false);
+  }
   torch::nn::Module& root = (*model)->module();
   at::Tensor q = root.named_parameters()["text_model.encoder.layers.0.self_attn.q_proj.weight"];
   q.set_requires_grad(true);
@@ -173,7 +181,8 @@ TEST(ClipTextModelTest, ForwardFollowsTheCallersGradMode) {
   ASSERT_TRUE(out.ok()) << out.status();
   ASSERT_TRUE(out->last_hidden_state.requires_grad());
   EXPECT_TRUE(torch::equal(out->last_hidden_state.detach(), frozen));
-  out->last_hidden_state.sum().backward();
+  const at::Tensor weights = torch::rand(out->last_hidden_state.sizes(), init);
+  (out->last_hidden_state * weights).sum().backward();
   ASSERT_TRUE(q.grad().defined());
   EXPECT_GT(q.grad().abs().sum().item<double>(), 0.0);
 }
