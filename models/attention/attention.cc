@@ -16,6 +16,11 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 
 std::atomic<AttentionAutograd> g_autograd_mode{AttentionAutograd::kMemoryEfficient};
 
+int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
+  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_cache_bytes)
+                                     : options.cpu_cache_bytes;
+}
+
 bool NeedsAutograd(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
   return torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
 }
@@ -58,15 +63,6 @@ at::Tensor BatchedMatmulAttention(const at::Tensor& q, const at::Tensor& k, cons
 
 }  // namespace
 
-namespace internal {
-
-int64_t CpuScoreBlockBytes(const AttentionOptions& options) {
-  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_cache_bytes)
-                                     : options.cpu_cache_bytes;
-}
-
-}  // namespace internal
-
 void SetAttentionAutogradForComparison(AttentionAutograd mode) { g_autograd_mode.store(mode); }
 
 AttentionAutograd GetAttentionAutograd() { return g_autograd_mode.load(); }
@@ -84,7 +80,7 @@ int64_t AttentionQueryBlock(int64_t n, int64_t lq, int64_t lk, int64_t element_b
 at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                      double scale, const AttentionOptions& options) {
   if (internal::CpuBlockedAttentionApplies(q, k, v)) {
-    return internal::CpuBlockedAttention(q, k, v, /*heads=*/1, scale, internal::CpuScoreBlockBytes(options));
+    return internal::CpuBlockedAttention(q, k, v, /*heads=*/1, scale, CpuScoreBlockBytes(options));
   }
   return BatchedMatmulAttention(q, k, v, scale, options);
 }
@@ -92,7 +88,7 @@ at::Tensor ScaledDotProductAttention(const at::Tensor& q, const at::Tensor& k, c
 at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                               double scale, const AttentionOptions& options) {
   if (internal::CpuBlockedAttentionApplies(q, k, v)) {
-    return internal::CpuBlockedAttention(q, k, v, heads, scale, internal::CpuScoreBlockBytes(options));
+    return internal::CpuBlockedAttention(q, k, v, heads, scale, CpuScoreBlockBytes(options));
   }
   if (NeedsAutograd(q, k, v) && GetAttentionAutograd() == AttentionAutograd::kMemoryEfficient) {
     return internal::MemoryEfficientAttention(q, k, v, heads, scale, options);  // reads heads through strides

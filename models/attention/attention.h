@@ -30,6 +30,14 @@ struct AttentionOptions {
   // Score bytes per thread in the CPU kernel: half of a 1 MiB L2, so the
   // GEMM panels fit beside it. Lower `max_score_bytes` lowers it too.
   int64_t cpu_cache_bytes = 512 << 10;
+  // The same for the CPU kernels under autograd (forward with log-sum-exp,
+  // and backward, which holds two such blocks per thread). Their dK/dV
+  // GEMMs take the block's rows as depth, so taller blocks pay even beyond
+  // L2: 4096-token self-attention, 16 heads × 40, forward + backward on 2
+  // cores: 1.71 s at 512 KiB, 1.34 s at 1 MiB, 1.32 s at 2 MiB, 1.27 s at
+  // 8 MiB (//bench:attention_training_benchmark). Lower `max_score_bytes`
+  // lowers it too.
+  int64_t cpu_training_block_bytes = 2 << 20;
 };
 
 // q: [N, Lq, D], k: [N, Lk, D], v: [N, Lk, Dv] (N = batch × heads) → [N, Lq, Dv].

@@ -1,5 +1,6 @@
 #include "models/attention/attention_autograd.h"
 
+#include <ATen/record_function.h>
 #include <torch/torch.h>
 
 #include <limits>
@@ -21,6 +22,11 @@ at::Tensor BlockScores(const at::Tensor& q_block, const at::Tensor& kt, double s
   at::Tensor s = at::bmm(q_block, kt);
   if (s.scalar_type() != stat) s = s.to(stat);
   return s.mul_(scale);
+}
+
+int64_t CpuTrainingBlockBytes(const AttentionOptions& options) {
+  return options.max_score_bytes > 0 ? std::min(options.max_score_bytes, options.cpu_training_block_bytes)
+                                     : options.cpu_training_block_bytes;
 }
 
 // acc += a·b, with a·b computed in a's dtype (acc may be wider).
@@ -106,13 +112,14 @@ AttentionGrads AtenBackward(const at::Tensor& q, const at::Tensor& k, const at::
 // plain [N, L, D] case.
 struct MemoryEfficientAttentionFunction : torch::autograd::Function<MemoryEfficientAttentionFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            int64_t heads, double scale, int64_t max_score_bytes, int64_t cpu_cache_bytes) {
+                            int64_t heads, double scale, int64_t max_score_bytes, int64_t cpu_block_bytes) {
+    RECORD_FUNCTION("dreamshot::memory_efficient_attention_forward", std::vector<c10::IValue>{});
     AttentionOptions options;
     options.max_score_bytes = max_score_bytes;
-    options.cpu_cache_bytes = cpu_cache_bytes;
+    options.cpu_training_block_bytes = cpu_block_bytes;
     at::Tensor out, lse;
     if (CpuTrainingAttentionApplies(q, k, v)) {
-      AttentionForwardResult result = CpuAttentionForwardWithLse(q, k, v, heads, scale, CpuScoreBlockBytes(options));
+      AttentionForwardResult result = CpuAttentionForwardWithLse(q, k, v, heads, scale, CpuTrainingBlockBytes(options));
       out = std::move(result.out);
       lse = std::move(result.lse);
     } else {
@@ -125,7 +132,7 @@ struct MemoryEfficientAttentionFunction : torch::autograd::Function<MemoryEffici
     ctx->saved_data["heads"] = heads;
     ctx->saved_data["scale"] = scale;
     ctx->saved_data["max_score_bytes"] = max_score_bytes;
-    ctx->saved_data["cpu_cache_bytes"] = cpu_cache_bytes;
+    ctx->saved_data["cpu_block_bytes"] = cpu_block_bytes;
     return out;
   }
 
@@ -135,18 +142,19 @@ struct MemoryEfficientAttentionFunction : torch::autograd::Function<MemoryEffici
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     TORCH_CHECK(!at::GradMode::is_enabled(),
                 "memory-efficient attention does not support double backward (create_graph=true)");
+    RECORD_FUNCTION("dreamshot::memory_efficient_attention_backward", std::vector<c10::IValue>{});
     const variable_list saved = ctx->get_saved_variables();
     const at::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &out = saved[3], &lse = saved[4];
     const int64_t heads = ctx->saved_data["heads"].toInt();
     const double scale = ctx->saved_data["scale"].toDouble();
     AttentionOptions options;
     options.max_score_bytes = ctx->saved_data["max_score_bytes"].toInt();
-    options.cpu_cache_bytes = ctx->saved_data["cpu_cache_bytes"].toInt();
+    options.cpu_training_block_bytes = ctx->saved_data["cpu_block_bytes"].toInt();
     const bool need_q = ctx->needs_input_grad(0), need_k = ctx->needs_input_grad(1),
                need_v = ctx->needs_input_grad(2);
     AttentionGrads grads;
     if (CpuTrainingAttentionApplies(q, k, v)) {
-      grads = CpuAttentionBackward(q, k, v, out, lse, grad_outputs[0], heads, scale, CpuScoreBlockBytes(options),
+      grads = CpuAttentionBackward(q, k, v, out, lse, grad_outputs[0], heads, scale, CpuTrainingBlockBytes(options),
                                    need_q, need_k, need_v);
     } else {
       grads = AtenBackward(SplitHeads(q, heads), SplitHeads(k, heads), SplitHeads(v, heads), SplitHeads(out, heads),
@@ -176,7 +184,7 @@ at::Tensor MergeHeads(const at::Tensor& t, int64_t heads) {
 at::Tensor MemoryEfficientAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                                     double scale, const AttentionOptions& options) {
   return MemoryEfficientAttentionFunction::apply(q, k, v, heads, scale, options.max_score_bytes,
-                                                 options.cpu_cache_bytes);
+                                                 options.cpu_training_block_bytes);
 }
 
 at::Tensor StockAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale) {

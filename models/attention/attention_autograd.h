@@ -28,8 +28,8 @@ namespace dreamshot::models::internal {
 // v's dtype (heads = 1: plain [N, L, D] tensors), differentiable in q, k
 // and v (not twice: backward records no graph). Softmax statistics are
 // float32 (float64 for float64 inputs). float32 on the CPU runs the kernels
-// of cpu_attention_training.h on blocks of `CpuScoreBlockBytes(options)`;
-// everything else ATen ops on blocks of `options.max_score_bytes`.
+// of cpu_attention_training.h on blocks of `cpu_training_block_bytes`;
+// everything else ATen ops on blocks of `max_score_bytes`.
 at::Tensor MemoryEfficientAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                                     double scale, const AttentionOptions& options);
 
@@ -37,9 +37,6 @@ at::Tensor MemoryEfficientAttention(const at::Tensor& q, const at::Tensor& k, co
 // batch_to_head_dim (copies unless heads = 1).
 at::Tensor SplitHeads(const at::Tensor& t, int64_t heads);
 at::Tensor MergeHeads(const at::Tensor& t, int64_t heads);
-
-// Bytes of one thread's score block in the CPU kernels (attention.cc).
-int64_t CpuScoreBlockBytes(const AttentionOptions& options);
 
 // q: [N, Lq, D], k: [N, Lk, D], v: [N, Lk, Dv]: softmax(Q·Kᵀ·scale)·V through ATen ops under autograd.
 at::Tensor StockAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale);

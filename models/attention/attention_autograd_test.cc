@@ -116,11 +116,11 @@ Grads MultiHeadReference(const torch::Tensor& q, const torch::Tensor& k, const t
 TEST(AttentionAutogradTest, MultiHeadOnStridedProjectionsMatchesReference) {
   torch::manual_seed(6);
   struct Case {
-    int64_t b, lq, lk, heads, d, dv, cpu_cache_bytes;
+    int64_t b, lq, lk, heads, d, dv, block_bytes;  // 0: default
   };
-  const Case cases[] = {{2, 64, 64, 8, 40, 40, 512 << 10},  {2, 64, 77, 8, 40, 40, 512 << 10},
-                        {2, 301, 157, 3, 8, 6, 1},          {1, 45, 45, 2, 16, 16, 16 * 45 * 4 + 100},
-                        {2, 1, 77, 8, 40, 40, 512 << 10}};
+  // Blocks of 8 rows (the least), of 16 (45 rows: 16, 16, 13) and single ones.
+  const Case cases[] = {{2, 64, 64, 8, 40, 40, 0},  {2, 64, 77, 8, 40, 40, 0}, {2, 301, 157, 3, 8, 6, 1},
+                        {1, 45, 45, 2, 16, 16, 16 * 45 * 4 + 100}, {2, 1, 77, 8, 40, 40, 0}};
   for (const Case& c : cases) {
     const torch::Tensor q = (torch::randn({c.b, c.lq, c.heads * c.d + 5}) * 2).narrow(2, 5, c.heads * c.d);
     const torch::Tensor kv = torch::randn({c.b, c.lk, c.heads * (c.d + c.dv) + 2});
@@ -128,7 +128,7 @@ TEST(AttentionAutogradTest, MultiHeadOnStridedProjectionsMatchesReference) {
     const torch::Tensor dout = torch::randn({c.b, c.lq, c.heads * c.dv});
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.d));
     AttentionOptions options;
-    options.cpu_cache_bytes = c.cpu_cache_bytes;
+    options.max_score_bytes = c.block_bytes;
     std::vector<torch::Tensor> leaves;
     for (const torch::Tensor& t : {q, k, v}) leaves.push_back(t.detach().requires_grad_(true));
     // Leaves that are views of wider tensors keep their strides.
