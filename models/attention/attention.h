@@ -34,9 +34,9 @@ struct AttentionOptions {
   // and backward, which holds two such blocks per thread). Their dK/dV
   // GEMMs take the block's rows as depth, so taller blocks pay even beyond
   // L2: 4096-token self-attention, 16 heads × 40, forward + backward on 2
-  // cores: 1.71 s at 512 KiB, 1.34 s at 1 MiB, 1.32 s at 2 MiB, 1.27 s at
-  // 8 MiB (//bench:attention_training_benchmark). Lower `max_score_bytes`
-  // lowers it too.
+  // cores: 1.66 s at 512 KiB, 1.27 s at 2 MiB, 1.20 s at 8 MiB
+  // (//bench:attention_training_benchmark). Lower `max_score_bytes` lowers
+  // it too.
   int64_t cpu_training_block_bytes = 2 << 20;
 };
 
