@@ -121,6 +121,9 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
                                                         Prompted(instances.images, c.instance_prompt(), c), encode,
                                                         encode_generator, &report));
   if (!class_prompted.empty()) {
+    // The same VAE and text encoder: their weights are hashed once.
+    encode.vae_fingerprint = report.vae_fingerprint;
+    encode.text_encoder_fingerprint = report.text_encoder_fingerprint;
     ASSIGN_OR_RETURN(data.prior,
                      trainer::EncodeImages(*vae, tokenizer, *text, class_prompted, encode, encode_generator, &report));
   }

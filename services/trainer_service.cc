@@ -17,10 +17,14 @@ namespace dreamshot::services {
 
 namespace {
 
+// "pool run 7" or the instance folder's name.
+std::string SourceName(const v1::TrainConfig& c) {
+  return c.pool_run_id() != 0 ? absl::StrCat("pool run ", c.pool_run_id())
+                              : std::filesystem::path(c.instance_dir()).filename().string();
+}
+
 std::string TrainingName(const v1::TrainConfig& c) {
-  const std::string source = c.pool_run_id() != 0 ? absl::StrCat("pool run ", c.pool_run_id())
-                                                  : std::filesystem::path(c.instance_dir()).filename().string();
-  return c.shot_scale().empty() ? source : absl::StrCat(c.shot_scale(), " shots from ", source);
+  return c.shot_scale().empty() ? SourceName(c) : absl::StrCat(c.shot_scale(), " shots from ", SourceName(c));
 }
 
 }  // namespace
@@ -66,11 +70,8 @@ absl::Status TrainerServiceImpl::StartScales(const v1::StartTrainingRequest& req
     }
     group.children.push_back({TrainingName(child), std::move(child)});
   }
-  v1::TrainConfig base = request.config();
   group.kind = kTrainScalesJob;
-  group.name = absl::StrCat(absl::StrJoin(request.shot_scales(), ", "), " shots from ",
-                            base.pool_run_id() != 0 ? absl::StrCat("pool run ", base.pool_run_id())
-                                                    : std::filesystem::path(base.instance_dir()).filename().string());
+  group.name = absl::StrCat(absl::StrJoin(request.shot_scales(), ", "), " shots from ", SourceName(request.config()));
   group.run_config = &request;
   group.target = request.target();
   group.job = request.job();

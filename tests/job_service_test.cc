@@ -57,23 +57,14 @@ class JobServiceTest : public ::testing::Test {
     return first.job_id();
   }
 
-  v1::Job Get(int64_t id) {
-    grpc::ClientContext context;
-    v1::GetJobRequest request;
-    request.set_job_id(id);
-    v1::Job job;
-    EXPECT_TRUE(jobs_->GetJob(&context, request, &job).ok());
-    return job;
-  }
-
   v1::Job AwaitState(int64_t id, v1::JobState state) {
     for (int i = 0; i < 1200; ++i) {
-      v1::Job job = Get(id);
+      v1::Job job = testing::GetJob(*jobs_, id);
       if (job.state() == state) return job;
       std::this_thread::sleep_for(25ms);
     }
     ADD_FAILURE() << "job " << id << " never reached " << v1::JobState_Name(state);
-    return Get(id);
+    return testing::GetJob(*jobs_, id);
   }
 
   struct Watched {
@@ -143,7 +134,7 @@ TEST_F(JobServiceTest, ADetachedJobOutlivesItsCallerAndWatchersResumeFromTheirLa
   // A late watcher gets everything.
   Watched late = Watch(id, 0);
   EXPECT_EQ(late.images(), 3);
-  EXPECT_EQ(Get(id).state(), v1::JOB_FINISHED);
+  EXPECT_EQ(testing::GetJob(*jobs_, id).state(), v1::JOB_FINISHED);
 }
 
 TEST_F(JobServiceTest, ListFiltersCancelStopsQueuedAndRunningJobsAndRetryRunsACancelledOne) {
@@ -176,7 +167,7 @@ TEST_F(JobServiceTest, ListFiltersCancelStopsQueuedAndRunningJobsAndRetryRunsACa
     v1::Job job;
     ASSERT_TRUE(jobs_->CancelJob(&context, cancel, &job).ok());
   }
-  EXPECT_EQ(Get(queued).run_id(), 0);  // left before it made a run
+  EXPECT_EQ(testing::GetJob(*jobs_, queued).run_id(), 0);  // left before it made a run
   const v1::Job cancelled = AwaitState(running, v1::JOB_CANCELLED);
   ASSERT_GT(cancelled.run_id(), 0);
   // Both callers hear CANCELLED.

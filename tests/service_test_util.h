@@ -14,6 +14,7 @@
 #include <string>
 
 #include "dreamshot/v1/experiment.grpc.pb.h"
+#include "dreamshot/v1/job.grpc.pb.h"
 #include "services/server.h"
 
 namespace dreamshot::testing {
@@ -56,6 +57,16 @@ inline v1::Run GetRun(v1::ExperimentService::Stub& experiments, int64_t id) {
   v1::Run run;
   EXPECT_TRUE(experiments.GetRun(&context, request, &run).ok()) << "run " << id;
   return run;
+}
+
+// The job as JobService returns it (a failed call is a test failure).
+inline v1::Job GetJob(v1::JobService::Stub& jobs, int64_t id) {
+  grpc::ClientContext context;
+  v1::GetJobRequest request;
+  request.set_job_id(id);
+  v1::Job job;
+  EXPECT_TRUE(jobs.GetJob(&context, request, &job).ok()) << "job " << id;
+  return job;
 }
 
 // A new run in `experiment` (created when missing), through ExperimentService.

@@ -22,6 +22,7 @@
 #include "experiments/dataset_store.h"
 #include "experiments/store.h"
 #include "tests/service_test_util.h"
+#include "tests/training_images.h"
 
 namespace dreamshot {
 namespace {
@@ -41,17 +42,7 @@ class TrainerServiceTest : public ::testing::Test {
     jobs_ = v1::JobService::NewStub(channel);
     experiments_ = v1::ExperimentService::NewStub(channel);
     generator_ = v1::GeneratorService::NewStub(channel);
-    cv::RNG rng(3);
-    for (const char* set : {"instance", "class"}) {
-      fs::create_directories(dir_ + "/" + set);
-      for (int i = 0; i < 2; ++i) {
-        cv::Mat image(64, 64, CV_8UC3);
-        rng.fill(image, cv::RNG::UNIFORM, 0, 255);
-        const std::string stem = dir_ + "/" + set + "/" + std::to_string(i);
-        cv::imwrite(stem + ".png", image);
-        std::ofstream(stem + ".txt") << "a man at a desk";
-      }
-    }
+    testing::WriteTrainingImages(dir_);
   }
 
   v1::TrainConfig Config(int steps) {
@@ -76,15 +67,6 @@ class TrainerServiceTest : public ::testing::Test {
     grpc::Status status = trainer_->StartTraining(&context, request, &response);
     *job_id = response.job_id();
     return status;
-  }
-
-  v1::Job GetJob(int64_t id) {
-    grpc::ClientContext context;
-    v1::GetJobRequest request;
-    request.set_job_id(id);
-    v1::Job job;
-    EXPECT_TRUE(jobs_->GetJob(&context, request, &job).ok());
-    return job;
   }
 
   // Watches the job to its end; returns its TrainResult (if any) and state.
@@ -365,7 +347,7 @@ TEST_F(TrainerServiceTest, ACancelledTrainingRetriedResumesFromItsCheckpoint) {
   int64_t id = 0;
   ASSERT_TRUE(Start(Config(60), &id).ok());
   for (int i = 0; i < 1200; ++i) {
-    const v1::Job job = GetJob(id);
+    const v1::Job job = testing::GetJob(*jobs_, id);
     if (job.run_id() > 0 && LossPoints(job.run_id()) >= 4) break;
     std::this_thread::sleep_for(25ms);
   }

@@ -17,6 +17,7 @@
 #include "dreamshot/v1/job.grpc.pb.h"
 #include "dreamshot/v1/trainer.grpc.pb.h"
 #include "tests/service_test_util.h"
+#include "tests/training_images.h"
 
 namespace dreamshot {
 namespace {
@@ -36,17 +37,7 @@ class TrainerSweepTest : public ::testing::Test {
     trainer_ = v1::TrainerService::NewStub(channel);
     jobs_ = v1::JobService::NewStub(channel);
     experiments_ = v1::ExperimentService::NewStub(channel);
-    cv::RNG rng(3);
-    for (const char* set : {"instance", "class"}) {
-      fs::create_directories(dir_ + "/" + set);
-      for (int i = 0; i < 2; ++i) {
-        cv::Mat image(64, 64, CV_8UC3);
-        rng.fill(image, cv::RNG::UNIFORM, 0, 255);
-        const std::string stem = dir_ + "/" + set + "/" + std::to_string(i);
-        cv::imwrite(stem + ".png", image);
-        std::ofstream(stem + ".txt") << "a man at a desk";
-      }
-    }
+    testing::WriteTrainingImages(dir_);
   }
 
   v1::LaunchSweepRequest Request(int steps) {
@@ -81,15 +72,6 @@ class TrainerSweepTest : public ::testing::Test {
     v1::SweepStatusRequest request;
     request.set_job_id(id);
     return trainer_->SweepStatus(&context, request, response);
-  }
-
-  v1::Job GetJob(int64_t id) {
-    grpc::ClientContext context;
-    v1::GetJobRequest request;
-    request.set_job_id(id);
-    v1::Job job;
-    EXPECT_TRUE(jobs_->GetJob(&context, request, &job).ok());
-    return job;
   }
 
   // Watches a job (a group: its state) to its end.
@@ -171,7 +153,7 @@ TEST_F(TrainerSweepTest, A2x2SweepRunsOneChildAtATimeAndRetryingItRunsOnlyTheCan
   EXPECT_FALSE(grid.children(3).has_loss());
   // One at a time, though the lane has two workers.
   for (int i = 0; i + 1 < 3; ++i) {
-    const v1::Job a = GetJob(grid.children(i).job_id()), b = GetJob(grid.children(i + 1).job_id());
+    const v1::Job a = testing::GetJob(*jobs_, grid.children(i).job_id()), b = testing::GetJob(*jobs_, grid.children(i + 1).job_id());
     EXPECT_LE(a.ended_ms(), b.started_ms()) << "children " << i << " and " << i + 1 << " overlap";
   }
   v1::Run parent_run = testing::GetRun(*experiments_, launched.parent_run_id());
@@ -191,7 +173,7 @@ TEST_F(TrainerSweepTest, A2x2SweepRunsOneChildAtATimeAndRetryingItRunsOnlyTheCan
   ASSERT_TRUE(Status(launched.parent_job_id(), &grid).ok());
   for (const v1::SweepChild& c : grid.children()) {
     EXPECT_EQ(c.state(), v1::JOB_FINISHED) << c.name();
-    EXPECT_EQ(GetJob(c.job_id()).attempts(), 1) << c.name();  // the finished ones did not run again
+    EXPECT_EQ(testing::GetJob(*jobs_, c.job_id()).attempts(), 1) << c.name();  // the finished ones did not run again
   }
   parent_run = testing::GetRun(*experiments_, launched.parent_run_id());
   for (int i = 0; i < 200 && parent_run.status() != v1::FINISHED; ++i) {
