@@ -2,20 +2,23 @@
 // UNet (bench/train_step_setup.h: fp32 CPU, batch 1 + 1, rank 4 on
 // to_q/k/v/out.0) at 32×32 latents (256²) and 64×64 (512²), with and
 // without gradient checkpointing. Forward (loss), backward (with clipping)
-// and the AdamW step are timed apart, for our attention backward, the stock
-// one and the frozen-base floor, alternated within each round (ours, stock,
-// floor, ours, ...) so that load drifts over all three alike: medians of
-// each path's times and of the per-round ratios, each path's process CPU
-// time and the load average at the start and end.
+// and the AdamW step are timed apart, for each path of train_step_setup.h
+// (ours; stock = PyTorch eager's attention and allocator; the frozen-base
+// floor), alternated within each round (ours, stock, floor, ours, ...) so
+// that load drifts over all alike: medians of each path's times and of the
+// per-round ratios, each path's process CPU time (and its system part) and
+// minor page faults, and the load average at the start and end.
 //
 // Peak RSS per path comes from the untimed warm-up round: before each
-// path's warm-up step the allocator's cache is released and the kernel's
-// RSS high-water mark reset (/proc/self/clear_refs), so each path's figure
-// is its own (`rss_reset` = 0 if the kernel refused: then each figure also
-// covers the paths before it). The warm-up also fills the oneDNN caches.
+// path's warm-up step our allocator's cache and malloc's free heap are
+// released and the kernel's RSS high-water mark reset
+// (/proc/self/clear_refs), so each path's figure is its own (`rss_reset` = 0
+// if the kernel refused: then each figure also covers the paths before it).
+// The warm-up also fills the oneDNN caches.
 //   bazel run -c opt //bench:train_step_benchmark -- --benchmark_filter='latent:32/'
-// The 512² stock path needs ~18 GB without gradient checkpointing.
+// The 512² stock path needs ~16 GB without gradient checkpointing.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -86,6 +89,7 @@ void BM_DreamBoothLoraStep(benchmark::State& state) {
   bool rss_reset = true;
   for (TrainPath path : kTrainPaths) {
     core::ReleaseCachedCpuMemory();
+    ::malloc_trim(0);
     core::ResetPeakCpuAllocated();
     rss_reset = ResetHighWaterRss() && rss_reset;
     const absl::StatusOr<StepTimes> warm = (*setup)->Step(path);
@@ -110,10 +114,10 @@ void BM_DreamBoothLoraStep(benchmark::State& state) {
   }
   std::map<TrainPath, double> step;
   for (TrainPath path : kTrainPaths) {
-    std::vector<double> f, b, o, total, c;
+    std::vector<double> f, b, o, total, c, sys, faults;
     for (const StepTimes& t : times[path]) {
       f.push_back(t.forward), b.push_back(t.backward), o.push_back(t.optimizer);
-      total.push_back(t.total()), c.push_back(t.cpu);
+      total.push_back(t.total()), c.push_back(t.cpu), sys.push_back(t.system), faults.push_back(t.page_faults);
     }
     const std::string name = TrainPathName(path);
     step[path] = Median(total);
@@ -121,6 +125,8 @@ void BM_DreamBoothLoraStep(benchmark::State& state) {
     state.counters[name + "_forward_s"] = Median(f);
     state.counters[name + "_backward_s"] = Median(b);
     state.counters[name + "_cpu_s"] = Median(c);
+    state.counters[name + "_sys_s"] = Median(sys);
+    state.counters[name + "_page_faults"] = Median(faults);
     if (path != TrainPath::kFloor) state.counters[name + "_optimizer_s"] = Median(o);
   }
   // Ratios within each round (its steps ran back to back, under about the
@@ -128,8 +134,9 @@ void BM_DreamBoothLoraStep(benchmark::State& state) {
   // the load drifts.
   std::vector<double> over_stock, over_floor;
   for (size_t i = 0; i < times[TrainPath::kOurs].size(); ++i) {
-    over_stock.push_back(times[TrainPath::kOurs][i].total() / times[TrainPath::kStock][i].total());
-    over_floor.push_back(times[TrainPath::kOurs][i].total() / times[TrainPath::kFloor][i].total());
+    const double ours = times[TrainPath::kOurs][i].total();
+    over_stock.push_back(ours / times[TrainPath::kStock][i].total());
+    over_floor.push_back(ours / times[TrainPath::kFloor][i].total());
   }
   state.counters["ours_over_stock"] = Median(over_stock);
   state.counters["ours_over_floor"] = Median(over_floor);

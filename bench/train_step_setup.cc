@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "core/caching_cpu_allocator.h"
 #include "core/device.h"
 #include "core/json_config.h"
 #include "core/status_macros.h"
@@ -18,12 +19,22 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point from) { return std::chrono::duration<double>(Clock::now() - from).count(); }
 
-double ProcessCpuSeconds() {
-  struct rusage usage {};
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; };
-  return s(usage.ru_utime) + s(usage.ru_stime);
-}
+// Process CPU time and minor faults so far: a step's are differences.
+struct ProcessUsage {
+  double cpu = 0, system = 0, page_faults = 0;
+
+  static ProcessUsage Now() {
+    struct rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; };
+    return {s(usage.ru_utime) + s(usage.ru_stime), s(usage.ru_stime), static_cast<double>(usage.ru_minflt)};
+  }
+  void SetSince(const ProcessUsage& start, StepTimes& times) const {
+    times.cpu = cpu - start.cpu;
+    times.system = system - start.system;
+    times.page_faults = page_faults - start.page_faults;
+  }
+};
 
 }  // namespace
 
@@ -68,11 +79,29 @@ absl::StatusOr<std::unique_ptr<TrainStepSetup>> TrainStepSetup::Create(int64_t l
 
 absl::StatusOr<StepTimes> TrainStepSetup::Step(TrainPath path) {
   if (path == TrainPath::kFloor) return FloorStep();
-  models::SetAttentionAutogradForComparison(path == TrainPath::kStock ? models::AttentionAutograd::kStock
-                                                                      : models::AttentionAutograd::kMemoryEfficient);
+  if (path == TrainPath::kStock) return StockStep();
+  return LoraStep(path);
+}
+
+absl::StatusOr<StepTimes> TrainStepSetup::StockStep() {
+  const int64_t cached = core::GetCpuCacheStats().cached_bytes;
+  core::ReleaseCachedCpuMemory();
+  absl::StatusOr<StepTimes> times;
+  {
+    core::ScopedStockCpuAllocator stock_allocator;
+    times = LoraStep(TrainPath::kStock);
+  }
+  // Freed at once, the block goes back to the cache as resident pages.
+  if (cached > 0) torch::empty({cached}, torch::kUInt8).zero_();
+  return times;
+}
+
+absl::StatusOr<StepTimes> TrainStepSetup::LoraStep(TrainPath path) {
+  models::SetAttentionAutogradForComparison(path == TrainPath::kOurs ? models::AttentionAutograd::kMemoryEfficient
+                                                                     : models::AttentionAutograd::kStock);
   unet_->SetGradientCheckpointing(checkpointing_);
   StepTimes times;
-  const double cpu = ProcessCpuSeconds();
+  const ProcessUsage usage = ProcessUsage::Now();
   Clock::time_point t = Clock::now();
   ASSIGN_OR_RETURN(trainer::DreamBoothLoss loss, ComputeDreamBoothLoss(*unet_, *scheduler_, batch_, options_));
   times.forward = Seconds(t);
@@ -83,7 +112,7 @@ absl::StatusOr<StepTimes> TrainStepSetup::Step(TrainPath path) {
   optimizer_->step();
   optimizer_->zero_grad();
   times.optimizer = Seconds(t);
-  times.cpu = ProcessCpuSeconds() - cpu;
+  ProcessUsage::Now().SetSince(usage, times);
   return times;
 }
 
@@ -111,7 +140,7 @@ absl::StatusOr<StepTimes> TrainStepSetup::FloorStep() {
   trainer::DreamBoothBatch batch = batch_;
   batch.latents = batch_.latents.clone().requires_grad_(true);
   StepTimes times;
-  const double cpu = ProcessCpuSeconds();
+  const ProcessUsage usage = ProcessUsage::Now();
   Clock::time_point t = Clock::now();
   absl::StatusOr<trainer::DreamBoothLoss> loss = ComputeDreamBoothLoss(*unet_, *scheduler_, batch, options_);
   if (loss.ok()) {
@@ -119,7 +148,7 @@ absl::StatusOr<StepTimes> TrainStepSetup::FloorStep() {
     t = Clock::now();
     loss->loss.backward();
     times.backward = Seconds(t);
-    times.cpu = ProcessCpuSeconds() - cpu;
+    ProcessUsage::Now().SetSince(usage, times);
   }
   RETURN_IF_ERROR(AttachLora());
   if (!loss.ok()) return loss.status();

@@ -7,8 +7,12 @@
 // One network, three paths:
 //  - kOurs: attention through the memory-efficient autograd Function
 //    (models/attention/attention_autograd.h);
-//  - kStock: attention as PyTorch eager and diffusers train it (ATen matmul
-//    + softmax, the probabilities saved for backward), all else the same;
+//  - kStock: what PyTorch eager and diffusers run: attention through ATen
+//    matmul + softmax with the probabilities saved for backward, and
+//    LibTorch's own CPU allocator (core::ScopedStockCpuAllocator). Our
+//    allocator's cache is handed back before its step (at 512² both would
+//    not fit in 24 GB) and faulted in again after it, untimed, so the next
+//    path starts where a training loop's next step would;
 //  - kFloor: no LoRA at all, forward + backward for the gradient of the
 //    input latents only (our attention, no checkpointing): what any step
 //    that back-propagates through the frozen UNet must cost.
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/caching_cpu_allocator.h"
 #include "diffusion/schedulers/scheduler.h"
 #include "models/lora/adaptable_modules.h"
 #include "models/unet/unet_2d_condition.h"
@@ -34,6 +39,8 @@ namespace dreamshot::bench {
 struct StepTimes {
   double forward = 0, backward = 0, optimizer = 0;  // wall seconds
   double cpu = 0;                                   // process CPU seconds, user + system
+  double system = 0;                                // of which system (kernel) seconds
+  double page_faults = 0;                           // minor page faults of the process
   double total() const { return forward + backward + optimizer; }
 };
 
@@ -51,9 +58,13 @@ class TrainStepSetup {
 
  private:
   TrainStepSetup() = default;
+  absl::StatusOr<StepTimes> LoraStep(TrainPath path);
+  absl::StatusOr<StepTimes> StockStep();
   absl::Status AttachLora();
   absl::StatusOr<StepTimes> FloorStep();
 
+  // As trainer::RunTrainingLoop does for its steps.
+  core::ScopedCpuCacheBound keep_working_set_{core::kCacheEverything};
   std::unique_ptr<models::unet::UNet2DConditionModel> unet_;
   bool checkpointing_ = false;
   std::unique_ptr<models::lora::AdaptableModules> modules_;

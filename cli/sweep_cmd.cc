@@ -253,17 +253,18 @@ absl::Status Status(Context& ctx) {
     ctx.out << "early stop: at step " << r.step() << ", a run whose " << r.metric();
     if (r.window() > 1) ctx.out << " (mean of its last " << r.window() << " steps)";
     ctx.out << " is above " << FormatNumber(r.factor()) << " × the median of at least " << r.min_siblings()
-            << " sibling(s) there is cancelled\n";
+            << " sibling(s) there finishes early\n";
   }
   if (sweep) ctx.out << "\n" << Grid(*s);
-  Table jobs({"JOB", "RUN NAME", "STATE", "STEP", "LOSS", "RUN", "ERROR"});
+  Table jobs({"JOB", "RUN NAME", "STATE", "STEP", "LOSS", "RUN", "NOTE"});
   jobs.SetMaxWidth(1, 0);
   jobs.SetMaxWidth(6, 0);
   for (const v1::SweepChild& c : s->children()) {
     jobs.AddRow({absl::StrCat(c.job_id()), c.name(), JobStateName(c.state()),
                  c.step() > 0 ? absl::StrCat(c.step(), "/", c.max_steps()) : "",
                  c.has_loss() ? FormatNumber(c.loss()) : "",
-                 c.run_id() > 0 ? absl::StrCat(c.run_id()) : "", c.state() == v1::JOB_FINISHED ? "" : c.error()});
+                 c.run_id() > 0 ? absl::StrCat(c.run_id()) : "",
+                 c.state() == v1::JOB_FINISHED ? c.stopped_early() : c.error()});
   }
   ctx.out << "\n" << jobs.Render();
   return absl::OkStatus();
@@ -280,7 +281,7 @@ std::vector<Command> SweepCommands() {
       {"random", "N", "draw N random configurations instead of the grid"},
       {"sampling-seed", "N", "seeds the random draw (same seed, same configurations)"},
       {"log-uniform", "FIELD=MIN,MAX", "with --random: draw a float field log-uniformly", true},
-      {"early-stop-step", "S", "at step S, cancel a run whose loss is above the median of its siblings there"},
+      {"early-stop-step", "S", "at step S, finish early a run whose loss is above the median of its siblings there"},
       {"early-stop-factor", "X", "... above X × the median (default 1)"},
       {"early-stop-window", "K", "... averaging its last K steps up to S (default 1)"},
       {"early-stop-metric", "KEY", "... on this metric instead of loss"},

@@ -26,12 +26,13 @@ bool Ended(v1::JobState state) {
 // One line per change of a child: started, ended (with its loss or why).
 std::string ChildLine(const v1::SweepChild& c) {
   std::string line = absl::StrCat(c.name().empty() ? absl::StrCat("job ", c.job_id()) : c.name(), ": ",
-                                  JobStateName(c.state()));
+                                  JobStateName(c.state()), c.stopped_early().empty() ? "" : " early");
   if (c.state() == v1::JOB_RUNNING) absl::StrAppend(&line, " (job ", c.job_id(), ", run ", c.run_id(), ")");
   if (Ended(c.state()) && c.has_loss()) {
     absl::StrAppend(&line, ", loss ", FormatNumber(c.loss()), " at step ", c.step());
   }
   if (!c.error().empty() && c.state() != v1::JOB_FINISHED) absl::StrAppend(&line, " (", c.error(), ")");
+  if (!c.stopped_early().empty()) absl::StrAppend(&line, " (", c.stopped_early(), ")");
   return line;
 }
 
@@ -49,11 +50,17 @@ absl::StatusOr<v1::SweepStatusResponse> FetchTrainGroupStatus(Context& ctx, int6
 
 std::string TrainGroupCounts(const v1::SweepStatusResponse& s) {
   std::map<v1::JobState, int> n;
-  for (const v1::SweepChild& c : s.children()) ++n[c.state()];
+  int early = 0;
+  for (const v1::SweepChild& c : s.children()) {
+    ++n[c.state()];
+    early += c.stopped_early().empty() ? 0 : 1;
+  }
   std::vector<std::string> parts;
   for (v1::JobState state : {v1::JOB_FINISHED, v1::JOB_RUNNING, v1::JOB_QUEUED, v1::JOB_CANCELLED, v1::JOB_FAILED,
                              v1::JOB_INTERRUPTED}) {
-    if (n[state] > 0) parts.push_back(absl::StrCat(n[state], " ", JobStateName(state)));
+    if (n[state] == 0) continue;
+    parts.push_back(absl::StrCat(n[state], " ", JobStateName(state)));
+    if (state == v1::JOB_FINISHED && early > 0) parts.push_back(absl::StrCat(early, " of them early"));
   }
   return absl::StrJoin(parts, ", ");
 }

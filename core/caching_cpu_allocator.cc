@@ -1,11 +1,13 @@
 #include "core/caching_cpu_allocator.h"
 
 #include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "core/page_arena.h"
@@ -16,6 +18,8 @@ namespace {
 constexpr size_t kMinCachedBlock = size_t{1} << 20;
 constexpr size_t kAlignment = 64;  // what LibTorch's allocator guarantees
 constexpr int64_t kDefaultMaxCachedBytes = int64_t{512} << 20;
+// Outranks LibTorch's own registration (0); swaps at the same rank replace.
+constexpr uint8_t kAllocatorPriority = 1;
 
 // The headroom of the innermost ScopedCpuCacheHeadroom alive on this thread;
 // -1: none, the process-wide default applies. Per thread, so that one job's
@@ -41,6 +45,19 @@ class CachingCpuAllocator final : public c10::Allocator {
     std::lock_guard<std::mutex> lock(mu_);
     max_cached_bytes_ = bytes;
     headroom_bytes_ = bytes;
+    TrimLocked();
+    SyncStatsLocked();
+  }
+
+  void RaiseCacheBound(int64_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    raised_bounds_.insert(bytes);
+  }
+
+  // The cache shrinks to the bound that remains at once, not at the next free.
+  void DropRaisedCacheBound(int64_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    raised_bounds_.erase(raised_bounds_.find(bytes));
     TrimLocked();
     SyncStatsLocked();
   }
@@ -130,7 +147,11 @@ class CachingCpuAllocator final : public c10::Allocator {
     stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, stats_.allocated_bytes + stats_.cached_bytes);
   }
 
-  void TrimLocked() const { arena_.TrimResidentFree(max_cached_bytes_); }
+  int64_t CacheBoundLocked() const {
+    return raised_bounds_.empty() ? max_cached_bytes_ : std::max(max_cached_bytes_, *raised_bounds_.rbegin());
+  }
+
+  void TrimLocked() const { arena_.TrimResidentFree(CacheBoundLocked()); }
 
   // The footprint (live + cached) may exceed the most bytes ever live at once
   // by at most the calling thread's headroom; below that, fresh pages are
@@ -144,6 +165,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   mutable CpuCacheStats stats_;
   int64_t max_cached_bytes_ = kDefaultMaxCachedBytes;
   int64_t headroom_bytes_ = kDefaultMaxCachedBytes;  // of threads with no scope
+  std::multiset<int64_t> raised_bounds_;              // of the live ScopedCpuCacheBounds
 };
 
 int64_t DefaultMaxCachedBytes() {
@@ -160,8 +182,7 @@ int64_t InstallCachingCpuAllocator(int64_t max_cached_bytes) {
   const int64_t bound = max_cached_bytes > 0 ? max_cached_bytes : DefaultMaxCachedBytes();
   allocator.set_max_cached_bytes(bound);
   static const bool installed = [&] {
-    // Priority 1 outranks LibTorch's own registration (0).
-    c10::SetAllocator(c10::DeviceType::CPU, &allocator, /*priority=*/1);
+    c10::SetAllocator(c10::DeviceType::CPU, &allocator, kAllocatorPriority);
     return true;
   }();
   (void)installed;
@@ -182,5 +203,19 @@ ScopedCpuCacheHeadroom::~ScopedCpuCacheHeadroom() { t_headroom_bytes = previous_
 CpuCacheStats GetCpuCacheStats() { return CachingCpuAllocator::Get().stats(); }
 
 void ResetPeakCpuAllocated() { CachingCpuAllocator::Get().ResetPeaks(); }
+
+ScopedCpuCacheBound::ScopedCpuCacheBound(int64_t bytes) : bytes_(std::max<int64_t>(0, bytes)) {
+  CachingCpuAllocator::Get().RaiseCacheBound(bytes_);
+}
+
+ScopedCpuCacheBound::~ScopedCpuCacheBound() { CachingCpuAllocator::Get().DropRaisedCacheBound(bytes_); }
+
+ScopedStockCpuAllocator::ScopedStockCpuAllocator() : previous_(c10::GetAllocator(c10::DeviceType::CPU)) {
+  c10::SetAllocator(c10::DeviceType::CPU, c10::GetDefaultCPUAllocator(), kAllocatorPriority);
+}
+
+ScopedStockCpuAllocator::~ScopedStockCpuAllocator() {
+  c10::SetAllocator(c10::DeviceType::CPU, previous_, kAllocatorPriority);
+}
 
 }  // namespace dreamshot::core

@@ -6,6 +6,7 @@
 
 #include <future>
 #include <thread>
+#include <vector>
 
 namespace dreamshot::core {
 namespace {
@@ -192,6 +193,50 @@ TEST_F(CachingCpuAllocatorTest, RawInterfaceAndSmallBlocksWork) {
   EXPECT_EQ(GetCpuCacheStats().cached_bytes, 2 * kMiB);
   torch::Tensor values = torch::arange(1000, torch::kFloat);  // small, through malloc
   EXPECT_EQ(values.sum().item<float>(), 499500.0f);
+}
+
+TEST_F(CachingCpuAllocatorTest, ARaisedBoundKeepsAWorkingSetCachedUntilItsScopeEnds) {
+  auto allocate_and_free_working_set = [] {
+    std::vector<torch::Tensor> live;
+    for (int i = 0; i < 3; ++i) live.push_back(torch::ones({40 * kMiB / 4}));
+  };
+  allocate_and_free_working_set();
+  EXPECT_LE(GetCpuCacheStats().cached_bytes, 64 * kMiB);  // the installed bound
+  {
+    ScopedCpuCacheBound keep(kCacheEverything);
+    {
+      ScopedCpuCacheBound lower(32 * kMiB);  // a lower scope never lowers the bound
+      allocate_and_free_working_set();
+      EXPECT_EQ(GetCpuCacheStats().cached_bytes, 120 * kMiB);
+    }
+    EXPECT_EQ(GetCpuCacheStats().cached_bytes, 120 * kMiB);
+    const int64_t misses = GetCpuCacheStats().misses;
+    allocate_and_free_working_set();  // a second step: no fresh pages
+    EXPECT_EQ(GetCpuCacheStats().misses, misses);
+    EXPECT_EQ(GetCpuCacheStats().cached_bytes, 120 * kMiB);
+  }
+  EXPECT_LE(GetCpuCacheStats().cached_bytes, 64 * kMiB);
+}
+
+TEST_F(CachingCpuAllocatorTest, AStockScopeBypassesTheCacheAndItsTensorsOutliveIt) {
+  c10::Allocator* ours = c10::GetAllocator(c10::DeviceType::CPU);
+  const CpuCacheStats before = GetCpuCacheStats();
+  torch::Tensor from_stock;
+  {
+    ScopedStockCpuAllocator stock;
+    EXPECT_NE(c10::GetAllocator(c10::DeviceType::CPU), ours);
+    from_stock = torch::full({4 * kMiB / 4}, 2.0f);
+    torch::Tensor freed_inside = torch::ones({8 * kMiB / 4});
+  }
+  EXPECT_EQ(c10::GetAllocator(c10::DeviceType::CPU), ours);
+  const CpuCacheStats after = GetCpuCacheStats();
+  EXPECT_EQ(after.allocated_bytes, before.allocated_bytes);
+  EXPECT_EQ(after.cached_bytes, before.cached_bytes);  // the 8 MiB block went back to malloc
+  EXPECT_EQ(after.misses, before.misses);
+  torch::Tensor from_ours = torch::empty({4 * kMiB / 4});
+  EXPECT_EQ(GetCpuCacheStats().allocated_bytes, before.allocated_bytes + 4 * kMiB);
+  EXPECT_EQ(from_stock.sum().item<float>(), 2.0f * kMiB);
+  from_stock = torch::Tensor();  // freed by LibTorch's deleter after the scope
 }
 
 }  // namespace

@@ -85,11 +85,13 @@ absl::StatusOr<std::unique_ptr<DreamshotServer>> DreamshotServer::Start(const Se
   runner.Register(PairsJobKind(stores.artifacts(), stores.pairs(), server->blobs_.get(), server->model_cache_.get()));
   runner.Register(BuildPoolJobKind(stores.datasets(), server->blobs_.get()));
   runner.Register(DetectShotsJobKind());
+  auto early_stops = std::make_shared<EarlyStopRequests>();
   runner.Register(TrainJobKind({stores.runs(), stores.artifacts(), stores.datasets(), server->blobs_.get(),
-                                server->model_cache_.get(), data_dir + "/training", data_dir + "/cache"}));
+                                server->model_cache_.get(), data_dir + "/training", data_dir + "/cache",
+                                early_stops}));
   runner.Register(TrainGroupKind(kSweepJob));
   runner.Register(TrainGroupKind(kTrainScalesJob));
-  auto early_stop = std::make_shared<SweepEarlyStop>(stores.runs(), &runner);
+  auto early_stop = std::make_shared<SweepEarlyStop>(stores.runs(), &runner, early_stops);
   runner.AddProgressListener([early_stop](const experiments::JobRecord& job, int64_t run_id,
                                           const google::protobuf::Message& progress) {
     early_stop->OnProgress(job, run_id, progress);

@@ -198,6 +198,8 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   const double images_per_step = static_cast<double>(c.train_batch_size()) * c.gradient_accumulation_steps() *
                                  (c.with_prior_preservation() ? 2 : 1);
   absl::Status logging = absl::OkStatus();
+  core::CancelFlag finish_early;
+  std::string early_stop_verdict;
   auto on_step = [&](const trainer::StepReport& r) {
     std::vector<experiments::MetricPoint> points = {
         {"loss", r.step, r.loss, 0},
@@ -235,12 +237,26 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
     p.set_loss(r.loss);
     p.set_learning_rate(r.learning_rate);
     p.set_seconds_per_step(r.seconds);
-    ctx.Progress(p);
+    ctx.Progress(p);  // a sweep's early-stop rule looks at this step here
+    if (deps.early_stops != nullptr && early_stop_verdict.empty()) {
+      if (std::optional<std::string> verdict = deps.early_stops->Take(ctx.job().id)) {
+        early_stop_verdict = *verdict;
+        finish_early.Cancel();
+      }
+    }
   };
   ASSIGN_OR_RETURN(trainer::TrainingSummary summary,
                    trainer::RunTrainingLoop({unet.get(), lora.get(), text.get(), text_lora.get()}, *scheduler, data,
-                                            loop, on_step, &ctx.cancel_flag()));
+                                            loop, on_step, &ctx.cancel_flag(), &finish_early));
   RETURN_IF_ERROR(logging);
+  if (summary.finished_early) {
+    RETURN_IF_ERROR(deps.runs->SetTags(ctx.run_id(), {{kEarlyStopTag, early_stop_verdict}}, {}).status());
+    ASSIGN_OR_RETURN(experiments::Run run, deps.runs->GetRun(ctx.run_id()));
+    experiments::RunUpdate note;
+    note.notes = absl::StrCat(run.notes, run.notes.empty() ? "" : "\n", "finished early at step ", summary.steps,
+                              " of ", c.max_train_steps(), ": ", early_stop_verdict);
+    RETURN_IF_ERROR(deps.runs->UpdateRun(ctx.run_id(), note).status());
+  }
 
   Progress(ctx, "saving the adapter", summary.steps, c.max_train_steps());
   ASSIGN_OR_RETURN(models::lora::LoraWeights weights, adapter_weights());
@@ -278,6 +294,7 @@ absl::Status RunTrain(const TrainJobDeps& deps, jobs::JobContext& ctx) {
   result.set_validation_images(validation_images);
   result.set_peak_rss_bytes(core::PeakRssBytes());
   result.set_class_images_generated(class_generated);
+  if (summary.finished_early) result.set_stopped_early(early_stop_verdict);
   ctx.Output(result);
   return absl::OkStatus();
 }

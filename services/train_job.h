@@ -10,6 +10,7 @@
 #ifndef DREAMSHOT_SERVICES_TRAIN_JOB_H_
 #define DREAMSHOT_SERVICES_TRAIN_JOB_H_
 
+#include <memory>
 #include <string>
 
 #include "diffusion/pipeline/model_cache.h"
@@ -18,6 +19,7 @@
 #include "experiments/dataset_store.h"
 #include "experiments/store.h"
 #include "jobs/job_kind.h"
+#include "services/early_stop_requests.h"
 
 namespace dreamshot::services {
 
@@ -31,6 +33,8 @@ struct TrainJobDeps {
   diffusion::ModelCache* models = nullptr;  // validation images, base-model hashes
   std::string checkpoint_root;              // <data_dir>/training
   std::string cache_root;                   // <data_dir>/cache: class images, latents, text states
+  // Sweep early-stop verdicts; a job finishes early when one names it.
+  std::shared_ptr<EarlyStopRequests> early_stops;
 };
 
 jobs::JobKind TrainJobKind(TrainJobDeps deps);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/status_macros.h"
+#include "services/early_stop_requests.h"
 #include "services/job_convert.h"
 #include "services/train_sweep.h"
 #include "services/train_sweep_group.h"
@@ -53,6 +54,7 @@ absl::StatusOr<v1::SweepStatusResponse> GetSweepStatus(experiments::ExperimentSt
     if (job.run.run_id <= 0) continue;
     absl::StatusOr<experiments::Run> run = runs->GetRun(job.run.run_id);
     if (!run.ok()) continue;
+    if (auto tag = run->tags.find(kEarlyStopTag); tag != run->tags.end()) child->set_stopped_early(tag->second);
     for (const experiments::MetricSummary& m : run->metrics) {
       if (m.key != "loss") continue;
       child->set_step(m.step);

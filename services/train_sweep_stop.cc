@@ -58,7 +58,7 @@ void SweepEarlyStop::OnProgress(const experiments::JobRecord& job, int64_t run_i
     if (points.ok()) theirs.push_back(*std::move(points));
   }
   if (std::optional<std::string> verdict = EarlyStopVerdict(rule, *mine, theirs)) {
-    (void)runner_->Cancel(job.id, *verdict);
+    requests_->Request(job.id, *std::move(verdict));
   }
 }
 

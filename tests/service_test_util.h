@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dreamshot/v1/experiment.grpc.pb.h"
 #include "dreamshot/v1/job.grpc.pb.h"
@@ -57,6 +58,17 @@ inline v1::Run GetRun(v1::ExperimentService::Stub& experiments, int64_t id) {
   v1::Run run;
   EXPECT_TRUE(experiments.GetRun(&context, request, &run).ok()) << "run " << id;
   return run;
+}
+
+// A run's artifacts as ExperimentService lists them (a failed call is a
+// test failure).
+inline std::vector<v1::ArtifactRef> ListArtifacts(v1::ExperimentService::Stub& experiments, int64_t run_id) {
+  grpc::ClientContext context;
+  v1::ListArtifactsRequest request;
+  request.set_run_id(run_id);
+  v1::ListArtifactsResponse response;
+  EXPECT_TRUE(experiments.ListArtifacts(&context, request, &response).ok()) << "run " << run_id;
+  return {response.artifacts().begin(), response.artifacts().end()};
 }
 
 // The job as JobService returns it (a failed call is a test failure).

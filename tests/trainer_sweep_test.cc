@@ -183,7 +183,7 @@ TEST_F(TrainerSweepTest, A2x2SweepRunsOneChildAtATimeAndRetryingItRunsOnlyTheCan
   EXPECT_EQ(parent_run.status(), v1::FINISHED);
 }
 
-TEST_F(TrainerSweepTest, TheEarlyStopRuleCancelsChildrenAtStepSNamingTheRule) {
+TEST_F(TrainerSweepTest, TheEarlyStopRuleFinishesChildrenAtStepSNamingTheRule) {
   // A factor this small stops every child that has a sibling at step 2: the
   // first runs alone (no sibling has reached step 2 yet) and finishes.
   v1::LaunchSweepRequest request = Request(5);
@@ -205,17 +205,28 @@ TEST_F(TrainerSweepTest, TheEarlyStopRuleCancelsChildrenAtStepSNamingTheRule) {
   EXPECT_EQ(grid.children(0).name(), "seed=1");
   EXPECT_EQ(grid.children(0).state(), v1::JOB_FINISHED);
   EXPECT_EQ(grid.children(0).step(), 5);
+  EXPECT_TRUE(grid.children(0).stopped_early().empty());
   for (int i = 1; i < 3; ++i) {
     const v1::SweepChild& c = grid.children(i);
-    EXPECT_EQ(c.state(), v1::JOB_CANCELLED) << c.name();
-    EXPECT_THAT(c.error(), StartsWith("stopped by the sweep's early-stop rule: loss at step 2 "));
-    EXPECT_THAT(c.error(),
+    EXPECT_EQ(c.state(), v1::JOB_FINISHED) << c.name();
+    EXPECT_TRUE(c.error().empty()) << c.error();
+    EXPECT_THAT(c.stopped_early(), StartsWith("stopped by the sweep's early-stop rule: loss at step 2 "));
+    EXPECT_THAT(c.stopped_early(),
                 HasSubstr(i == 1 ? "the median of 1 sibling at step 2" : "the median of 2 siblings at step 2"));
     EXPECT_EQ(c.step(), 2);  // stopped before step 3
     const v1::Run run = testing::GetRun(*experiments_, c.run_id());
-    EXPECT_EQ(run.status(), v1::CANCELLED);
-    EXPECT_THAT(run.notes(), HasSubstr(c.error()));
+    EXPECT_EQ(run.status(), v1::FINISHED);
+    EXPECT_THAT(run.notes(), HasSubstr("finished early at step 2 of 5: " + c.stopped_early()));
+    EXPECT_EQ(run.tags().at("dreamshot.early_stop"), c.stopped_early());
+    // Its adapter is stored, trained for the 2 steps it ran.
+    bool has_adapter = false;
+    for (const v1::ArtifactRef& a : testing::ListArtifacts(*experiments_, c.run_id())) has_adapter |= a.kind() == "lora";
+    EXPECT_TRUE(has_adapter) << c.name();
   }
+  // Early-stopped children are results: the parent finished, and retrying
+  // it has nothing to rerun.
+  EXPECT_EQ(grid.parent().state(), v1::JOB_FINISHED);
+  EXPECT_EQ(testing::GetRun(*experiments_, launched.parent_run_id()).status(), v1::FINISHED);
 }
 
 TEST_F(TrainerSweepTest, BadSweepsAreRefusedWithNothingStored) {

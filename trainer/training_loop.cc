@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/caching_cpu_allocator.h"
 #include "core/status_macros.h"
 #include "trainer/text_conditioning.h"
 #include "trainer/training_checkpoint.h"
@@ -125,11 +126,15 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionMod
 absl::StatusOr<TrainingSummary> RunTrainingLoop(const TrainingModels& models, const diffusion::Scheduler& scheduler,
                                                 const TrainingData& data, const TrainingLoopOptions& options,
                                                 const std::function<void(const StepReport&)>& on_step,
-                                                const core::CancelFlag* cancel) {
+                                                const core::CancelFlag* cancel,
+                                                const core::CancelFlag* finish_early) {
   RETURN_IF_ERROR(CheckModels(models));
   RETURN_IF_ERROR(CheckOptions(data, options));
   RETURN_IF_ERROR(CheckExamplePrompts(data, models.text_encoder, models.text_lora != nullptr));
   torch::AutoGradMode grad_mode(true);  // a caller's NoGradGuard would break backward
+  // Every step frees and re-allocates the same working set: keep its pages
+  // resident rather than faulting them in again each forward.
+  const core::ScopedCpuCacheBound keep_working_set(core::kCacheEverything);
   models::unet::UNet2DConditionModel& unet = *models.unet;
   TrainableLora& lora = *models.unet_lora;
   const UNetCheckpointing checkpointing(unet, options.gradient_checkpointing);
@@ -162,6 +167,12 @@ absl::StatusOr<TrainingSummary> RunTrainingLoop(const TrainingModels& models, co
     if (cancel != nullptr && cancel->cancelled()) {
       RETURN_IF_ERROR(checkpoint(step));
       return absl::CancelledError(absl::StrCat("training stopped at step ", step, " of ", options.max_steps));
+    }
+    if (finish_early != nullptr && finish_early->cancelled()) {
+      RETURN_IF_ERROR(checkpoint(step));
+      summary.steps = step;
+      summary.finished_early = true;
+      return summary;
     }
     const Clock::time_point start = Clock::now();
     schedule.Apply(optimizer, step);

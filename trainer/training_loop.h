@@ -90,6 +90,7 @@ struct StepReport {
 struct TrainingSummary {
   int64_t resumed_from = 0;  // the step a checkpoint gave (0: a fresh start)
   int64_t steps = 0;         // optimizer steps done in all
+  bool finished_early = false;  // `finish_early` ended it before max_steps
   std::vector<StepReport> reports;  // this call's steps
 };
 
@@ -104,13 +105,18 @@ struct TrainingModels {
 };
 
 // Runs until max_steps, a cancel (CANCELLED, after writing a checkpoint)
-// or an error. `on_step` sees every optimizer step. INVALID_ARGUMENT before
-// any step for bad options, an example without what its prompt needs (named
-// by its index), or a text adapter without a text encoder.
+// or an error. `on_step` sees every optimizer step. `finish_early`, polled
+// where `cancel` is (before each step), ends the run as a completed one at
+// the step it has reached (a checkpoint written, finished_early set): what
+// a sweep's early-stop rule asks for, a shorter run rather than a failed
+// one. INVALID_ARGUMENT before any step for bad options, an example without
+// what its prompt needs (named by its index), or a text adapter without a
+// text encoder.
 absl::StatusOr<TrainingSummary> RunTrainingLoop(const TrainingModels& models, const diffusion::Scheduler& scheduler,
                                                 const TrainingData& data, const TrainingLoopOptions& options,
                                                 const std::function<void(const StepReport&)>& on_step,
-                                                const core::CancelFlag* cancel = nullptr);
+                                                const core::CancelFlag* cancel = nullptr,
+                                                const core::CancelFlag* finish_early = nullptr);
 
 // The UNet adapter alone, over examples with cached text states.
 absl::StatusOr<TrainingSummary> RunTrainingLoop(models::unet::UNet2DConditionModel& unet,

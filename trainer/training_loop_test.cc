@@ -88,6 +88,31 @@ TEST(TrainingLoopTest, ACancelledRunResumedFromItsCheckpointEndsBitIdentical) {
   }
 }
 
+TEST(TrainingLoopTest, FinishingEarlyEndsACompletedRunAtTheStepReached) {
+  const TrainingData data = Data(Model().unet->config().cross_attention_dim);
+  const std::string path = TempPath("loop-finish-early");
+  std::filesystem::remove(path);
+  TrainingLoopOptions o = Options(6);
+  o.checkpoint_path = path;
+  Model m;
+  core::CancelFlag cancel, finish_early;
+  auto summary = RunTrainingLoop({m.unet.get(), m.lora.get()}, *m.scheduler, data, o,
+                                 [&](const StepReport& r) {
+                                   if (r.step == 3) finish_early.Cancel();
+                                 },
+                                 &cancel, &finish_early);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_TRUE(summary->finished_early);
+  EXPECT_EQ(summary->steps, 3);
+  EXPECT_EQ(summary->reports.size(), 3u);
+  // Its checkpoint holds step 3: a later run of the same config resumes there.
+  Model again;
+  auto resumed = RunTrainingLoop(*again.unet, *again.scheduler, *again.lora, data, o, nullptr);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->resumed_from, 3);
+  EXPECT_FALSE(resumed->finished_early);
+}
+
 // Recomputing activations changes only float32 rounding (the gradients add
 // up in another order): after three steps the adapters agree within 1e-5
 // absolute, the weight tolerance of the reference training cases, where a
