@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "core/atomic_file.h"
 #include "core/device.h"
+#include "core/status_macros.h"
 
 namespace dreamshot::core {
 
@@ -202,8 +203,18 @@ absl::StatusOr<std::map<std::string, at::Tensor>> SafetensorsFile::LoadAll(std::
   return out;
 }
 
-absl::Status WriteSafetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
-                              const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// A file's bytes but the tensor data: the length prefix and the header, and
+// the tensors (contiguous CPU copies) in file order.
+struct PreparedSafetensors {
+  std::string prefix;  // 8-byte length + header
+  std::vector<at::Tensor> data;
+};
+
+absl::StatusOr<PreparedSafetensors> PrepareSafetensors(const std::string& path,
+                                                       const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                                                       const std::map<std::string, std::string>& metadata) {
   struct Item {
     const std::string* name;
     SafetensorsDtype dtype;
@@ -254,18 +265,37 @@ absl::Status WriteSafetensors(const std::string& path, const std::vector<std::pa
   if (header.size() > kMaxSafetensorsHeaderSize) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": header of ", header.size(), " bytes exceeds the limit"));
   }
-  char length[8];
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((uint64_t{header.size()} >> (8 * i)) & 0xff);
+  PreparedSafetensors out;
+  out.prefix.resize(8);
+  for (int i = 0; i < 8; ++i) out.prefix[i] = static_cast<char>((uint64_t{header.size()} >> (8 * i)) & 0xff);
+  out.prefix += header;
+  for (Item& item : items) out.data.push_back(std::move(item.data));
+  return out;
+}
 
+absl::string_view BytesOf(const at::Tensor& t) {
+  return absl::string_view(static_cast<const char*>(t.data_ptr()), t.nbytes());
+}
+
+}  // namespace
+
+absl::Status WriteSafetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                              const std::map<std::string, std::string>& metadata) {
+  ASSIGN_OR_RETURN(const PreparedSafetensors prepared, PrepareSafetensors(path, tensors, metadata));
   // Streamed (no second in-memory copy of the data), then renamed into place.
   return WriteFileAtomicallyStreamed(path, [&](const ChunkWriter& write) -> absl::Status {
-    absl::Status status = write(absl::string_view(length, sizeof(length)));
-    if (status.ok()) status = write(header);
-    for (size_t i = 0; i < items.size() && status.ok(); ++i) {
-      status = write(absl::string_view(static_cast<const char*>(items[i].data.data_ptr()), items[i].data.nbytes()));
-    }
+    absl::Status status = write(prepared.prefix);
+    for (size_t i = 0; i < prepared.data.size() && status.ok(); ++i) status = write(BytesOf(prepared.data[i]));
     return status;
   });
+}
+
+absl::StatusOr<std::string> SerializeSafetensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                                                 const std::map<std::string, std::string>& metadata) {
+  ASSIGN_OR_RETURN(const PreparedSafetensors prepared, PrepareSafetensors("safetensors bytes", tensors, metadata));
+  std::string bytes = prepared.prefix;
+  for (const at::Tensor& t : prepared.data) absl::StrAppend(&bytes, BytesOf(t));
+  return bytes;
 }
 
 }  // namespace dreamshot::core

@@ -99,6 +99,11 @@ absl::Status WriteSafetensors(const std::string& path,
                               const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                               const std::map<std::string, std::string>& metadata = {});
 
+// The bytes WriteSafetensors would write, in memory (for content hashes of
+// small files, e.g. a LoRA's sd-scripts hashes). Same errors, naming no path.
+absl::StatusOr<std::string> SerializeSafetensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                                                 const std::map<std::string, std::string>& metadata = {});
+
 }  // namespace dreamshot::core
 
 #endif  // DREAMSHOT_CORE_SAFETENSORS_H_

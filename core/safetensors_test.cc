@@ -267,6 +267,9 @@ TEST(SafetensorsTest, RewritingUpstreamFilesIsByteIdentical) {
     const std::string out = TempDir() + "/rewritten.safetensors";
     ASSERT_TRUE(WriteSafetensors(out, tensors, file->metadata()).ok());
     EXPECT_TRUE(ReadFile(out) == ReadFile(path)) << relative << " differs after a rewrite";
+    absl::StatusOr<std::string> in_memory = SerializeSafetensors(tensors, file->metadata());
+    ASSERT_TRUE(in_memory.ok()) << in_memory.status();
+    EXPECT_TRUE(*in_memory == ReadFile(path)) << relative << " differs when serialized in memory";
   }
 }
 

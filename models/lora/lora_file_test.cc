@@ -4,9 +4,13 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 
 #include "core/safetensors.h"
+#include "core/sha256.h"
 #include "core/testdata_paths.h"
 #include "models/lora/adaptable_modules.h"
 #include "models/lora/lora_test_models.h"
@@ -214,6 +218,67 @@ TEST_F(LoraFileTest, KohyaWritesAlphaAndTextEncoderNames) {
   EXPECT_EQ(file->metadata().at("ss_network_alpha"), "2.0");
   const LoraFile again = Read(out);
   EXPECT_EQ(again.weights.text_encoder.at(q).alpha, 2.0);
+}
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(LoraFileTest, KohyaFilesCarrySdScriptsHashesOfTheirTrainingMetadata) {
+  LoraWeights weights;
+  for (const std::string& path : unet_index_->paths()) {
+    if (unet_index_->Weight(path).dim() == 2) weights.unet[path] = RandomFor(*unet_index_, path, 256, 1.0);
+  }
+  weights.metadata = {{"ss_training_comment", "close shots"}, {"user_note", "a"}, {"sshs_model_hash", "stale"}};
+  const std::string out = TempPath("hashed_kohya.safetensors");
+  ASSERT_TRUE(WriteLoraFile(out, weights, LoraFileFormat::kKohya).ok());
+  const std::string bytes = FileBytes(out);
+  ASSERT_GT(bytes.size(), size_t{0x110000}) << "the legacy hash's window must lie inside the file";
+  auto file = core::SafetensorsFile::Open(out);
+  ASSERT_TRUE(file.ok()) << file.status();
+  const std::map<std::string, std::string> metadata = file->metadata();
+
+  // The data after the header does not depend on the metadata.
+  uint64_t header = 0;
+  for (int i = 0; i < 8; ++i) header |= uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+  EXPECT_EQ(metadata.at("sshs_model_hash"), core::Sha256Hex(absl::string_view(bytes).substr(8 + header)));
+
+  // The legacy hash is over the file with only the ss_* entries, as
+  // sd-scripts saves it before adding the hashes: write that file apart.
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const std::string& name : file->names()) tensors.emplace_back(name, *file->Load(name));
+  std::map<std::string, std::string> training;
+  for (const auto& [key, value] : metadata) {
+    if (key.rfind("ss_", 0) == 0) training[key] = value;
+  }
+  const std::string training_only = TempPath("hashed_kohya_ss_only.safetensors");
+  ASSERT_TRUE(core::WriteSafetensors(training_only, tensors, training).ok());
+  const std::string window = FileBytes(training_only).substr(0x100000, 0x10000);
+  EXPECT_EQ(metadata.at("sshs_legacy_hash"), core::Sha256Hex(window).substr(0, 8));
+
+  // Other metadata leaves both hashes alone; training metadata moves the legacy one.
+  LoraWeights renoted = Read(out).weights;
+  renoted.metadata["user_note"] = "a longer note";
+  ASSERT_TRUE(WriteLoraFile(out, renoted, LoraFileFormat::kKohya).ok());
+  auto again = core::SafetensorsFile::Open(out);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->metadata().at("sshs_model_hash"), metadata.at("sshs_model_hash"));
+  EXPECT_EQ(again->metadata().at("sshs_legacy_hash"), metadata.at("sshs_legacy_hash"));
+  renoted.metadata["ss_training_comment"] = "close shots, longer";
+  ASSERT_TRUE(WriteLoraFile(out, renoted, LoraFileFormat::kKohya).ok());
+  again = core::SafetensorsFile::Open(out);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->metadata().at("sshs_model_hash"), metadata.at("sshs_model_hash"));
+  EXPECT_NE(again->metadata().at("sshs_legacy_hash"), metadata.at("sshs_legacy_hash"));
+
+  // They describe a kohya file only.
+  const std::string peft = TempPath("hashed_peft.safetensors");
+  ASSERT_TRUE(WriteLoraFile(peft, renoted, LoraFileFormat::kPeft).ok());
+  auto peft_file = core::SafetensorsFile::Open(peft);
+  ASSERT_TRUE(peft_file.ok());
+  EXPECT_EQ(peft_file->metadata().count("sshs_model_hash"), 0u);
+  EXPECT_EQ(peft_file->metadata().count("sshs_legacy_hash"), 0u);
 }
 
 TEST_F(LoraFileTest, PeftMetadataAlphaIsHonoured) {

@@ -5,7 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/sha256.h"
 #include "core/safetensors.h"
 #include "core/status_macros.h"
 #include "models/lora/lora_file.h"
@@ -77,6 +79,29 @@ std::map<std::string, std::string> MetadataFor(const LoraWeights& weights, LoraF
   return metadata;
 }
 
+// sd-scripts' precalculated hashes, which sd-webui-additional-networks
+// shows and looks LoRAs up by: over the file holding the same tensors and
+// only the ss_* metadata (so that editing other metadata keeps them),
+// sshs_model_hash = sha256 of everything after the header,
+// sshs_legacy_hash = the first 8 hex digits of the sha256 of the 64 KiB at
+// offset 1 MiB (fewer bytes, or none, when the file is shorter).
+absl::Status AddKohyaHashes(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                            std::map<std::string, std::string>& metadata) {
+  std::map<std::string, std::string> training;
+  for (const auto& [key, value] : metadata) {
+    if (absl::StartsWith(key, "ss_")) training[key] = value;
+  }
+  ASSIGN_OR_RETURN(const std::string bytes, core::SerializeSafetensors(tensors, training));
+  uint64_t header_size = 0;
+  for (int i = 0; i < 8; ++i) header_size |= uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+  const absl::string_view all(bytes);
+  metadata["sshs_model_hash"] = core::Sha256Hex(all.substr(8 + header_size));
+  constexpr size_t kLegacyOffset = 0x100000, kLegacySize = 0x10000;
+  const absl::string_view legacy = all.size() > kLegacyOffset ? all.substr(kLegacyOffset, kLegacySize) : "";
+  metadata["sshs_legacy_hash"] = core::Sha256Hex(legacy).substr(0, 8);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status WriteLoraFile(const std::string& path, const LoraWeights& weights, LoraFileFormat format) {
@@ -96,7 +121,9 @@ absl::Status WriteLoraFile(const std::string& path, const LoraWeights& weights, 
       tensors.emplace_back(LoraKey(format, c, module, LoraTensorRole::kUp), up);
     }
   }
-  return core::WriteSafetensors(path, tensors, MetadataFor(weights, format));
+  std::map<std::string, std::string> metadata = MetadataFor(weights, format);
+  if (format == LoraFileFormat::kKohya) RETURN_IF_ERROR(AddKohyaHashes(tensors, metadata));
+  return core::WriteSafetensors(path, tensors, metadata);
 }
 
 }  // namespace dreamshot::models::lora

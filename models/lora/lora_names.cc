@@ -53,6 +53,7 @@ struct OwnedMetadataKey {
 
 constexpr OwnedMetadataKey kOwnedMetadata[] = {
     {LoraFileFormat::kKohya, "ss_network_", true},
+    {LoraFileFormat::kKohya, "sshs_", true},  // hashes of the file: recomputed on every write
     {LoraFileFormat::kPeft, "format", false},
     {LoraFileFormat::kPeft, "lora_adapter_metadata", false},
     {LoraFileFormat::kDiffusersLegacy, "format", false},
