@@ -17,11 +17,11 @@
 #include "absl/strings/strip.h"
 #include "core/atomic_file.h"
 #include "core/device.h"
+#include "core/encoding_cache.h"
 #include "core/sha256.h"
 #include "core/status_macros.h"
 #include "diffusion/pipeline/image_generation.h"
 #include "trainer/derived_seed.h"
-#include "trainer/encoding_cache.h"
 
 namespace dreamshot::trainer {
 namespace {
@@ -98,8 +98,8 @@ absl::Status Validate(const ClassImageRequest& r) {
   return absl::OkStatus();
 }
 
-CacheKeyParts KeyParts(const ClassImageRequest& r, const std::string& model_sha256, const std::string& prompt,
-                       uint64_t seed) {
+core::CacheKeyParts KeyParts(const ClassImageRequest& r, const std::string& model_sha256, const std::string& prompt,
+                             uint64_t seed) {
   const ClassImageSettings& s = r.settings;
   return {{"kind", "class_image"},
           {"version", kClassImageVersion},
@@ -142,7 +142,7 @@ bool CacheHolds(const CacheEntryPaths& paths, const std::string& key) {
          sidecar["png_bytes"].get<uintmax_t>() == size;
 }
 
-absl::Status StoreInCache(const CacheEntryPaths& paths, const std::string& key, const CacheKeyParts& parts,
+absl::Status StoreInCache(const CacheEntryPaths& paths, const std::string& key, const core::CacheKeyParts& parts,
                           const std::string& png, const ClassImageRequest& r) {
   RETURN_IF_ERROR(core::MakeDirectories(fs::path(paths.png).parent_path().string()));
   RETURN_IF_ERROR(core::WriteFileAtomically(paths.png, png));
@@ -280,7 +280,7 @@ absl::StatusOr<ClassImageResult> EnsureClassImages(diffusion::ModelCache& cache,
 
   // Each generated slot: in the class folder already, in the cache, or to generate.
   std::vector<std::string> keys(static_cast<size_t>(n));
-  std::vector<CacheKeyParts> parts(static_cast<size_t>(n));
+  std::vector<core::CacheKeyParts> parts(static_cast<size_t>(n));
   std::vector<int64_t> missing;
   std::set<std::string> wanted_files;
   if (own < n) {
@@ -294,7 +294,7 @@ absl::StatusOr<ClassImageResult> EnsureClassImages(diffusion::ModelCache& cache,
   for (int64_t slot = own; slot < n; ++slot) {
     const uint64_t seed = ClassImageSeed(request.seed, slot);
     parts[slot] = KeyParts(request, result.model_sha256, generation.PromptOf(slot), seed);
-    keys[slot] = CacheKey(parts[slot]);
+    keys[slot] = core::CacheKey(parts[slot]);
     ClassImage& image = result.images[slot];
     image = {target_of(slot), generation.PromptOf(slot), ClassImageSource::kReused, seed, keys[slot]};
     const CacheEntryPaths entry = EntryPaths(request.cache_root, keys[slot]);

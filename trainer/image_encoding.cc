@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/encoding_cache.h"
 #include "core/sha256.h"
 #include "core/status_macros.h"
-#include "trainer/encoding_cache.h"
 #include "trainer/instance_images.h"
 
 namespace dreamshot::trainer {
@@ -39,47 +39,47 @@ class EncodeCaches {
   bool latents_on() const { return !options_.cache_root.empty() && options_.cache_latents; }
   bool text_on() const { return !options_.cache_root.empty() && options_.cache_text; }
 
-  absl::StatusOr<CacheKeyParts> LatentKey(const std::string& image_sha256) {
+  absl::StatusOr<core::CacheKeyParts> LatentKey(const std::string& image_sha256) {
     if (vae_fingerprint_.empty()) {
-      ASSIGN_OR_RETURN(vae_fingerprint_, WeightsFingerprint(vae_.module()));
+      ASSIGN_OR_RETURN(vae_fingerprint_, core::WeightsFingerprint(vae_.module()));
     }
     const ImageTransform& t = options_.transform;
-    CacheKeyParts parts = {{"kind", "vae_latent_distribution"},
-                           {"version", kLatentVersion},
-                           {"image_sha256", image_sha256},
-                           {"vae_fingerprint", vae_fingerprint_},
-                           {"device", vae_.device_spec().ToString()},
-                           {"resolution", absl::StrCat(options_.resolution)},
-                           {"crop", t.crop == CropMode::kCenter ? "center" : "random"},
-                           {"random_flip", t.random_flip ? "1" : "0"}};
+    core::CacheKeyParts parts = {{"kind", "vae_latent_distribution"},
+                                 {"version", kLatentVersion},
+                                 {"image_sha256", image_sha256},
+                                 {"vae_fingerprint", vae_fingerprint_},
+                                 {"device", vae_.device_spec().ToString()},
+                                 {"resolution", absl::StrCat(options_.resolution)},
+                                 {"crop", t.crop == CropMode::kCenter ? "center" : "random"},
+                                 {"random_flip", t.random_flip ? "1" : "0"}};
     if (t.random()) parts["transform_seed"] = absl::StrCat(t.seed);
     const models::vae::VaeTiling& tiling = vae_.tiling();
     if (tiling.enabled) parts["vae_tiling"] = absl::StrCat(vae_.tile_sample_size(), "/", tiling.overlap_factor);
     return parts;
   }
-  CacheEntrySpec LatentSpec() const {
+  core::CacheEntrySpec LatentSpec() const {
     const int64_t side = options_.resolution / vae_.config().downscale_factor();
     const std::vector<int64_t> shape = {1, vae_.config().latent_channels, side, side};
     return {{{"mean", shape}, {"logvar", shape}}, vae_.device_spec().dtype};
   }
 
-  absl::StatusOr<CacheKeyParts> TextKey(const models::clip::TokenizedBatch& tokens) {
+  absl::StatusOr<core::CacheKeyParts> TextKey(const models::clip::TokenizedBatch& tokens) {
     if (text_fingerprint_.empty()) {
-      ASSIGN_OR_RETURN(text_fingerprint_, WeightsFingerprint(text_.module()));
+      ASSIGN_OR_RETURN(text_fingerprint_, core::WeightsFingerprint(text_.module()));
     }
     // Keyed by the token ids, not the prompt text: the ids are all the
     // encoder sees, so the tokenizer and its cleanup need no key of their own.
-    return CacheKeyParts{{"kind", "text_encoder_last_hidden_state"},
-                         {"text_encoder_fingerprint", text_fingerprint_},
-                         {"device", text_.device_spec().ToString()},
-                         {"input_ids", absl::StrJoin(tokens.input_ids, ",")}};
+    return core::CacheKeyParts{{"kind", "text_encoder_last_hidden_state"},
+                               {"text_encoder_fingerprint", text_fingerprint_},
+                               {"device", text_.device_spec().ToString()},
+                               {"input_ids", absl::StrJoin(tokens.input_ids, ",")}};
   }
-  CacheEntrySpec TextSpec(int64_t seq_len) const {
+  core::CacheEntrySpec TextSpec(int64_t seq_len) const {
     return {{{"text", {seq_len, text_.config().hidden_size}}}, c10::kFloat};
   }
 
-  EncodingCache& latents() { return latents_; }
-  EncodingCache& texts() { return texts_; }
+  core::EncodingCache& latents() { return latents_; }
+  core::EncodingCache& texts() { return texts_; }
 
   void Report(EncodingReport* report) const {
     if (report == nullptr) return;
@@ -92,7 +92,7 @@ class EncodeCaches {
   const EncodeOptions& options_;
   models::vae::AutoencoderKL& vae_;
   models::clip::ClipTextModel& text_;
-  EncodingCache latents_, texts_;
+  core::EncodingCache latents_, texts_;
   std::string vae_fingerprint_, text_fingerprint_;
 };
 
@@ -132,10 +132,10 @@ absl::StatusOr<models::vae::LatentDistribution> LatentDistributionOf(const std::
                                                                      models::vae::AutoencoderKL& vae,
                                                                      EncodeCaches& caches, EncodedImageRecord& record,
                                                                      EncodingReport* report) {
-  std::optional<CacheKeyParts> key;
+  std::optional<core::CacheKeyParts> key;
   if (caches.latents_on()) {
     ASSIGN_OR_RETURN(key, caches.LatentKey(sha256));
-    if (std::optional<CacheEntry> hit = caches.latents().Find(*key, caches.LatentSpec())) {
+    if (std::optional<core::CacheEntry> hit = caches.latents().Find(*key, caches.LatentSpec())) {
       // The same device, dtype and ops as AutoencoderKL::Encode, so the
       // sample drawn from it matches an uncached run's bit for bit.
       const core::DeviceSpec& spec = vae.device_spec();
@@ -167,10 +167,10 @@ absl::StatusOr<at::Tensor> TextStatesOf(const std::string& prompt, const models:
                                         models::clip::ClipTextModel& text_encoder, EncodeCaches& caches,
                                         EncodedImageRecord& record, EncodingReport* report) {
   const models::clip::TokenizedBatch tokens = tokenizer.Tokenize({prompt});
-  std::optional<CacheKeyParts> key;
+  std::optional<core::CacheKeyParts> key;
   if (caches.text_on()) {
     ASSIGN_OR_RETURN(key, caches.TextKey(tokens));
-    if (std::optional<CacheEntry> hit = caches.texts().Find(*key, caches.TextSpec(tokens.seq_len))) {
+    if (std::optional<core::CacheEntry> hit = caches.texts().Find(*key, caches.TextSpec(tokens.seq_len))) {
       record.text_cached = true;
       return hit->tensors.at("text");
     }

@@ -11,9 +11,9 @@
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/encoding_cache.h"
 #include "core/testdata_paths.h"
 #include "models/load_model.h"
-#include "trainer/encoding_cache.h"
 #include "trainer/instance_images.h"
 
 namespace dreamshot::trainer {

@@ -94,7 +94,7 @@ struct PromptedImage {
 struct EncodeOptions {
   int64_t resolution = 512;
   ImageTransform transform;
-  // Where the latent and text-state caches live (trainer/encoding_cache.h);
+  // Where the latent and text-state caches live (core/encoding_cache.h);
   // "" caches nothing. Text states may be cached whenever the text encoder
   // is frozen, which it is here (EncodeImages runs it without gradients);
   // a caller training the text encoder re-encodes prompts itself.
@@ -104,7 +104,7 @@ struct EncodeOptions {
   // Also give each example its prompt's token ids (EncodedExample::input_ids),
   // which a run training the text encoder re-encodes every step.
   bool input_ids = false;
-  // WeightsFingerprint of the VAE and the text encoder; computed when
+  // core::WeightsFingerprint of the VAE and the text encoder; computed when
   // empty and a cache needs it. Pass them when encoding several image
   // sets with one model, so the weights are hashed once.
   std::string vae_fingerprint, text_encoder_fingerprint;

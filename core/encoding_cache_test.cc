@@ -1,6 +1,6 @@
 // The encoding cache on its own: keys, weights fingerprints, round trips,
 // and damaged entries that count as misses and are replaced.
-#include "trainer/encoding_cache.h"
+#include "core/encoding_cache.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace dreamshot::trainer {
+namespace dreamshot::core {
 namespace {
 
 namespace fs = std::filesystem;
@@ -105,4 +105,4 @@ TEST(EncodingCacheTest, DamagedEntriesAreMissesAndAreReplaced) {
 }
 
 }  // namespace
-}  // namespace dreamshot::trainer
+}  // namespace dreamshot::core

@@ -1,6 +1,7 @@
-// On-disk cache of what encoding a training image costs most: the VAE's
-// latent distribution of an image and the text encoder's states of a
-// prompt. An entry is a safetensors file named by the SHA-256 of its key
+// On-disk cache of what a network computed from an input that is costly to
+// compute again: the VAE's latent distribution of a training image, the text
+// encoder's states of a prompt (trainer/), an image's CLIP or DINO embedding
+// (evaluator/). An entry is a safetensors file named by the SHA-256 of its key
 // parts (image or token ids, weights fingerprint, device and dtype,
 // preprocessing), under <root>/<kind>/<first two hex digits>/<key>.safetensors,
 // with the parts in its __metadata__ so a file says what made it. Entries
@@ -12,8 +13,8 @@
 // Latents are cached as the distribution (mean and logvar), not as a
 // sample: a run still draws its own sample from its generator, so a cached
 // run gives the latents an uncached run gives, bit for bit.
-#ifndef DREAMSHOT_TRAINER_ENCODING_CACHE_H_
-#define DREAMSHOT_TRAINER_ENCODING_CACHE_H_
+#ifndef DREAMSHOT_CORE_ENCODING_CACHE_H_
+#define DREAMSHOT_CORE_ENCODING_CACHE_H_
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
@@ -31,7 +32,7 @@ namespace torch::nn {
 class Module;
 }
 
-namespace dreamshot::trainer {
+namespace dreamshot::core {
 
 // SHA-256 over a module's parameters and buffers (each name, dtype, shape
 // and bytes, in registration order): the same weights give the same
@@ -82,6 +83,6 @@ class EncodingCache {
   EncodingCacheStats stats_;
 };
 
-}  // namespace dreamshot::trainer
+}  // namespace dreamshot::core
 
-#endif  // DREAMSHOT_TRAINER_ENCODING_CACHE_H_
+#endif  // DREAMSHOT_CORE_ENCODING_CACHE_H_

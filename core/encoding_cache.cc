@@ -1,4 +1,4 @@
-#include "trainer/encoding_cache.h"
+#include "core/encoding_cache.h"
 
 #include <torch/torch.h>
 
@@ -13,7 +13,7 @@
 #include "core/sha256.h"
 #include "core/status_macros.h"
 
-namespace dreamshot::trainer {
+namespace dreamshot::core {
 namespace {
 
 constexpr char kKeyMetadata[] = "dreamshot.cache_key";
@@ -90,4 +90,4 @@ absl::Status EncodingCache::Store(const CacheKeyParts& parts, const std::map<std
   return absl::OkStatus();
 }
 
-}  // namespace dreamshot::trainer
+}  // namespace dreamshot::core
