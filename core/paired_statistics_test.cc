@@ -415,6 +415,23 @@ TEST(ComparePairedTest, SwappingTheSystemsMirrorsEverything) {
   EXPECT_NEAR(ab->bootstrap.low, -ba->bootstrap.high, 1e-12);
 }
 
+TEST(ComparePairedTest, IdenticalSystems) {
+  // Nothing to compare: the t statistic and d_z are 0/0 (NaN, as scipy),
+  // the Wilcoxon test has no non-zero difference (p = 1), the interval is
+  // the point 0.
+  const std::vector<double> scores = {0.31, 0.29, 0.35, 0.33};
+  auto c = ComparePaired(scores, scores);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->mean_difference, 0.0);
+  EXPECT_TRUE(std::isnan(c->t_test.t));
+  EXPECT_TRUE(std::isnan(c->t_test.p));
+  EXPECT_TRUE(std::isnan(c->cohens_dz));
+  EXPECT_EQ(c->wilcoxon.p, 1.0);
+  EXPECT_EQ(c->wilcoxon.zeros, 4);
+  EXPECT_EQ(c->bootstrap.low, 0.0);
+  EXPECT_EQ(c->bootstrap.high, 0.0);
+}
+
 TEST(ComparePairedTest, ErrorsNameTheProblem) {
   auto lengths = ComparePaired({1.0, 2.0, 3.0}, {1.0, 2.0});
   ASSERT_FALSE(lengths.ok());

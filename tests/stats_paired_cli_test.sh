@@ -98,6 +98,15 @@ expect_in "$json" '"resamples":10000'
 expect_in "$json" '"difference":"a - b"'
 [[ "$(echo "$json" | wc -l)" -eq 1 ]] || fail "--json prints one line"
 
+echo "--- identical systems: t undefined (nan, null in JSON), Wilcoxon p = 1"
+printf 'id,a,b\nx,0.3,0.3\ny,0.4,0.4\nz,0.5,0.5\n' >"$TMP/same.csv"
+out="$("$DS" stats paired "$TMP/same.csv")"
+expect_in "$out" "t = nan, df = 2, p = nan"
+expect_in "$out" "W = 0, p = 1  (exact; 3 zero differences dropped;"
+json="$("$DS" --json stats paired "$TMP/same.csv")"
+expect_in "$json" '"t":null'
+expect_in "$json" '"cohens_dz":null'
+
 echo "--- the bootstrap is fixed by --seed"
 one="$("$DS" stats paired "$SLEEP" --seed 7 --resamples 20000)"
 two="$("$DS" stats paired "$SLEEP" --seed 7 --resamples 20000)"
