@@ -42,6 +42,7 @@ LAYERS = {
 EXCEPTIONS = [
     ["//core:csv", "cli", "torch-free leaf (CSV export of metrics); //tests:cli_links_no_torch_test guards the client"],
     ["//core:sha256", "cli", "torch-free leaf (upload checksums); //tests:cli_links_no_torch_test guards the client"],
+    ["//core:paired_statistics", "cli", "torch-free leaf (`dreamshot stats paired`); //tests:cli_links_no_torch_test guards the client"],
     ["//tests:survey_test_pairs", "survey", "testonly fixture the survey unit tests share with tests/ and bench/"],
 ]
 

@@ -43,6 +43,7 @@ std::vector<Command> SurveyCommands();
 std::vector<Command> JobsCommands();
 std::vector<Command> TrainCommands();
 std::vector<Command> SweepCommands();  // sweep | sweep status
+std::vector<Command> StatsCommands();  // stats paired (local, no RPC)
 
 // --priority N and --detach, for commands that submit a job.
 std::vector<FlagSpec> JobFlags();

@@ -28,7 +28,7 @@ constexpr char kVersion[] = "0.1.0";
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {ExperimentsCommands, RunsCommands, MetricsCommands, ArtifactsCommands, GenerateCommands, DatasetCommands,
-                     DatasetBuildCommands, SurveyCommands, JobsCommands, TrainCommands, SweepCommands}) {
+                     DatasetBuildCommands, SurveyCommands, JobsCommands, TrainCommands, SweepCommands, StatsCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   all.push_back({{"version", "", "Print the client version.", "", {}, {}}, nullptr});

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <random>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -236,6 +238,69 @@ absl::StatusOr<Summary> Summarize(absl::Span<const double> values, double confid
   summary.ci_low = summary.mean - half_width;
   summary.ci_high = summary.mean + half_width;
   return summary;
+}
+
+Proportion WilsonInterval(int64_t successes, int64_t n, double z) {
+  if (n < 0 || successes < 0 || successes > n) return {kNaN, kNaN, kNaN};
+  if (n == 0) return {};
+  const double dn = static_cast<double>(n);
+  const double p = static_cast<double>(successes) / dn;
+  const double z2 = z * z;
+  const double denom = 1.0 + z2 / dn;
+  const double center = (p + z2 / (2.0 * dn)) / denom;
+  const double half = z / denom * std::sqrt(p * (1.0 - p) / dn + z2 / (4.0 * dn * dn));
+  // Clamped: at p = 0 or 1 the bound is 0 or 1 mathematically, but rounding
+  // can land a hair outside.
+  return {p, std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
+absl::StatusOr<std::vector<double>> HolmAdjust(absl::Span<const double> p_values) {
+  std::vector<size_t> order;  // indices of the non-NaN p-values
+  for (size_t i = 0; i < p_values.size(); ++i) {
+    const double p = p_values[i];
+    if (std::isnan(p)) continue;
+    if (p < 0.0 || p > 1.0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("HolmAdjust: p-value ", i, " is ", p, ", outside [0, 1]"));
+    }
+    order.push_back(i);
+  }
+  // Stable, so that tied p-values keep their input order (their adjusted
+  // values are equal either way).
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return p_values[a] < p_values[b]; });
+  std::vector<double> adjusted(p_values.begin(), p_values.end());
+  const size_t m = order.size();
+  double running_max = 0.0;
+  for (size_t rank = 0; rank < m; ++rank) {
+    const size_t i = order[rank];
+    const double scaled = static_cast<double>(m - rank) * p_values[i];
+    running_max = std::max(running_max, std::min(1.0, scaled));
+    adjusted[i] = running_max;
+  }
+  return adjusted;
+}
+
+uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
+  const uint64_t threshold = (0 - n) % n;  // == 2^64 mod n
+  while (true) {
+    const uint64_t u = rng();
+    if (u >= threshold) return u % n;
+  }
+}
+
+double SortedQuantile(absl::Span<const double> sorted, double q) {
+  q = std::min(1.0, std::max(0.0, q));
+  const double h = static_cast<double>(sorted.size() - 1) * q;
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  if (lo + 1 >= sorted.size()) return sorted.back();
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
+}
+
+double Quantile(std::vector<double> values, double q) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  return SortedQuantile(values, q);
 }
 
 }  // namespace dreamshot::core

@@ -1,7 +1,10 @@
 // Descriptive statistics and the special functions behind them: summaries of
 // a sample with Student-t confidence intervals (seed aggregates of experiment
 // runs), the Student t and normal distributions, the regularized incomplete
-// beta function and the exact two-sided binomial test (sign tests).
+// beta function, the exact two-sided binomial test (sign tests), Wilson
+// intervals of shares, Holm's multiple-testing adjustment, and the two pieces
+// every bootstrap here shares (a portable uniform index, type-7 quantiles).
+// Paired tests are in core/paired_statistics.h.
 //
 // The special functions are Boost.Math's (libboost-math-dev, header-only),
 // wrapped so that errors come back as values (NaN, +/-infinity), never as
@@ -15,6 +18,8 @@
 #define DREAMSHOT_CORE_STATISTICS_H_
 
 #include <cstdint>
+#include <random>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -82,6 +87,54 @@ double NormalQuantile(double p);
 // p = 0.5: P(k, n) == P(n - k, n).
 double BinomialTwoSidedPValue(int64_t successes, int64_t trials,
                               double p = 0.5);
+
+// A share with its confidence interval, all in [0, 1].
+struct Proportion {
+  double value = 0.0;
+  double low = 0.0;
+  double high = 0.0;
+};
+
+// Wilson score interval for `successes` out of `n` (z = 1.96 by default, a
+// 95% two-sided interval). value is successes / n. Chosen over the Wald
+// interval because it stays inside [0, 1] and keeps near-nominal coverage for
+// small n and shares near 0 or 1 (survey answers, shot-scale agreement):
+//   center = (p + z²/2n) / (1 + z²/n)
+//   half   = z / (1 + z²/n) · sqrt(p(1 − p)/n + z²/4n²)
+// n == 0 gives all zeros (nothing observed yet); successes outside [0, n] or
+// n < 0 give all NaN.
+Proportion WilsonInterval(int64_t successes, int64_t n, double z = 1.959963984540054);
+
+// Holm's step-down adjustment (Holm 1979) of a family of p-values, as R's
+// p.adjust(p, "holm"): with the m p-values sorted ascending,
+//   adjusted_(i) = min(1, max_{j <= i} (m − j + 1) · p_(j)),
+// returned in the input order. Rejecting every hypothesis whose adjusted
+// p-value is <= alpha controls the family-wise error rate at alpha under any
+// dependence between the tests. Adjusted values never fall below the raw
+// ones and keep their order (monotone). NaN entries stay NaN and do not count
+// toward m (R's p.adjust with NAs), so an undefined test does not make the
+// others stricter. Ties are adjusted alike.
+//
+// Errors (InvalidArgument): a p-value outside [0, 1] (the message names its
+// index).
+absl::StatusOr<std::vector<double>> HolmAdjust(absl::Span<const double> p_values);
+
+// Uniform integer in [0, n), n >= 1, from `rng` by rejection: raw values
+// below 2^64 mod n are dropped so every residue is equally likely. Unlike
+// std::uniform_int_distribution (whose algorithm each standard library picks)
+// the mapping is ours, and std::mt19937_64's output is fixed by the standard,
+// so a seed gives the same draws on every platform: every bootstrap here draws
+// through this.
+uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n);
+
+// Quantile q in [0, 1] of sorted, non-empty `sorted`, interpolating linearly
+// between order statistics at position (size − 1) · q (R's type 7, numpy's
+// default). q outside [0, 1] is clamped.
+double SortedQuantile(absl::Span<const double> sorted, double q);
+
+// Quantile q of unsorted `values` (SortedQuantile after sorting a copy); 0
+// for an empty vector.
+double Quantile(std::vector<double> values, double q);
 
 }  // namespace dreamshot::core
 

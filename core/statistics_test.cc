@@ -1,7 +1,10 @@
 #include "core/statistics.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -320,6 +323,201 @@ TEST(BinomialTwoSidedPValueTest, ExtremeAndInvalid) {
   EXPECT_TRUE(std::isnan(BinomialTwoSidedPValue(11, 10)));
   EXPECT_TRUE(std::isnan(BinomialTwoSidedPValue(-1, 10)));
   EXPECT_TRUE(std::isnan(BinomialTwoSidedPValue(1, 10, 1.5)));
+}
+
+// ---------------------------------------------------------------- Wilson
+
+TEST(WilsonIntervalTest, EightOfTen) {
+  const Proportion p = WilsonInterval(8, 10);
+  EXPECT_DOUBLE_EQ(p.value, 0.8);
+  // Reference: the closed form evaluated in Python.
+  EXPECT_NEAR(p.low, 0.4901624715366418, 1e-12);
+  EXPECT_NEAR(p.high, 0.9433178485456248, 1e-12);
+}
+
+TEST(WilsonIntervalTest, ExtremesStayInsideUnitInterval) {
+  const Proportion none = WilsonInterval(0, 10);
+  EXPECT_EQ(none.value, 0.0);
+  EXPECT_EQ(none.low, 0.0);
+  EXPECT_NEAR(none.high, 0.2775327998628892, 1e-12);
+  const Proportion all = WilsonInterval(10, 10);
+  EXPECT_EQ(all.value, 1.0);
+  EXPECT_NEAR(all.low, 0.7224672001371107, 1e-12);
+  EXPECT_LE(all.high, 1.0);
+  EXPECT_NEAR(all.high, 1.0, 1e-12);
+}
+
+TEST(WilsonIntervalTest, MirrorsUnderSwappingSuccessAndFailure) {
+  for (int64_t k = 0; k <= 17; ++k) {
+    const Proportion p = WilsonInterval(k, 17);
+    const Proportion q = WilsonInterval(17 - k, 17);
+    EXPECT_NEAR(p.low, 1.0 - q.high, 1e-12) << k;
+    EXPECT_NEAR(p.high, 1.0 - q.low, 1e-12) << k;
+    EXPECT_LE(p.low, p.value);
+    EXPECT_GE(p.high, p.value);
+  }
+}
+
+TEST(WilsonIntervalTest, ApproachesWaldForLargeNAndHonoursZ) {
+  // n = 10^6, p = 0.3: Wilson and Wald agree to O(1/n).
+  const Proportion p = WilsonInterval(300000, 1000000);
+  const double wald = 1.959963984540054 * std::sqrt(0.3 * 0.7 / 1e6);
+  EXPECT_NEAR(p.low, 0.3 - wald, 1e-6);
+  EXPECT_NEAR(p.high, 0.3 + wald, 1e-6);
+  const Proportion z0 = WilsonInterval(3, 7, 0.0);
+  EXPECT_DOUBLE_EQ(z0.low, 3.0 / 7.0);
+  EXPECT_DOUBLE_EQ(z0.high, 3.0 / 7.0);
+  // 99% is wider than 95%.
+  const Proportion wide = WilsonInterval(8, 10, 2.5758293035489004);
+  EXPECT_LT(wide.low, 0.49);
+  EXPECT_GT(wide.high, 0.944);
+}
+
+TEST(WilsonIntervalTest, EmptyIsZeroAndInvalidIsNaN) {
+  const Proportion empty = WilsonInterval(0, 0);
+  EXPECT_EQ(empty.value, 0.0);
+  EXPECT_EQ(empty.low, 0.0);
+  EXPECT_EQ(empty.high, 0.0);
+  EXPECT_TRUE(std::isnan(WilsonInterval(11, 10).value));
+  EXPECT_TRUE(std::isnan(WilsonInterval(-1, 10).low));
+  EXPECT_TRUE(std::isnan(WilsonInterval(0, -1).high));
+}
+
+
+// --------------------------------------------------------------- quantile
+
+TEST(QuantileTest, MatchesNumpyLinear) {
+  // numpy.quantile([1, 2, 3, 4, 10], q) for q = 0, 0.5, 0.9, 0.99, 1.
+  const std::vector<double> v = {10.0, 1.0, 4.0, 2.0, 3.0};
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.5), 3.0);
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.9), 7.6);
+  EXPECT_DOUBLE_EQ(Quantile(v, 0.99), 9.76);
+  EXPECT_DOUBLE_EQ(Quantile(v, 1.0), 10.0);
+  EXPECT_EQ(Quantile({}, 0.5), 0.0);
+}
+
+
+// ------------------------------------------------------------------- Holm
+
+void ExpectAllNear(const std::vector<double>& actual, const std::vector<double>& expected, double tol) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) EXPECT_NEAR(actual[i], expected[i], tol) << "index " << i;
+}
+
+TEST(HolmAdjustTest, WikipediaExample) {
+  // The Holm–Bonferroni article's example: four hypotheses, alpha = 0.05;
+  // H1 (0.01) and H4 (0.005) are rejected, H2 (0.04) and H3 (0.03) are not.
+  auto adjusted = HolmAdjust({0.01, 0.04, 0.03, 0.005});
+  ASSERT_TRUE(adjusted.ok()) << adjusted.status();
+  // 4 × 0.005, 3 × 0.01, max(0.03, 2 × 0.03), max(0.06, 1 × 0.04).
+  ExpectAllNear(*adjusted, {0.03, 0.06, 0.06, 0.02}, 1e-15);
+  const std::vector<bool> rejected = {true, false, false, true};
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ((*adjusted)[i] <= 0.05, rejected[i]) << i;
+}
+
+TEST(HolmAdjustTest, StdlibPadjustExample) {
+  // stdlib.io's padjust documentation (holm): [~0.957, 0.804, ~0.957, ~0.957,
+  // ~0.565]; equal to R's p.adjust(p, "holm").
+  auto adjusted = HolmAdjust({0.319, 0.201, 0.4, 0.374, 0.113});
+  ASSERT_TRUE(adjusted.ok());
+  ExpectAllNear(*adjusted, {0.957, 0.804, 0.957, 0.957, 0.565}, 1e-12);
+}
+
+TEST(HolmAdjustTest, CapsAtOneKeepsTiesAndSkipsNaN) {
+  auto capped = HolmAdjust({0.5, 0.6, 0.2});
+  ASSERT_TRUE(capped.ok());
+  ExpectAllNear(*capped, {1.0, 1.0, 0.6}, 1e-15);
+  auto ties = HolmAdjust({0.01, 0.01, 0.01});
+  ASSERT_TRUE(ties.ok());
+  ExpectAllNear(*ties, {0.03, 0.03, 0.03}, 1e-15);
+  // NaN (an undefined test) stays NaN and is not counted: m = 2.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto with_nan = HolmAdjust({0.01, nan, 0.02});
+  ASSERT_TRUE(with_nan.ok());
+  EXPECT_NEAR((*with_nan)[0], 0.02, 1e-15);
+  EXPECT_TRUE(std::isnan((*with_nan)[1]));
+  EXPECT_NEAR((*with_nan)[2], 0.02, 1e-15);
+  auto empty = HolmAdjust({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(HolmAdjustTest, AgreesWithTheStepDownProcedure) {
+  // For random families and levels: {i : adjusted_i <= alpha} is exactly
+  // the set Holm's sequential procedure rejects; adjusted values are >= the
+  // raw ones, <= 1, and keep the raw order.
+  std::mt19937_64 rng(2024);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int family = 0; family < 200; ++family) {
+    const size_t m = 1 + family % 12;
+    std::vector<double> p(m);
+    for (double& v : p) v = std::pow(unit(rng), 3.0);  // many small p-values
+    auto adjusted = HolmAdjust(p);
+    ASSERT_TRUE(adjusted.ok());
+    for (size_t i = 0; i < m; ++i) {
+      EXPECT_GE((*adjusted)[i], p[i]);
+      EXPECT_LE((*adjusted)[i], 1.0);
+      for (size_t j = 0; j < m; ++j) {
+        if (p[i] < p[j]) EXPECT_LE((*adjusted)[i], (*adjusted)[j]);
+      }
+    }
+    std::vector<size_t> order(m);
+    for (size_t i = 0; i < m; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] < p[b]; });
+    for (double alpha : {0.001, 0.01, 0.05, 0.1, 0.25}) {
+      std::vector<bool> rejected(m, false);
+      for (size_t k = 0; k < m; ++k) {  // step down: stop at the first acceptance
+        if (!(p[order[k]] <= alpha / static_cast<double>(m - k))) break;
+        rejected[order[k]] = true;
+      }
+      for (size_t i = 0; i < m; ++i) {
+        // Away from the boundary (rounding of m·p against alpha).
+        if (std::fabs((*adjusted)[i] - alpha) < 1e-12) continue;
+        EXPECT_EQ((*adjusted)[i] <= alpha, rejected[i]) << "family " << family << " alpha " << alpha;
+      }
+    }
+  }
+}
+
+TEST(HolmAdjustTest, RejectsPValuesOutsideTheUnitInterval) {
+  auto high = HolmAdjust({0.1, 1.5});
+  ASSERT_FALSE(high.ok());
+  EXPECT_EQ(high.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(high.status().message().find("p-value 1 is 1.5"), absl::string_view::npos) << high.status();
+  EXPECT_FALSE(HolmAdjust({-0.01}).ok());
+}
+
+// ------------------------------------------------------------ UniformIndex
+
+TEST(UniformIndexTest, InRangeAndRoughlyUniform) {
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(UniformIndex(rng, 1), 0u);
+  std::vector<int> counts(7, 0);
+  constexpr int kDraws = 70000;
+  for (int i = 0; i < kDraws; ++i) {
+    const uint64_t k = UniformIndex(rng, 7);
+    ASSERT_LT(k, 7u);
+    ++counts[k];
+  }
+  // Each count is Binomial(70000, 1/7): sd ~ 92; 6 sd is a broken mapping.
+  for (int c : counts) EXPECT_NEAR(c, kDraws / 7, 550);
+  // A modulus near 2^64 exercises the rejection threshold.
+  const uint64_t big = (uint64_t{1} << 63) + 12345;
+  for (int i = 0; i < 1000; ++i) EXPECT_LT(UniformIndex(rng, big), big);
+}
+
+TEST(UniformIndexTest, SameSeedSameDraws) {
+  std::mt19937_64 a(77), b(77);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(UniformIndex(a, 1000003), UniformIndex(b, 1000003));
+}
+
+TEST(QuantileTest, SortedQuantileClampsQ) {
+  const std::vector<double> v = {1.0, 2.0, 4.0};
+  EXPECT_EQ(SortedQuantile(v, -0.5), 1.0);
+  EXPECT_EQ(SortedQuantile(v, 1.5), 4.0);
+  EXPECT_DOUBLE_EQ(SortedQuantile(v, 0.75), 3.0);
+  EXPECT_EQ(SortedQuantile({7.0}, 0.3), 7.0);
 }
 
 }  // namespace

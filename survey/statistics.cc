@@ -18,27 +18,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Uniform integer in [0, n), n >= 1, by rejection: the first 2^64 mod n raw
-// values are dropped so every residue is equally likely. Unlike
-// std::uniform_int_distribution the mapping is ours, so a seed gives the same
-// draws with every standard library.
-uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t threshold = (0 - n) % n;  // == 2^64 mod n
-  while (true) {
-    const uint64_t u = rng();
-    if (u >= threshold) return u % n;
-  }
-}
-
-// Quantile q of sorted, non-empty `x`, interpolating linearly between order
-// statistics at position (size - 1) * q (R's type 7, numpy's default).
-double SortedQuantile(const std::vector<double>& x, double q) {
-  const double h = static_cast<double>(x.size() - 1) * q;
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  if (lo + 1 >= x.size()) return x.back();
-  return x[lo] + (h - static_cast<double>(lo)) * (x[lo + 1] - x[lo]);
-}
-
 // Systems reachable from system 0 along edges i -> j where edge(i, j).
 template <typename Edge>
 std::vector<bool> Reachable(int systems, Edge edge) {
@@ -67,20 +46,6 @@ std::string Unreached(const std::vector<bool>& seen) {
 }
 
 }  // namespace
-
-Proportion WilsonInterval(int64_t successes, int64_t n, double z) {
-  if (n < 0 || successes < 0 || successes > n) return {kNaN, kNaN, kNaN};
-  if (n == 0) return {};
-  const double dn = static_cast<double>(n);
-  const double p = static_cast<double>(successes) / dn;
-  const double z2 = z * z;
-  const double denom = 1.0 + z2 / dn;
-  const double center = (p + z2 / (2.0 * dn)) / denom;
-  const double half = z / denom * std::sqrt(p * (1.0 - p) / dn + z2 / (4.0 * dn * dn));
-  // Clamped: at p = 0 or 1 the bound is 0 or 1 mathematically, but rounding
-  // can land a hair outside.
-  return {p, std::max(0.0, center - half), std::min(1.0, center + half)};
-}
 
 double SignTestPValue(int64_t wins_a, int64_t wins_b) {
   if (wins_a < 0 || wins_b < 0) return kNaN;
@@ -137,7 +102,7 @@ absl::StatusOr<std::vector<Proportion>> BootstrapShares(const std::vector<std::v
     std::fill(sum.begin(), sum.end(), 0);
     int64_t total = 0;
     for (uint64_t d = 0; d < participants; ++d) {
-      const size_t p = UniformIndex(rng, participants);
+      const size_t p = core::UniformIndex(rng, participants);
       for (size_t j = 0; j < k; ++j) sum[j] += counts[p][j];
       total += totals[p];
     }
@@ -152,8 +117,8 @@ absl::StatusOr<std::vector<Proportion>> BootstrapShares(const std::vector<std::v
     std::vector<double>& shares = replicate_shares[j];
     std::sort(shares.begin(), shares.end());
     out[j].value = static_cast<double>(pooled[j]) / static_cast<double>(pooled_total);
-    out[j].low = SortedQuantile(shares, alpha / 2.0);
-    out[j].high = SortedQuantile(shares, 1.0 - alpha / 2.0);
+    out[j].low = core::SortedQuantile(shares, alpha / 2.0);
+    out[j].high = core::SortedQuantile(shares, 1.0 - alpha / 2.0);
   }
   return out;
 }
@@ -307,12 +272,6 @@ absl::StatusOr<std::vector<double>> BradleyTerryStrengths(int systems, const std
   }
   return absl::FailedPreconditionError(absl::StrCat("BradleyTerryStrengths: did not converge in ", max_iterations,
                                                     " iterations (last change in log strength ", change, ")"));
-}
-
-double Quantile(std::vector<double> values, double q) {
-  if (values.empty()) return 0.0;
-  std::sort(values.begin(), values.end());
-  return SortedQuantile(values, std::min(1.0, std::max(0.0, q)));
 }
 
 double Median(std::vector<double> values) {

@@ -13,25 +13,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/statistics.h"
 
 namespace dreamshot::survey {
 
-// A share with its confidence interval, all in [0, 1].
-struct Proportion {
-  double value = 0.0;
-  double low = 0.0;
-  double high = 0.0;
-};
-
-// Wilson score interval for `successes` out of `n` (z = 1.96 by default, a
-// 95% two-sided interval). value is successes / n. Chosen over the Wald
-// interval because it stays inside [0, 1] and keeps near-nominal coverage for
-// small n and shares near 0 or 1, common in small surveys:
-//   center = (p + z²/2n) / (1 + z²/n)
-//   half   = z / (1 + z²/n) · sqrt(p(1 − p)/n + z²/4n²)
-// n == 0 gives all zeros (no answers yet); successes outside [0, n] or n < 0
-// give all NaN.
-Proportion WilsonInterval(int64_t successes, int64_t n, double z = 1.959963984540054);
+// Wilson intervals live in core (the evaluator's shot-scale agreement uses
+// them too); the survey names them as before.
+using core::Proportion;
+using core::WilsonInterval;
 
 // Exact two-sided sign test of "A and B are equally preferred": the p-value
 // of Binomial(wins_a + wins_b, 0.5) at wins_a, defined as
@@ -119,10 +108,9 @@ absl::StatusOr<std::vector<double>> BradleyTerryStrengths(int systems, const std
                                                           double prior_wins = 0.0, double tolerance = 1e-10,
                                                           int max_iterations = 100000);
 
-// Quantile q in [0, 1] of `values`, interpolating linearly between order
-// statistics (R's type 7, numpy's default; the bootstrap's intervals use
-// it too); 0 for an empty vector.
-double Quantile(std::vector<double> values, double q);
+// Type-7 quantiles (R's default, numpy's "linear"; the bootstrap's
+// intervals use them too) live in core.
+using core::Quantile;
 
 // Median of `values`: the middle value, or the mean of the middle two for an
 // even count; 0 for an empty vector. NaN values make the result unspecified.

@@ -13,64 +13,6 @@
 namespace dreamshot::survey {
 namespace {
 
-// ---------------------------------------------------------------- Wilson
-
-TEST(WilsonIntervalTest, EightOfTen) {
-  const Proportion p = WilsonInterval(8, 10);
-  EXPECT_DOUBLE_EQ(p.value, 0.8);
-  // Reference: the closed form evaluated in Python.
-  EXPECT_NEAR(p.low, 0.4901624715366418, 1e-12);
-  EXPECT_NEAR(p.high, 0.9433178485456248, 1e-12);
-}
-
-TEST(WilsonIntervalTest, ExtremesStayInsideUnitInterval) {
-  const Proportion none = WilsonInterval(0, 10);
-  EXPECT_EQ(none.value, 0.0);
-  EXPECT_EQ(none.low, 0.0);
-  EXPECT_NEAR(none.high, 0.2775327998628892, 1e-12);
-  const Proportion all = WilsonInterval(10, 10);
-  EXPECT_EQ(all.value, 1.0);
-  EXPECT_NEAR(all.low, 0.7224672001371107, 1e-12);
-  EXPECT_LE(all.high, 1.0);
-  EXPECT_NEAR(all.high, 1.0, 1e-12);
-}
-
-TEST(WilsonIntervalTest, MirrorsUnderSwappingSuccessAndFailure) {
-  for (int64_t k = 0; k <= 17; ++k) {
-    const Proportion p = WilsonInterval(k, 17);
-    const Proportion q = WilsonInterval(17 - k, 17);
-    EXPECT_NEAR(p.low, 1.0 - q.high, 1e-12) << k;
-    EXPECT_NEAR(p.high, 1.0 - q.low, 1e-12) << k;
-    EXPECT_LE(p.low, p.value);
-    EXPECT_GE(p.high, p.value);
-  }
-}
-
-TEST(WilsonIntervalTest, ApproachesWaldForLargeNAndHonoursZ) {
-  // n = 10^6, p = 0.3: Wilson and Wald agree to O(1/n).
-  const Proportion p = WilsonInterval(300000, 1000000);
-  const double wald = 1.959963984540054 * std::sqrt(0.3 * 0.7 / 1e6);
-  EXPECT_NEAR(p.low, 0.3 - wald, 1e-6);
-  EXPECT_NEAR(p.high, 0.3 + wald, 1e-6);
-  const Proportion z0 = WilsonInterval(3, 7, 0.0);
-  EXPECT_DOUBLE_EQ(z0.low, 3.0 / 7.0);
-  EXPECT_DOUBLE_EQ(z0.high, 3.0 / 7.0);
-  // 99% is wider than 95%.
-  const Proportion wide = WilsonInterval(8, 10, 2.5758293035489004);
-  EXPECT_LT(wide.low, 0.49);
-  EXPECT_GT(wide.high, 0.944);
-}
-
-TEST(WilsonIntervalTest, EmptyIsZeroAndInvalidIsNaN) {
-  const Proportion empty = WilsonInterval(0, 0);
-  EXPECT_EQ(empty.value, 0.0);
-  EXPECT_EQ(empty.low, 0.0);
-  EXPECT_EQ(empty.high, 0.0);
-  EXPECT_TRUE(std::isnan(WilsonInterval(11, 10).value));
-  EXPECT_TRUE(std::isnan(WilsonInterval(-1, 10).low));
-  EXPECT_TRUE(std::isnan(WilsonInterval(0, -1).high));
-}
-
 // ------------------------------------------------------------- sign test
 
 // Independent reference: 2 * P(X <= min(a, b)) for Binomial(a + b, 1/2),
@@ -427,17 +369,6 @@ TEST(BradleyTerryTest, ReportsNonConvergence) {
 }
 
 // ----------------------------------------------------------------- median
-
-TEST(QuantileTest, MatchesNumpyLinear) {
-  // numpy.quantile([1, 2, 3, 4, 10], q) for q = 0, 0.5, 0.9, 0.99, 1.
-  const std::vector<double> v = {10.0, 1.0, 4.0, 2.0, 3.0};
-  EXPECT_DOUBLE_EQ(Quantile(v, 0.0), 1.0);
-  EXPECT_DOUBLE_EQ(Quantile(v, 0.5), 3.0);
-  EXPECT_DOUBLE_EQ(Quantile(v, 0.9), 7.6);
-  EXPECT_DOUBLE_EQ(Quantile(v, 0.99), 9.76);
-  EXPECT_DOUBLE_EQ(Quantile(v, 1.0), 10.0);
-  EXPECT_EQ(Quantile({}, 0.5), 0.0);
-}
 
 TEST(MedianTest, OddEvenAndEmpty) {
   EXPECT_EQ(Median({}), 0.0);
