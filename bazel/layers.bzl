@@ -12,7 +12,7 @@ third_party/ and the root package (//:WORKSPACE) are open to every folder;
 the third-party libraries listed in RESTRICTED are not.
 """
 
-_BELOW_SERVICES = ["core", "models", "diffusion", "experiments", "jobs", "dataset", "survey", "trainer"]
+_BELOW_SERVICES = ["core", "models", "diffusion", "experiments", "jobs", "dataset", "survey", "trainer", "evaluator"]
 _RPC = ["protos", "rpc"]
 
 # folder -> the folders it may depend on (besides itself and third_party).
@@ -27,6 +27,7 @@ LAYERS = {
     "dataset": ["experiments", "core"],
     "survey": ["experiments", "core"],
     "trainer": ["models", "diffusion", "dataset", "experiments", "jobs", "core"],
+    "evaluator": ["models", "diffusion", "dataset", "experiments", "jobs", "core"],
     "services": _RPC + _BELOW_SERVICES,
     "cli": _RPC,  # gRPC only: no LibTorch (see also EXCEPTIONS)
     "parity": _BELOW_SERVICES,
