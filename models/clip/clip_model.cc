@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 #include "models/clip/tower_config.h"
 #include "models/config_limits.h"
@@ -86,10 +88,18 @@ absl::Status ClipModelConfig::Validate() const {
 }
 
 ExpectedTensors ClipModel::ExpectedWeights(const ClipModelConfig& c) {
-  ExpectedTensors out = ClipTextModel::ExpectedWeights(c.text);
-  const ExpectedTensors vision = ClipVisionModel::ExpectedWeights(c.vision);
-  for (const auto& [name, t] : vision.tensors()) {
-    out.Add(name, t.shape, t.keys, t.optional);
+  // The towers' keys live in text_config / vision_config of this file.
+  ExpectedTensors out;
+  const std::pair<const char*, ExpectedTensors> towers[] = {
+      {"text_config.", ClipTextModel::ExpectedWeights(c.text)},
+      {"vision_config.", ClipVisionModel::ExpectedWeights(c.vision)},
+  };
+  for (const auto& [prefix, tower] : towers) {
+    for (const auto& [name, t] : tower.tensors()) {
+      std::vector<std::string> keys = absl::StrSplit(t.keys, ", ");
+      for (std::string& key : keys) key = prefix + key;
+      out.Add(name, t.shape, absl::StrJoin(keys, ", "), t.optional);
+    }
   }
   out.Linear("visual_projection", c.vision.hidden_size, c.projection_dim,
              "vision_config.hidden_size, projection_dim", /*bias=*/false);

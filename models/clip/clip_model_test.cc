@@ -121,7 +121,9 @@ TEST(ClipModelTest, ConfigThatDoesNotFitTheWeightsNamesTensorAndKey) {
   EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(model.status().message()),
               HasSubstr("vision_model.encoder.layers.0.mlp.fc1.bias is [64] in the weights but the config gives [48]"));
-  EXPECT_THAT(std::string(model.status().message()), HasSubstr("intermediate_size"));
+  EXPECT_THAT(std::string(model.status().message()), HasSubstr("(from vision_config.hidden_size, "
+                                                               "vision_config.intermediate_size, "));
+  EXPECT_THAT(std::string(model.status().message()), ::testing::Not(HasSubstr("defaults")));
 
   model = LoadModelFromFolder<ClipModel>(EditedCopy("bad_projection", "\"projection_dim\": 24",
                                                     "\"projection_dim\": 25"), {});
