@@ -85,29 +85,13 @@ std::string PreprocessSpec::Describe() const {
 }
 
 PreprocessSpec ClipPreprocessing(Framing framing, std::array<uint8_t, 3> pad_rgb) {
-  PreprocessSpec s;
-  s.name = "clip";
-  s.resize_shortest = 224;
-  s.crop_size = 224;
-  s.crop_rounding = CropRounding::kFloor;
-  s.mean = {0.48145466, 0.4578275, 0.40821073};
-  s.stddev = {0.26862954, 0.26130258, 0.27577711};
-  s.framing = framing;
-  s.pad_rgb = pad_rgb;
-  return s;
+  return {"clip", 224, 224, CropRounding::kFloor, {0.48145466, 0.4578275, 0.40821073},
+          {0.26862954, 0.26130258, 0.27577711}, framing, pad_rgb};
 }
 
 PreprocessSpec DinoPreprocessing(Framing framing, std::array<uint8_t, 3> pad_rgb) {
-  PreprocessSpec s;
-  s.name = "dino";
-  s.resize_shortest = 256;
-  s.crop_size = 224;
-  s.crop_rounding = CropRounding::kRoundHalfEven;
-  s.mean = {0.485, 0.456, 0.406};
-  s.stddev = {0.229, 0.224, 0.225};
-  s.framing = framing;
-  s.pad_rgb = pad_rgb;
-  return s;
+  return {"dino", 256, 224, CropRounding::kRoundHalfEven, {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225},
+          framing, pad_rgb};
 }
 
 absl::Status ParseFraming(const std::string& text, PreprocessSpec* spec) {

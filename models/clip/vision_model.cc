@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "models/blocks/pre_ln_layer.h"
+#include "models/blocks/vision_config_keys.h"
 #include "models/clip/clip_encoder.h"
 #include "models/config_limits.h"
 #include "models/clip/tower_config.h"
@@ -78,26 +79,14 @@ absl::StatusOr<ClipVisionConfig> ClipVisionConfig::FromJson(const core::JsonConf
     return tower.status();
   }
   ClipVisionConfig c;
-  ASSIGN_OR_RETURN(c.hidden_size, json.Int("hidden_size"));
-  ASSIGN_OR_RETURN(c.intermediate_size, json.Int("intermediate_size"));
-  ASSIGN_OR_RETURN(c.num_hidden_layers, json.Int("num_hidden_layers"));
-  ASSIGN_OR_RETURN(c.num_attention_heads, json.Int("num_attention_heads"));
-  ASSIGN_OR_RETURN(c.image_size, json.Int("image_size", c.image_size));
-  ASSIGN_OR_RETURN(c.patch_size, json.Int("patch_size", c.patch_size));
-  ASSIGN_OR_RETURN(c.num_channels, json.Int("num_channels", c.num_channels));
-  ASSIGN_OR_RETURN(c.hidden_act, json.String("hidden_act", c.hidden_act));
-  ASSIGN_OR_RETURN(c.layer_norm_eps, json.Double("layer_norm_eps", c.layer_norm_eps));
+  RETURN_IF_ERROR(blocks::ReadVisionTransformerKeys(json, /*sizes_required=*/true, c));
   absl::Status valid = c.Validate();
   if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat(json.source(), ": ", valid.message()));
   return c;
 }
 
 absl::Status ClipVisionConfig::Validate() const {
-  RETURN_IF_ERROR(blocks::ValidateEncoderShape(encoder_shape()));
-  RETURN_IF_ERROR(core::CheckIntRange("image_size", image_size, 1, kMaxImageSide));
-  RETURN_IF_ERROR(core::CheckIntRange("patch_size", patch_size, 1, image_size));
-  RETURN_IF_ERROR(core::CheckIntRange("num_channels", num_channels, 1, kMaxImageChannels));
-  return blocks::ActivationByName(hidden_act).status();
+  return blocks::ValidateVisionTransformer(encoder_shape(), image_size, patch_size, num_channels, hidden_act);
 }
 
 ExpectedTensors ClipVisionModel::ExpectedWeights(const ClipVisionConfig& c) {
@@ -153,14 +142,7 @@ absl::Status ClipVisionModel::LoadWeights(const TensorMap& tensors, const std::s
 }
 
 absl::StatusOr<ClipVisionOutput> ClipVisionModel::Forward(const at::Tensor& pixel_values) {
-  const ClipVisionConfig& c = config_;
-  if (pixel_values.dim() != 4 || pixel_values.size(0) == 0 || pixel_values.size(1) != c.num_channels ||
-      pixel_values.size(2) != c.image_size || pixel_values.size(3) != c.image_size) {
-    return absl::InvalidArgumentError(absl::StrCat("pixel_values must be [batch, ", c.num_channels, ", ",
-                                                   c.image_size, ", ", c.image_size, "], got ",
-                                                   c10::str(pixel_values.sizes())));
-  }
-  if (!pixel_values.is_floating_point()) return absl::InvalidArgumentError("pixel_values must be floating point");
+  RETURN_IF_ERROR(blocks::CheckPixelValues(pixel_values, config_.num_channels, config_.image_size));
   try {
     torch::NoGradGuard no_grad;
     auto& vm = impl_->root->vision_model;

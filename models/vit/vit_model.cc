@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "models/blocks/pre_ln_layer.h"
+#include "models/blocks/vision_config_keys.h"
 #include "models/config_limits.h"
 #include "models/lora/lora_linear.h"
 
@@ -143,27 +144,15 @@ ViTConfig ViTConfig::DinoVitS16() {
 
 absl::StatusOr<ViTConfig> ViTConfig::FromJson(const core::JsonConfig& json) {
   ViTConfig c;
-  ASSIGN_OR_RETURN(c.hidden_size, json.Int("hidden_size", c.hidden_size));
-  ASSIGN_OR_RETURN(c.intermediate_size, json.Int("intermediate_size", c.intermediate_size));
-  ASSIGN_OR_RETURN(c.num_hidden_layers, json.Int("num_hidden_layers", c.num_hidden_layers));
-  ASSIGN_OR_RETURN(c.num_attention_heads, json.Int("num_attention_heads", c.num_attention_heads));
-  ASSIGN_OR_RETURN(c.image_size, json.Int("image_size", c.image_size));
-  ASSIGN_OR_RETURN(c.patch_size, json.Int("patch_size", c.patch_size));
-  ASSIGN_OR_RETURN(c.num_channels, json.Int("num_channels", c.num_channels));
+  RETURN_IF_ERROR(blocks::ReadVisionTransformerKeys(json, /*sizes_required=*/false, c));
   ASSIGN_OR_RETURN(c.qkv_bias, json.Bool("qkv_bias", c.qkv_bias));
-  ASSIGN_OR_RETURN(c.hidden_act, json.String("hidden_act", c.hidden_act));
-  ASSIGN_OR_RETURN(c.layer_norm_eps, json.Double("layer_norm_eps", c.layer_norm_eps));
   absl::Status valid = c.Validate();
   if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat(json.source(), ": ", valid.message()));
   return c;
 }
 
 absl::Status ViTConfig::Validate() const {
-  RETURN_IF_ERROR(blocks::ValidateEncoderShape(encoder_shape()));
-  RETURN_IF_ERROR(core::CheckIntRange("image_size", image_size, 1, kMaxImageSide));
-  RETURN_IF_ERROR(core::CheckIntRange("patch_size", patch_size, 1, image_size));
-  RETURN_IF_ERROR(core::CheckIntRange("num_channels", num_channels, 1, kMaxImageChannels));
-  return blocks::ActivationByName(hidden_act).status();
+  return blocks::ValidateVisionTransformer(encoder_shape(), image_size, patch_size, num_channels, hidden_act);
 }
 
 ExpectedTensors ViTModel::ExpectedWeights(const ViTConfig& c) {
@@ -221,14 +210,7 @@ absl::Status ViTModel::LoadWeights(const TensorMap& tensors, const std::string& 
 }
 
 absl::StatusOr<ViTOutput> ViTModel::Forward(const at::Tensor& pixel_values) {
-  const ViTConfig& c = config_;
-  if (pixel_values.dim() != 4 || pixel_values.size(0) == 0 || pixel_values.size(1) != c.num_channels ||
-      pixel_values.size(2) != c.image_size || pixel_values.size(3) != c.image_size) {
-    return absl::InvalidArgumentError(absl::StrCat("pixel_values must be [batch, ", c.num_channels, ", ",
-                                                   c.image_size, ", ", c.image_size, "], got ",
-                                                   c10::str(pixel_values.sizes())));
-  }
-  if (!pixel_values.is_floating_point()) return absl::InvalidArgumentError("pixel_values must be floating point");
+  RETURN_IF_ERROR(blocks::CheckPixelValues(pixel_values, config_.num_channels, config_.image_size));
   try {
     torch::NoGradGuard no_grad;
     auto& root = impl_->root;
