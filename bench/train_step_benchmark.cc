@@ -36,20 +36,6 @@
 namespace dreamshot::bench {
 namespace {
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
-// Google Benchmark prints the cores and caches but not the model.
-const bool kCpuModelRegistered = [] {
-  benchmark::AddCustomContext("cpu_model", CpuModel());
-  return true;
-}();
-
 // VmHWM of /proc/self/status, MiB (getrusage's maxrss is the same mark).
 double HighWaterRssMiB() {
   std::ifstream in("/proc/self/status");
@@ -65,18 +51,6 @@ bool ResetHighWaterRss() {
   if (f == nullptr) return false;
   const bool wrote = std::fputs("5", f) >= 0;
   return std::fclose(f) == 0 && wrote;
-}
-
-double LoadAverage() {
-  double load[1] = {0};
-  return ::getloadavg(load, 1) == 1 ? load[0] : -1;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
 void BM_DreamBoothLoraStep(benchmark::State& state) {

@@ -27,6 +27,8 @@ inline constexpr int64_t kMaxKernel = 15;
 inline constexpr int64_t kMaxVocabulary = 1'000'000;
 inline constexpr int64_t kMaxPositions = 65536;
 inline constexpr int64_t kMaxIntermediate = 4 * kMaxChannels;
+// Input side of a vision transformer (CLIP, ViT: 224 or 336) and its patch.
+inline constexpr int64_t kMaxImageSide = 4096;
 
 }  // namespace dreamshot::models
 

@@ -35,6 +35,15 @@ std::vector<std::string> KeyNames(const std::string& keys) {
   return names;
 }
 
+// Whether the config sets `key`; "vision_config.hidden_size" looks inside
+// the nested object.
+bool ConfigHas(const core::JsonConfig& config, const std::string& key) {
+  const size_t dot = key.find('.');
+  if (dot == std::string::npos) return config.Has(key);
+  absl::StatusOr<core::JsonConfig> inner = config.Object(key.substr(0, dot));
+  return inner.ok() && ConfigHas(*inner, key.substr(dot + 1));
+}
+
 }  // namespace
 
 void ExpectedTensors::Add(const std::string& name, std::vector<int64_t> shape, const std::string& keys,
@@ -122,7 +131,7 @@ absl::Status CheckWeightShapes(const ExpectedTensors& expected, const core::Tens
   }
   std::vector<std::string> defaulted;
   for (const std::string& key : cited_keys) {
-    if (!config.Has(key)) defaulted.push_back(key);
+    if (!ConfigHas(config, key)) defaulted.push_back(key);
   }
   std::string message = absl::StrCat(config.source(), " does not fit the weights in ", weights, " (the config implies ",
                                       expected.NumElements(), " parameters, the weights hold ", actual_elements,

@@ -22,8 +22,15 @@ struct ModelCase {
   double rtol = 1e-4;
 };
 
-// Reads `model`, `files` (at least one), `atol`, `rtol` of a case.
+// Reads `model`, `files` (at least one), `atol`, `rtol` of a case. When
+// `atol` is an object of per-output tolerances ({"pixel_values": 1e-05,
+// "embeds": 1e-05}), m.atol keeps its default and the runner reads each
+// with OutputTolerance.
 absl::StatusOr<ModelCase> ReadModelCase(const ParityCase& c);
+
+// atol[`output`] of a case whose atol is an object (INVALID_ARGUMENT when
+// missing, naming the case).
+absl::StatusOr<double> OutputTolerance(const ParityCase& c, const std::string& output);
 
 class OutputChecker {
  public:
@@ -31,6 +38,12 @@ class OutputChecker {
   // Compares `actual` with the reference tensor `name`; a reference set that
   // lacks `name` (an optional debug output) is skipped.
   absl::Status CheckIfPresent(const std::string& name, const at::Tensor& actual);
+  // The same with this output's own atol (reported as the case's tolerance
+  // when this output has the largest error).
+  absl::Status CheckIfPresent(const std::string& name, const at::Tensor& actual, double atol);
+  // Also prints "  <name>: max abs error E (atol T)" per output checked, as
+  // the cases with many outputs of different tolerances do.
+  void set_print_each(bool print) { print_each_ = print; }
   int checked() const { return checked_; }
   const CaseResult& result() const { return result_; }
 
@@ -38,6 +51,7 @@ class OutputChecker {
   const core::SafetensorsFile& expected_;
   double atol_, rtol_;
   int checked_ = 0;
+  bool print_each_ = false;
   CaseResult result_;
 };
 

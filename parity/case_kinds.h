@@ -15,6 +15,8 @@ absl::StatusOr<CaseResult> RunSchedulerForwardProcessCase(const ParityCase& c, c
 absl::StatusOr<CaseResult> RunPipelineCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunLoraUNetCase(const ParityCase& c, const RunOptions& options);
 absl::StatusOr<CaseResult> RunDreamBoothLoraTrainCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunClipModelCase(const ParityCase& c, const RunOptions& options);
+absl::StatusOr<CaseResult> RunDinoVitCase(const ParityCase& c, const RunOptions& options);
 
 }  // namespace dreamshot::parity
 

@@ -38,6 +38,8 @@ constexpr KindEntry kKinds[] = {
     {"lora_unet", &RunLoraUNetCase},
     {"dreambooth_lora_train_steps", &RunDreamBoothLoraTrainCase},
     {"dreambooth_lora_train_steps_clip_active", &RunDreamBoothLoraTrainCase},
+    {"clip_model_and_image_processor", &RunClipModelCase},
+    {"dino_vit", &RunDinoVitCase},
 };
 
 }  // namespace

@@ -430,6 +430,14 @@ contains "$OUT" "RANDOM weights" "dreamshot-init-tiny-model says the weights are
 run 5 "$INIT_TINY" "$TINY"
 contains "$ERR" "FAILED_PRECONDITION" "dreamshot-init-tiny-model refuses a non-empty folder"
 ok "dreamshot-init-tiny-model writes the diffusers layout and refuses to overwrite"
+run 0 "$INIT_TINY" "$TMP/tiny-clip" --kind clip
+contains "$OUT" "tiny CLIP model with RANDOM weights" "dreamshot-init-tiny-model --kind clip says the weights are random"
+run 0 "$INIT_TINY" "$TMP/tiny-dino" --kind=dino --seed 2
+[[ -f "$TMP/tiny-clip/preprocessor_config.json" && -f "$TMP/tiny-dino/model.safetensors" ]] \
+  && grep -q RANDOM "$TMP/tiny-dino/README.md" || fail "dreamshot-init-tiny-model wrote no CLIP / DINO folder"
+run 2 "$INIT_TINY" "$TMP/tiny-x" --kind vae
+contains "$ERR" "--kind must be sd, clip or dino" "dreamshot-init-tiny-model rejects an unknown kind"
+ok "dreamshot-init-tiny-model writes tiny CLIP and DINO folders"
 
 run 0 ds generate "Close Shot, a lighthouse keeper" --model "$TINY" --width 32 --height 32 --steps 4 \
   --scheduler euler_a --seed 11 --seed 12 --experiment gen-e2e --out "$TMP/images"

@@ -7,26 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "models/config_limits.h"
-#include "models/lora/lora_linear.h"
+#include "models/blocks/pre_ln_layer.h"
+#include "models/clip/clip_encoder.h"
 
 namespace dreamshot::models::clip {
 namespace {
-
-absl::StatusOr<torch::Tensor (*)(const torch::Tensor&)> Activation(const std::string& name) {
-  if (name == "quick_gelu") {
-    return +[](const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); };
-  }
-  if (name == "gelu") return +[](const torch::Tensor& x) { return torch::gelu(x); };
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh") {
-    return +[](const torch::Tensor& x) { return torch::gelu(x, "tanh"); };
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unsupported hidden_act '", name,
-                                                 "' (quick_gelu, gelu, gelu_new, gelu_pytorch_tanh)"));
-}
-
-// The projections LoRA adapts (attention q/k/v/out, MLP fc1/fc2): a Linear
-// that runtime adapters can attach to (models/lora/lora_linear.h).
-lora::LoraLinear Projection(int64_t in, int64_t out) { return lora::LoraLinear(torch::nn::LinearOptions(in, out)); }
 
 struct ClipTextEmbeddingsImpl : torch::nn::Module {
   ClipTextEmbeddingsImpl(const ClipTextConfig& c) {
@@ -46,75 +31,14 @@ struct ClipTextEmbeddingsImpl : torch::nn::Module {
 };
 TORCH_MODULE(ClipTextEmbeddings);
 
-struct ClipAttentionImpl : torch::nn::Module {
-  ClipAttentionImpl(const ClipTextConfig& c) : heads(c.num_attention_heads), head_dim(c.hidden_size / heads) {
-    k_proj = register_module("k_proj", Projection(c.hidden_size, c.hidden_size));
-    v_proj = register_module("v_proj", Projection(c.hidden_size, c.hidden_size));
-    q_proj = register_module("q_proj", Projection(c.hidden_size, c.hidden_size));
-    out_proj = register_module("out_proj", Projection(c.hidden_size, c.hidden_size));
-  }
-  // x: [B, L, H]; causal_mask: [L, L] with -inf above the diagonal.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
-    const int64_t b = x.size(0), l = x.size(1);
-    auto split = [&](const torch::Tensor& t) { return t.view({b, l, heads, head_dim}).transpose(1, 2); };
-    // Upstream scales the queries before the product.
-    torch::Tensor q = split(q_proj(x) * std::pow(static_cast<double>(head_dim), -0.5));  // [B, h, L, d]
-    torch::Tensor k = split(k_proj(x));
-    torch::Tensor v = split(v_proj(x));
-    torch::Tensor weights = torch::matmul(q, k.transpose(-1, -2)) + causal_mask;  // [B, h, L, L]
-    torch::Tensor attn = torch::matmul(torch::softmax(weights, -1), v);          // [B, h, L, d]
-    return out_proj(attn.transpose(1, 2).reshape({b, l, heads * head_dim}));
-  }
-  int64_t heads, head_dim;
-  lora::LoraLinear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
-};
-TORCH_MODULE(ClipAttention);
-
-struct ClipMlpImpl : torch::nn::Module {
-  ClipMlpImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) : activation(act) {
-    fc1 = register_module("fc1", Projection(c.hidden_size, c.intermediate_size));
-    fc2 = register_module("fc2", Projection(c.intermediate_size, c.hidden_size));
-  }
-  torch::Tensor forward(const torch::Tensor& x) { return fc2(activation(fc1(x))); }
-  torch::Tensor (*activation)(const torch::Tensor&);
-  lora::LoraLinear fc1{nullptr}, fc2{nullptr};
-};
-TORCH_MODULE(ClipMlp);
-
 torch::nn::LayerNorm MakeLayerNorm(const ClipTextConfig& c) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
 }
 
-struct ClipEncoderLayerImpl : torch::nn::Module {
-  ClipEncoderLayerImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
-    self_attn = register_module("self_attn", ClipAttention(c));
-    layer_norm1 = register_module("layer_norm1", MakeLayerNorm(c));
-    mlp = register_module("mlp", ClipMlp(c, act));
-    layer_norm2 = register_module("layer_norm2", MakeLayerNorm(c));
-  }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
-    torch::Tensor h = x + self_attn(layer_norm1(x), causal_mask);
-    return h + mlp(layer_norm2(h));
-  }
-  ClipAttention self_attn{nullptr};
-  torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
-  ClipMlp mlp{nullptr};
-};
-TORCH_MODULE(ClipEncoderLayer);
-
-struct ClipEncoderImpl : torch::nn::Module {
-  ClipEncoderImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
-    layers = register_module("layers", torch::nn::ModuleList());
-    for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(ClipEncoderLayer(c, act));
-  }
-  torch::nn::ModuleList layers{nullptr};
-};
-TORCH_MODULE(ClipEncoder);
-
 struct ClipTextTransformerImpl : torch::nn::Module {
-  ClipTextTransformerImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
+  ClipTextTransformerImpl(const ClipTextConfig& c, blocks::ActivationFn act) {
     embeddings = register_module("embeddings", ClipTextEmbeddings(c));
-    encoder = register_module("encoder", ClipEncoder(c, act));
+    encoder = register_module("encoder", ClipEncoder(c.encoder_shape(), act));
     final_layer_norm = register_module("final_layer_norm", MakeLayerNorm(c));
   }
   ClipTextEmbeddings embeddings{nullptr};
@@ -125,7 +49,7 @@ TORCH_MODULE(ClipTextTransformer);
 
 // The top module only adds the "text_model." prefix of upstream names.
 struct ClipTextRootImpl : torch::nn::Module {
-  ClipTextRootImpl(const ClipTextConfig& c, torch::Tensor (*act)(const torch::Tensor&)) {
+  ClipTextRootImpl(const ClipTextConfig& c, blocks::ActivationFn act) {
     text_model = register_module("text_model", ClipTextTransformer(c, act));
   }
   ClipTextTransformer text_model{nullptr};
@@ -156,20 +80,10 @@ absl::StatusOr<ClipTextConfig> ClipTextConfig::FromJson(const core::JsonConfig& 
 
 absl::Status ClipTextConfig::Validate() const {
   RETURN_IF_ERROR(core::CheckIntRange("vocab_size", vocab_size, 1, kMaxVocabulary));
-  RETURN_IF_ERROR(core::CheckIntRange("hidden_size", hidden_size, 1, kMaxChannels));
-  RETURN_IF_ERROR(core::CheckIntRange("intermediate_size", intermediate_size, 1, kMaxIntermediate));
-  RETURN_IF_ERROR(core::CheckIntRange("num_hidden_layers", num_hidden_layers, 1, kMaxTextLayers));
-  RETURN_IF_ERROR(core::CheckIntRange("num_attention_heads", num_attention_heads, 1, kMaxChannels));
+  RETURN_IF_ERROR(blocks::ValidateEncoderShape(encoder_shape()));
   RETURN_IF_ERROR(core::CheckIntRange("max_position_embeddings", max_position_embeddings, 1, kMaxPositions));
   RETURN_IF_ERROR(core::CheckIntRange("eos_token_id", eos_token_id, 0, kMaxVocabulary));
-  if (hidden_size % num_attention_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("hidden_size ", hidden_size, " is not divisible by num_attention_heads ",
-                                                   num_attention_heads));
-  }
-  if (!(layer_norm_eps > 0 && layer_norm_eps <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("layer_norm_eps = ", layer_norm_eps, " must be in (0, 1]"));
-  }
-  return Activation(hidden_act).status();
+  return blocks::ActivationByName(hidden_act).status();
 }
 
 ClipTextModel::ClipTextModel(ClipTextConfig config, core::DeviceSpec spec, std::unique_ptr<Impl> impl)
@@ -180,7 +94,7 @@ absl::StatusOr<std::unique_ptr<ClipTextModel>> ClipTextModel::Create(const ClipT
                                                                      const core::DeviceSpec& spec) {
   RETURN_IF_ERROR(config.Validate());
   RETURN_IF_ERROR(CheckModelSize(ExpectedWeights(config), "a CLIP text model"));
-  ASSIGN_OR_RETURN(auto act, Activation(config.hidden_act));
+  ASSIGN_OR_RETURN(blocks::ActivationFn act, blocks::ActivationByName(config.hidden_act));
   auto impl = std::make_unique<Impl>();
   try {
     impl->root = ClipTextRoot(config, act);
@@ -241,10 +155,8 @@ absl::StatusOr<ClipTextOutput> ClipTextModel::Forward(const at::Tensor& input_id
     const torch::Tensor causal_mask =
         torch::full({l, l}, -std::numeric_limits<float>::infinity(), h.options()).triu(1);  // [L, L]
     if (output_hidden_states) out.hidden_states.push_back(h);
-    for (const auto& layer : *tm->encoder->layers) {
-      h = layer->as<ClipEncoderLayerImpl>()->forward(h, causal_mask);
-      if (output_hidden_states) out.hidden_states.push_back(h);
-    }
+    h = tm->encoder->forward(h, causal_mask, blocks::EncoderPath::kStock,
+                             output_hidden_states ? &out.hidden_states : nullptr);
     out.last_hidden_state = tm->final_layer_norm(h);
     torch::Tensor eos_positions;
     if (config_.eos_token_id == 2) {

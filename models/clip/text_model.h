@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/device.h"
 #include "core/json_config.h"
+#include "models/clip/clip_encoder_shape.h"
 #include "models/expected_tensors.h"
 #include "models/state_dict.h"
 
@@ -37,6 +38,11 @@ struct ClipTextConfig {
   // 2 (transformers' old default) means "pool at the highest token id", as
   // older transformers did; otherwise pool at the first eos_token_id.
   int64_t eos_token_id = 2;
+
+  // The layer stack's sizes (models/clip/clip_encoder.h).
+  ClipEncoderShape encoder_shape() const {
+    return {hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, layer_norm_eps};
+  }
 
   // Reads a transformers CLIPTextConfig config.json (or the text_config of a
   // CLIPModel config).
