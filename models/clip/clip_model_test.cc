@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/component_weights.h"
 #include "core/safetensors.h"
 #include "core/testdata_paths.h"
 #include "models/load_model.h"
@@ -111,6 +112,28 @@ std::string EditedCopy(const std::string& name, const std::string& from, const s
   if (at != std::string::npos) config.replace(at, from.size(), to);
   std::ofstream(dir / "config.json") << config;
   return dir.string();
+}
+
+// pytorch_model.bin instead of model.safetensors: the same model.
+TEST(ClipModelTest, PickledWeightsLoadToTheSameModel) {
+  const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "clip_bin";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto weights = core::LoadWeightsFile(core::ReferencePath("clip_model/model.safetensors"), core::DeviceSpec{});
+  ASSERT_TRUE(weights.ok()) << weights.status();
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& [name, tensor] : *weights) dict.insert(name, tensor.contiguous());
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  std::ofstream(dir / "pytorch_model.bin", std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  fs::copy_file(core::ReferencePath("clip_model/config.json"), dir / "config.json");
+  auto from_bin = LoadModelFromFolder<ClipModel>(dir.string(), {});
+  auto from_safetensors = LoadModelFromFolder<ClipModel>(core::ReferencePath("clip_model"), {});
+  ASSERT_TRUE(from_bin.ok()) << from_bin.status();
+  ASSERT_TRUE(from_safetensors.ok());
+  torch::manual_seed(0);
+  const at::Tensor pixels = torch::randn({1, 3, 224, 224});
+  EXPECT_TRUE(torch::equal(*(*from_bin)->GetImageFeatures(pixels), *(*from_safetensors)->GetImageFeatures(pixels)));
 }
 
 TEST(ClipModelTest, ConfigThatDoesNotFitTheWeightsNamesTensorAndKey) {
