@@ -8,17 +8,17 @@
 
 namespace dreamshot::evaluator {
 
-absl::Status Image8::Check() const {
-  if (width <= 0 || height <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("image of ", width, "×", height, " pixels"));
+absl::Status CheckImage8(const Image8& image) {
+  if (image.width <= 0 || image.height <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("image of ", image.width, "×", image.height, " pixels"));
   }
-  if (channels != 1 && channels != 3 && channels != 4) {
-    return absl::InvalidArgumentError(absl::StrCat("image with ", channels, " channels (1, 3 or 4 expected)"));
+  if (image.channels != 1 && image.channels != 3 && image.channels != 4) {
+    return absl::InvalidArgumentError(absl::StrCat("image with ", image.channels, " channels (1, 3 or 4 expected)"));
   }
-  const uint64_t expected = static_cast<uint64_t>(width) * static_cast<uint64_t>(height) * channels;
-  if (pixels.size() != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("image of ", width, "×", height, "×", channels, " holds ",
-                                                   pixels.size(), " bytes, expected ", expected));
+  const uint64_t expected = static_cast<uint64_t>(image.width) * static_cast<uint64_t>(image.height) * image.channels;
+  if (image.pixels.size() != expected) {
+    return absl::InvalidArgumentError(absl::StrCat("image of ", image.width, "×", image.height, "×", image.channels,
+                                                   " holds ", image.pixels.size(), " bytes, expected ", expected));
   }
   return absl::OkStatus();
 }
@@ -26,7 +26,8 @@ absl::Status Image8::Check() const {
 absl::StatusOr<Image8> DecodePngImage(absl::string_view bytes, const std::string& source) {
   absl::StatusOr<core::PngImage> png = core::DecodePng(bytes);
   if (!png.ok()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", png.status().message()));
-  return Image8{png->width, png->height, png->channels, std::move(png->pixels)};
+  png->texts.clear();  // metadata, not pixels
+  return *std::move(png);
 }
 
 absl::StatusOr<Image8> ReadPngImage(const std::string& path) {
@@ -40,7 +41,7 @@ absl::StatusOr<Image8> ReadPngImage(const std::string& path) {
 
 Image8 ToRgb(const Image8& image) {
   if (image.channels == 3) return image;
-  Image8 out{image.width, image.height, 3, {}};
+  Image8 out{image.width, image.height, 3, {}, {}};
   const size_t n = static_cast<size_t>(image.width * image.height);
   out.pixels.resize(n * 3);
   for (size_t i = 0; i < n; ++i) {

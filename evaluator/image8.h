@@ -10,18 +10,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/png.h"
 
 namespace dreamshot::evaluator {
 
-struct Image8 {
-  int64_t width = 0, height = 0;
-  int channels = 3;
-  std::vector<uint8_t> pixels;  // height · width · channels
+// The decoded-PNG type itself (its text chunks unused here), so a decoded
+// file needs no conversion.
+using Image8 = core::PngImage;
 
-  // INVALID_ARGUMENT unless the sizes are positive, channels is 1, 3 or 4
-  // and pixels holds exactly height · width · channels bytes.
-  absl::Status Check() const;
-};
+// INVALID_ARGUMENT unless the sizes are positive, channels is 1, 3 or 4
+// and pixels holds exactly height · width · channels bytes.
+absl::Status CheckImage8(const Image8& image);
 
 // A PNG file's pixels (8-bit grey, RGB or RGBA; core/png.h). Errors name
 // `source` (NOT_FOUND for a missing file, INVALID_ARGUMENT for one that is

@@ -133,7 +133,7 @@ int64_t CropOffset(int64_t size, int64_t crop, CropRounding rounding) {
 }
 
 absl::StatusOr<Image8> FrameResizeCrop(const Image8& image, const PreprocessSpec& spec) {
-  RETURN_IF_ERROR(image.Check());
+  RETURN_IF_ERROR(CheckImage8(image));
   RETURN_IF_ERROR(CheckSpec(spec));
   Image8 rgb = ToRgb(image);
   if (spec.framing == Framing::kLetterbox) rgb = Letterbox(rgb, spec.pad_rgb);

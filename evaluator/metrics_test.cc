@@ -37,8 +37,8 @@ TEST(MetricsTest, CosinesMatchLibTorchOnRandomEmbeddings) {
 }
 
 TEST(MetricsTest, ClipScoreScales) {
-  EXPECT_EQ(ScaleClipScore(0.3269, ClipScoreScale::kCosine), 0.3269);
-  EXPECT_DOUBLE_EQ(ScaleClipScore(0.3269, ClipScoreScale::kTorchmetrics), 32.69);
+  EXPECT_EQ(ScaleClipScore(0.2875, ClipScoreScale::kCosine), 0.2875);
+  EXPECT_DOUBLE_EQ(ScaleClipScore(0.2875, ClipScoreScale::kTorchmetrics), 28.75);
   EXPECT_EQ(ScaleClipScore(-0.2, ClipScoreScale::kTorchmetrics), 0.0);
   EXPECT_EQ(ParseClipScoreScale("torchmetrics"), ClipScoreScale::kTorchmetrics);
   EXPECT_EQ(ParseClipScoreScale("percent"), std::nullopt);

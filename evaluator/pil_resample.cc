@@ -106,7 +106,7 @@ ResampleWeights BicubicWeights(int in_size, int out_size) {
 }
 
 absl::StatusOr<Image8> ResizeBicubic(const Image8& image, int64_t width, int64_t height) {
-  RETURN_IF_ERROR(image.Check());
+  RETURN_IF_ERROR(CheckImage8(image));
   constexpr int64_t kMaxSide = 1 << 20;
   if (width <= 0 || height <= 0 || width > kMaxSide || height > kMaxSide) {
     return absl::InvalidArgumentError(absl::StrCat("cannot resize to ", width, "×", height));
